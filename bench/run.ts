@@ -1,0 +1,39 @@
+// `npm run bench [-- <name> ...] [--quick]`: runs every bench/<name>.bench.ts (or the named ones) and writes bench/results/.
+import * as fs from "fs";
+import * as path from "path";
+import { Benchmark, writeResults } from "./lib";
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes("--quick") || process.env.CI === "true";
+  const wanted = args.filter((a) => !a.startsWith("--"));
+  const all = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith(".bench.ts"))
+    .map((f) => f.replace(/\.bench\.ts$/, ""))
+    .sort();
+  const unknown = wanted.filter((w) => !all.includes(w));
+  if (unknown.length) {
+    console.error(`bench: unknown benchmark(s) ${unknown.join(", ")}; known: ${all.join(", ")}`);
+    process.exit(2);
+  }
+  const names = wanted.length ? wanted : all;
+  for (const name of names) {
+    const mod = (await import(path.join(__dirname, `${name}.bench.ts`))) as Benchmark | { default: Benchmark };
+    const bench: Benchmark = "run" in mod ? mod : mod.default;
+    console.log(`\n== bench ${name}${quick ? " (quick)" : ""} ==`);
+    const t0 = Date.now();
+    const records = await bench.run({ quick });
+    const file = writeResults(name, records);
+    for (const r of records) {
+      const ratio = r.ratio === null ? "" : `  ratio ${r.ratio.toPrecision(3)} vs ${r.reference}`;
+      console.log(`  ${r.metric}: ${r.value.toPrecision(4)} ${r.unit}${ratio}${r.goal ? `  (goal: ${r.goal})` : ""}`);
+    }
+    console.log(`  -> ${path.relative(process.cwd(), file)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

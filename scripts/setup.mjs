@@ -1,0 +1,169 @@
+// Prepares everything the lab needs, idempotently: npm packages, the native TensorFlow backend, the .venv with JupyterLab, and the tslab kernel.
+// Run by `npm start` and `npm test` (as their pre-scripts) and by `npm run setup`. It uses only Node's standard library,
+// because it runs before node_modules exists.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { cacheRoot, duBytes, installRuntime, prepareRuntime } from "./provision-tensorflow.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const nm = path.join(root, "node_modules");
+const tfjsNodeDir = path.join(nm, "@tensorflow", "tfjs-node");
+const venv = path.join(root, ".venv");
+const venvPython = path.join(venv, "bin", "python");
+const npmCmd = process.platform === "win32" ? "npm.cmd" : "npm";
+const quiet = process.argv.includes("--quiet");
+const t0 = Date.now();
+const timings = [];
+
+function log(msg) {
+  console.log(`[setup] ${msg}`);
+}
+
+function hashFiles(...files) {
+  const h = createHash("sha256");
+  for (const f of files) if (fs.existsSync(f)) h.update(fs.readFileSync(f));
+  return h.digest("hex");
+}
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+  if (r.error) throw new Error(`${cmd} could not be started: ${r.error.message}`);
+  return r.status ?? 1;
+}
+
+function mustSh(cmd, args, opts) {
+  const status = sh(cmd, args, opts);
+  if (status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${status}`);
+}
+
+async function step(name, fn) {
+  const s = Date.now();
+  const result = await fn();
+  const secs = (Date.now() - s) / 1000;
+  timings.push([name, secs, result]);
+  if (!quiet || result !== "up to date") log(`${name}: ${result ?? "done"} (${secs.toFixed(1)} s)`);
+}
+
+/** Packages whose install scripts must run, other than tfjs-node (handled on its own). */
+function packagesWithInstallScripts() {
+  const found = new Set();
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      const p = path.join(dir, e.name);
+      if (e.name.startsWith("@")) {
+        walk(p);
+        continue;
+      }
+      const pj = path.join(p, "package.json");
+      if (fs.existsSync(pj)) {
+        const j = JSON.parse(fs.readFileSync(pj, "utf8"));
+        const s = j.scripts || {};
+        const gyp = fs.existsSync(path.join(p, "binding.gyp"));
+        if ((s.preinstall || s.install || s.postinstall || gyp) && j.name !== "@tensorflow/tfjs-node") found.add(j.name);
+      }
+      const inner = path.join(p, "node_modules");
+      if (fs.existsSync(inner)) walk(inner);
+    }
+  };
+  walk(nm);
+  return [...found].sort();
+}
+
+async function npmPackages() {
+  const stampFile = path.join(nm, ".lab-setup-npm");
+  const want = hashFiles(path.join(root, "package.json"), path.join(root, "package-lock.json"));
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === want) return "up to date";
+  // Install scripts are run separately below: tfjs-node's downloads libtensorflow, which fails without internet
+  // and would make npm roll the whole install back.
+  const fresh = !fs.existsSync(nm) && fs.existsSync(path.join(root, "package-lock.json"));
+  mustSh(npmCmd, [fresh ? "ci" : "install", "--ignore-scripts", "--no-audit", "--no-fund"]);
+  const pkgs = packagesWithInstallScripts();
+  if (pkgs.length) mustSh(npmCmd, ["rebuild", "--foreground-scripts", ...pkgs]);
+  fs.writeFileSync(stampFile, want);
+  return `installed (${pkgs.length} install scripts run: ${pkgs.join(", ")})`;
+}
+
+function nativeLoads() {
+  const r = spawnSync(process.execPath, ["-e", "require('@tensorflow/tfjs-node')"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "2" },
+  });
+  return { ok: r.status === 0, err: (r.stderr || "").trim().split("\n").slice(-3).join("\n") };
+}
+
+async function nativeBackend() {
+  if (nativeLoads().ok) return "up to date";
+  const source = process.env.MOVIELENS_LAB_TF_SOURCE || "auto"; // auto | official | pypi
+  if (source !== "pypi") {
+    log("building @tensorflow/tfjs-node the official way (downloads libtensorflow from Google)");
+    const status = sh(npmCmd, ["rebuild", "@tensorflow/tfjs-node", "--foreground-scripts"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    if (status === 0 && nativeLoads().ok) return "official libtensorflow download";
+    if (source === "official") throw new Error("the official tfjs-node install failed (MOVIELENS_LAB_TF_SOURCE=official)");
+    log("the official download is not reachable; provisioning TensorFlow's C runtime from PyPI instead");
+  }
+  const runtime = prepareRuntime(log);
+  installRuntime(runtime, tfjsNodeDir);
+  log("compiling the tfjs-node binding against it (node-gyp)");
+  const status = sh(npmCmd, ["rebuild", "@tensorflow/tfjs-node", "--foreground-scripts"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const check = nativeLoads();
+  if (status !== 0 || !check.ok) throw new Error(`the tfjs-node binding did not build or load:\n${check.err}`);
+  const mb = (duBytes(path.join(tfjsNodeDir, "deps")) / 1e6).toFixed(0);
+  return `built from PyPI tensorflow-cpu (deps ${mb} MB, hard-linked from ${runtime} where possible)`;
+}
+
+async function pythonEnv() {
+  const req = path.join(root, "requirements.txt");
+  const stampFile = path.join(venv, ".lab-requirements");
+  const want = hashFiles(req);
+  if (fs.existsSync(venvPython) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === want) {
+    return "up to date";
+  }
+  if (!fs.existsSync(venvPython)) {
+    const py = process.env.PYTHON || "python3";
+    mustSh(py, ["-m", "venv", venv]);
+  }
+  mustSh(venvPython, ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", req]);
+  fs.writeFileSync(stampFile, want);
+  return "installed requirements.txt into .venv";
+}
+
+async function kernel() {
+  const tslabBin = path.join(nm, ".bin", "tslab");
+  const spec = path.join(venv, "share", "jupyter", "kernels", "tslab", "kernel.json");
+  if (fs.existsSync(spec)) {
+    const j = JSON.parse(fs.readFileSync(spec, "utf8"));
+    if (j.argv?.[0] === tslabBin) return "up to date";
+  }
+  mustSh(process.execPath, [
+    path.join(nm, "tslab", "bin", "tslab"), "install", "--python", venvPython, "--binary", tslabBin, "--sys-prefix",
+  ], { stdio: ["ignore", "ignore", "inherit"] });
+  if (!fs.existsSync(spec)) throw new Error(`tslab install did not write ${spec}`);
+  return `registered the TypeScript kernel in .venv (${path.relative(root, spec)})`;
+}
+
+try {
+  await step("npm packages", npmPackages);
+  try {
+    await step("native TensorFlow backend", nativeBackend);
+  } catch (err) {
+    console.warn(`[setup] WARNING: the native TensorFlow backend is not available: ${err.message}`);
+    console.warn("[setup] The lab falls back to the pure-JS CPU backend (slower). See README, 'Troubleshooting'.");
+    if (process.env.MOVIELENS_LAB_REQUIRE_NATIVE === "1") process.exit(1);
+  }
+  await step("Python + JupyterLab (.venv)", pythonEnv);
+  await step("TypeScript kernel (tslab)", kernel);
+  const total = (Date.now() - t0) / 1000;
+  if (!quiet || timings.some(([, , r]) => r !== "up to date")) log(`ready in ${total.toFixed(1)} s (cache: ${cacheRoot()})`);
+} catch (err) {
+  console.error(`[setup] FAILED: ${err.message}`);
+  process.exit(1);
+}

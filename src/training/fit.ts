@@ -1,0 +1,247 @@
+// The one training loop: seeded shuffling, batches from a task, an optimiser step, validation, callbacks, early stopping, progress.
+import { backendInfo, tf } from "../backend";
+import { RecModel } from "../models/base";
+import { Rng } from "../util/random";
+import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
+import { Task, range } from "./task";
+
+/** The optimisers the loop can build by name. */
+export type OptimizerName = "adam" | "sgd" | "adagrad" | "rmsprop";
+
+/** Hooks called by {@link fit}. Returning "stop" from `onEpochEnd` ends training after that epoch. */
+export interface FitCallbacks {
+  onBatchEnd?(epoch: number, batch: number, loss: number): void;
+  onEpochEnd?(log: EpochLog, history: EpochLog[]): void | "stop" | Promise<void | "stop">;
+  onTrainEnd?(history: History): void;
+}
+
+/** Early stopping on a monitored quantity (lower is better). */
+export interface EarlyStopping {
+  /** "valLoss" (default), "loss", or a validation metric name such as "rmse". */
+  monitor?: string;
+  patience: number;
+  minDelta?: number;
+  /** Put back the weights of the best epoch at the end (default true). */
+  restoreBest?: boolean;
+}
+
+/** Options for {@link fit}. */
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  /** Every random choice of the loop (shuffling, negatives) derives from this seed. */
+  seed: number;
+  learningRate?: number;
+  optimizer?: OptimizerName;
+  /** Validate after every epoch (default: when the task has validation data). */
+  validate?: boolean;
+  validationBatchSize?: number;
+  earlyStopping?: EarlyStopping;
+  callbacks?: FitCallbacks;
+  progress?: ProgressMode | ProgressSink;
+  /** Shown in progress output. */
+  title?: string;
+}
+
+/** What {@link fit} returns. */
+export interface History {
+  epochs: EpochLog[];
+  /** Index of the best epoch by the monitored quantity (or the last). */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  stopReason: string | null;
+  seconds: number;
+  /** Training examples per second, validation excluded. */
+  examplesPerSecond: number;
+  backend: string;
+}
+
+/** Thrown when the loss becomes NaN or infinite. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+  ) {
+    super(
+      `training diverged: the loss became ${loss} at epoch ${epoch + 1}, batch ${batch + 1}. ` +
+        `Try a lower learning rate, stronger L2, or check the targets for NaN.`,
+    );
+    this.name = "TrainingDivergedError";
+  }
+}
+
+function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
+  switch (name) {
+    case "adam":
+      return tf.train.adam(lr);
+    case "sgd":
+      return tf.train.sgd(lr);
+    case "adagrad":
+      return tf.train.adagrad(lr);
+    case "rmsprop":
+      return tf.train.rmsprop(lr);
+    default:
+      throw new Error(`unknown optimizer "${name as string}" (use adam, sgd, adagrad or rmsprop)`);
+  }
+}
+
+function validateOptions(o: FitOptions): void {
+  if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new RangeError(`fit: epochs must be a positive integer, got ${o.epochs}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new RangeError(`fit: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (o.learningRate !== undefined && !(o.learningRate > 0)) throw new RangeError(`fit: learningRate must be positive, got ${o.learningRate}`);
+  if (!Number.isFinite(o.seed)) throw new RangeError(`fit: seed must be a number, got ${o.seed}`);
+}
+
+/** Loss and metrics of `model` on the task's validation set. */
+export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { loss: number; metrics: Record<string, number> } {
+  let lossSum = 0;
+  const sums = new Float64Array(task.metrics.length);
+  let n = 0;
+  for (let from = 0; from < task.validationSize; from += batchSize) {
+    const units = range(from, Math.min(task.validationSize, from + batchSize));
+    const batch = task.batch(units, "validation");
+    try {
+      const vals = tf.tidy(() => {
+        const out = model.forward(batch.inputs, false);
+        const l = task.loss(model, batch, false);
+        return [l, ...task.metrics.map((m) => m.perExample(model, batch, out).sum())];
+      });
+      const data = vals.map((t) => t.dataSync()[0]);
+      tf.dispose(vals);
+      lossSum += data[0] * batch.size;
+      for (let k = 0; k < sums.length; k++) sums[k] += data[k + 1];
+      n += batch.size;
+    } finally {
+      tf.dispose([...batch.inputs, batch.target, ...(batch.extra ?? [])]);
+    }
+  }
+  const metrics: Record<string, number> = {};
+  task.metrics.forEach((m, k) => {
+    const mean = n ? sums[k] / n : NaN;
+    metrics[m.name] = m.finalize ? m.finalize(mean) : mean;
+  });
+  return { loss: n ? lossSum / n : NaN, metrics };
+}
+
+function monitored(log: EpochLog, monitor: string): number {
+  if (monitor === "loss") return log.loss;
+  if (monitor === "valLoss") return log.valLoss ?? log.loss;
+  const v = log.metrics[monitor];
+  if (v === undefined) throw new Error(`earlyStopping.monitor "${monitor}" is not a metric of this task (${Object.keys(log.metrics).join(", ")})`);
+  return v;
+}
+
+/**
+ * Trains `model` on `task`. Deterministic for a given seed on a given backend. Tensors are disposed as it goes, so
+ * rerunning a notebook cell does not leak memory.
+ */
+export async function fit(model: RecModel, task: Task, options: FitOptions): Promise<History> {
+  validateOptions(options);
+  task.check?.(model);
+  const rng = new Rng(options.seed);
+  const optimizer = makeOptimizer(options.optimizer ?? "adam", options.learningRate ?? 1e-3);
+  const vars = model.trainableVariables();
+  if (vars.length === 0) throw new Error(`fit: model "${model.net.name}" has no trainable weights`);
+  const validate = (options.validate ?? true) && task.validationSize > 0;
+  const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
+  const sink: ProgressSink =
+    typeof options.progress === "object" ? options.progress : createProgress(options.progress ?? "auto");
+  const title = options.title ?? task.name;
+  const es = options.earlyStopping;
+  const monitor = es?.monitor ?? (validate ? "valLoss" : "loss");
+  const history: EpochLog[] = [];
+  let best = Infinity;
+  let bestEpoch = -1;
+  let bestWeights: tf.Tensor[] | null = null;
+  let waited = 0;
+  let stopReason: string | null = null;
+  let trainSeconds = 0;
+  const t0 = Date.now();
+  sink.start({ title, epochs: options.epochs, batchesPerEpoch });
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const te = Date.now();
+      task.beginEpoch?.(epoch, rng);
+      const order = rng.permutation(task.trainSize);
+      let lossSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const units = order.subarray(b * options.batchSize, Math.min(task.trainSize, (b + 1) * options.batchSize));
+        const batch = task.batch(units, "train");
+        let lossValue: number;
+        try {
+          const cost = optimizer.minimize(
+            () =>
+              tf.tidy(() => {
+                const l = task.loss(model, batch, true);
+                const p = model.penalty(batch.inputs);
+                return (p ? l.add(p) : l) as tf.Scalar;
+              }),
+            true,
+            vars,
+          );
+          lossValue = cost ? cost.dataSync()[0] : NaN;
+          cost?.dispose();
+        } finally {
+          tf.dispose([...batch.inputs, batch.target, ...(batch.extra ?? [])]);
+        }
+        if (!Number.isFinite(lossValue)) throw new TrainingDivergedError(epoch, b, lossValue);
+        lossSum += lossValue * batch.size;
+        seen += batch.size;
+        sink.batch(epoch, b, lossValue);
+        options.callbacks?.onBatchEnd?.(epoch, b, lossValue);
+        if (b % 64 === 63) await new Promise((r) => setImmediate(r)); // let notebook output flush
+      }
+      trainSeconds += (Date.now() - te) / 1000;
+      const val = validate ? evaluateTask(model, task, options.validationBatchSize) : null;
+      const log: EpochLog = {
+        epoch,
+        loss: lossSum / Math.max(1, seen),
+        valLoss: val ? val.loss : null,
+        metrics: val ? val.metrics : {},
+        seconds: (Date.now() - te) / 1000,
+      };
+      history.push(log);
+      sink.epochEnd(log, history);
+      await new Promise((r) => setImmediate(r));
+      const value = monitored(log, monitor);
+      if (value < best - (es?.minDelta ?? 0)) {
+        best = value;
+        bestEpoch = epoch;
+        waited = 0;
+        if (es && es.restoreBest !== false) {
+          tf.dispose(bestWeights ?? []);
+          bestWeights = model.net.getWeights().map((w) => w.clone());
+        }
+      } else {
+        waited += 1;
+      }
+      const cb = await options.callbacks?.onEpochEnd?.(log, history);
+      if (cb === "stop") {
+        stopReason = `stopped by a callback after epoch ${epoch + 1}`;
+        break;
+      }
+      if (es && waited >= es.patience) {
+        stopReason = `early stopping: ${monitor} did not improve for ${es.patience} epoch(s); best epoch ${bestEpoch + 1}`;
+        break;
+      }
+    }
+    if (bestWeights && bestEpoch !== history.length - 1) model.net.setWeights(bestWeights);
+  } finally {
+    tf.dispose(bestWeights ?? []);
+    optimizer.dispose();
+  }
+  const result: History = {
+    epochs: history,
+    bestEpoch: bestEpoch >= 0 ? bestEpoch : history.length - 1,
+    stoppedEarly: stopReason !== null,
+    stopReason,
+    seconds: (Date.now() - t0) / 1000,
+    examplesPerSecond: (history.length * task.trainSize * task.examplesPerUnit) / Math.max(1e-9, trainSeconds),
+    backend: backendInfo.name,
+  };
+  sink.end(history, stopReason ?? undefined);
+  options.callbacks?.onTrainEnd?.(result);
+  return result;
+}

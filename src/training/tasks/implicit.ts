@@ -1,0 +1,136 @@
+// The implicit top-N task: a user's liked movies ranked above sampled unseen ones, under BPR or sampled-negative BCE.
+import { tf } from "../../backend";
+import { Dataset } from "../../data/types";
+import { RecModel } from "../../models/base";
+import { Rng } from "../../util/random";
+import { Task, TaskBatch, TaskMetric, gatherTyped, indexTensor } from "../task";
+
+/** Per-user sorted lists of movies, for O(log n) "has the user seen it" checks. */
+export interface UserItems {
+  readonly offsets: Int32Array;
+  readonly items: Int32Array;
+}
+
+/** Groups the ratings at `idx` by user: sorted movie lists. */
+export function userItems(ds: Dataset, idx: Int32Array): UserItems {
+  const offsets = new Int32Array(ds.numUsers + 1);
+  for (let k = 0; k < idx.length; k++) offsets[ds.ratings.user[idx[k]] + 1]++;
+  for (let u = 0; u < ds.numUsers; u++) offsets[u + 1] += offsets[u];
+  const fill = offsets.slice(0, ds.numUsers);
+  const items = new Int32Array(idx.length);
+  for (let k = 0; k < idx.length; k++) items[fill[ds.ratings.user[idx[k]]]++] = ds.ratings.movie[idx[k]];
+  for (let u = 0; u < ds.numUsers; u++) items.subarray(offsets[u], offsets[u + 1]).sort();
+  return { offsets, items };
+}
+
+/** True when `movie` is in the user's list. */
+export function hasItem(ui: UserItems, user: number, movie: number): boolean {
+  let lo = ui.offsets[user];
+  let hi = ui.offsets[user + 1] - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = ui.items[mid];
+    if (v === movie) return true;
+    if (v < movie) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** Options for {@link implicitTask}. */
+export interface ImplicitTaskOptions {
+  train: Int32Array;
+  validation?: Int32Array;
+  /** Ratings at or above this count as positive (null: every rating is a positive interaction). */
+  threshold?: number | null;
+  /** "bpr": -log σ(s⁺ - s⁻) with one negative per positive; "sampled": BCE on logits with `negatives` per positive. */
+  loss?: "bpr" | "sampled";
+  negatives?: number;
+  seed: number;
+}
+
+/** Builds the implicit task. The model must have a linear head (its scores are logits). */
+export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
+  const lossKind = o.loss ?? "bpr";
+  const k = lossKind === "bpr" ? 1 : (o.negatives ?? 4);
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`negatives must be a positive integer, got ${k}`);
+  const thr = o.threshold === undefined ? 4 : o.threshold;
+  const positive = (idx: Int32Array): Int32Array =>
+    thr === null ? idx : idx.filter((i) => ds.ratings.rating[i] >= thr);
+  const trainPos = positive(o.train);
+  const valPos = positive(o.validation ?? new Int32Array(0));
+  const seen = userItems(ds, o.validation ? Int32Array.from([...o.train, ...o.validation]) : o.train);
+  const sample = (pos: Int32Array, gen: Rng): Int32Array => {
+    const out = new Int32Array(pos.length * k);
+    for (let p = 0; p < pos.length; p++) {
+      const u = ds.ratings.user[pos[p]];
+      for (let j = 0; j < k; j++) {
+        let m = gen.int(ds.numMovies);
+        for (let tries = 0; tries < 32 && hasItem(seen, u, m); tries++) m = gen.int(ds.numMovies);
+        out[p * k + j] = m;
+      }
+    }
+    return out;
+  };
+  let trainNeg = sample(trainPos, new Rng(o.seed));
+  const valNeg = sample(valPos, new Rng(o.seed + 1));
+
+  const build = (pos: Int32Array, neg: Int32Array, units: Int32Array): TaskBatch => {
+    const idx = gatherTyped(pos, units);
+    const users = gatherTyped(ds.ratings.user, idx);
+    const negUsers = new Int32Array(units.length * k);
+    const negItems = new Int32Array(units.length * k);
+    for (let a = 0; a < units.length; a++) {
+      for (let j = 0; j < k; j++) {
+        negUsers[a * k + j] = users[a];
+        negItems[a * k + j] = neg[units[a] * k + j];
+      }
+    }
+    return {
+      inputs: [indexTensor(users), indexTensor(gatherTyped(ds.ratings.movie, idx))],
+      target: tf.ones([units.length, 1]),
+      extra: [indexTensor(negUsers), indexTensor(negItems)],
+      size: units.length,
+    };
+  };
+
+  const lossOf = (model: RecModel, b: TaskBatch, training: boolean): tf.Tensor => {
+    const sPos = model.forward(b.inputs, training).reshape([-1]);
+    const sNeg = model.forward(b.extra!, training).reshape([-1, k]);
+    if (lossKind === "bpr") return tf.softplus(sNeg.reshape([-1]).sub(sPos)); // -log σ(s⁺ - s⁻) = softplus(s⁻ - s⁺)
+    // sampled: BCE on logits, positives labelled 1, negatives 0, per positive unit
+    const posLoss = tf.softplus(sPos.neg());
+    const negLoss = tf.softplus(sNeg).sum(1);
+    return posLoss.add(negLoss);
+  };
+  const metrics: TaskMetric[] = [
+    {
+      // Fraction of (positive, negative) pairs ranked correctly: a per-pair AUC estimate.
+      name: "pairAccuracy",
+      perExample: (model, b, out) => {
+        const sNeg = model.forward(b.extra!, false).reshape([-1, k]);
+        return tf.greater(out.reshape([-1, 1]), sNeg).cast("float32").mean(1);
+      },
+    },
+  ];
+  return {
+    name: `implicit top-N (${lossKind === "bpr" ? "BPR" : `BCE, ${k} sampled negatives`})`,
+    trainSize: trainPos.length,
+    validationSize: valPos.length,
+    examplesPerUnit: 1 + k,
+    metrics,
+    beginEpoch(epoch, rng) {
+      if (epoch > 0) trainNeg = sample(trainPos, rng.fork());
+    },
+    batch(units, which) {
+      return which === "train" ? build(trainPos, trainNeg, units) : build(valPos, valNeg, units);
+    },
+    loss(model, b, training) {
+      return lossOf(model, b, training).mean() as tf.Scalar;
+    },
+    check(model) {
+      if (model.inputNames.join() !== "user,movie" || model.kind !== "user-movie") throw new Error("the implicit task needs a user–movie model");
+      if (model.spec.options.output !== "linear") throw new Error('the implicit task needs output "linear" (scores are logits)');
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Seed 003's task: each distinct rating value is a class; softmax cross-entropy, with accuracy and expected-rating RMSE.
+import { tf } from "../../backend";
+import { Dataset } from "../../data/types";
+import { RecModel } from "../../models/base";
+import { Task, TaskMetric, gatherTyped, indexTensor } from "../task";
+
+/** The sorted distinct rating values of a dataset (its classes). */
+export function ratingClasses(ds: Dataset): number[] {
+  const set = new Set<number>();
+  for (let i = 0; i < ds.ratings.length; i++) set.add(ds.ratings.rating[i]);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** Options for {@link ratingClassTask}. */
+export interface RatingClassTaskOptions {
+  train: Int32Array;
+  validation?: Int32Array;
+}
+
+/** The rating-class task, exposing its class values. */
+export interface RatingClassTask extends Task {
+  readonly classes: number[];
+}
+
+/** Builds the rating-class task (use with `denseClassModel({numClasses: task.classes.length})`). */
+export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingClassTask {
+  const classes = ratingClasses(ds);
+  const classOf = new Map(classes.map((v, i) => [v, i]));
+  const r = ds.ratings;
+  const labels = new Int32Array(r.length);
+  for (let i = 0; i < r.length; i++) labels[i] = classOf.get(r.rating[i])!;
+  const val = o.validation ?? new Int32Array(0);
+  const values = tf.tensor1d(classes);
+  const expected = (out: tf.Tensor): tf.Tensor => out.mul(values).sum(1);
+  const metrics: TaskMetric[] = [
+    {
+      name: "accuracy",
+      perExample: (_m, b, out) => tf.equal(out.argMax(1), b.target.cast("int32")).cast("float32"),
+    },
+    {
+      name: "rmse",
+      perExample: (_m, b, out) => expected(out).sub(b.extra![0]).square(),
+      finalize: Math.sqrt,
+    },
+  ];
+  return {
+    name: `rating classes (${classes.length}-way softmax)`,
+    trainSize: o.train.length,
+    validationSize: val.length,
+    examplesPerUnit: 1,
+    classes,
+    metrics,
+    batch(units, which) {
+      const idx = gatherTyped(which === "train" ? o.train : val, units);
+      return {
+        inputs: [indexTensor(gatherTyped(r.user, idx)), indexTensor(gatherTyped(r.movie, idx))],
+        target: tf.tensor1d(gatherTyped(labels, idx), "int32"),
+        extra: [tf.tensor1d(gatherTyped(r.rating, idx))],
+        size: idx.length,
+      };
+    },
+    loss(model: RecModel, b, training) {
+      const out = model.forward(b.inputs, training);
+      const oneHot = tf.oneHot(b.target as tf.Tensor1D, classes.length);
+      return tf.losses.softmaxCrossEntropy(oneHot, tf.log(out.clipByValue(1e-7, 1))) as tf.Scalar;
+    },
+    check(model) {
+      if (model.kind !== "dense-classes") throw new Error(`the rating-class task needs a dense-classes model, got ${model.kind}`);
+      if (model.spec.options.numClasses !== classes.length) {
+        throw new Error(`the model has ${String(model.spec.options.numClasses)} classes but the data has ${classes.length}: ${classes.join(", ")}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// Explicit-rating tasks: predict ratings under MSE, or min-max normalised ratings under BCE (seed 000 / the Keras example).
+import { tf } from "../../backend";
+import { Dataset } from "../../data/types";
+import { RecModel } from "../../models/base";
+import { Task, TaskBatch, TaskMetric, gatherTyped, indexTensor } from "../task";
+
+/** How ratings become training targets. */
+export type RatingTarget =
+  /** The rating itself (MSE). */
+  | "raw"
+  /** (r - min) / (max - min) in [0, 1] (BCE with a sigmoid head). */
+  | "minmax"
+  /** r minus the mean of the movie's training ratings (seed 001's mean normalisation). */
+  | "movie-mean"
+  /** r minus the global training mean. */
+  | "global-mean";
+
+/** Maps ratings to targets and model outputs back to ratings. */
+export interface RatingTransform {
+  readonly kind: RatingTarget;
+  readonly min: number;
+  readonly max: number;
+  readonly globalMean: number;
+  /** Per-movie training mean (movie-mean only). */
+  readonly movieMean: Float32Array | null;
+  toTarget(rating: number, movie: number): number;
+  /** Output -> rating, clipped to [min, max]. */
+  toRating(output: number, movie: number): number;
+}
+
+/** Fits a transform on the training ratings `train` (indices into `ds.ratings`). */
+export function ratingTransform(ds: Dataset, train: Int32Array, kind: RatingTarget): RatingTransform {
+  const { min, max } = ds.ratingScale;
+  let sum = 0;
+  for (let k = 0; k < train.length; k++) sum += ds.ratings.rating[train[k]];
+  const globalMean = train.length ? sum / train.length : (min + max) / 2;
+  let movieMean: Float32Array | null = null;
+  if (kind === "movie-mean") {
+    const s = new Float64Array(ds.numMovies);
+    const c = new Int32Array(ds.numMovies);
+    for (let k = 0; k < train.length; k++) {
+      const i = train[k];
+      s[ds.ratings.movie[i]] += ds.ratings.rating[i];
+      c[ds.ratings.movie[i]] += 1;
+    }
+    movieMean = new Float32Array(ds.numMovies);
+    for (let m = 0; m < ds.numMovies; m++) movieMean[m] = c[m] ? s[m] / c[m] : globalMean;
+  }
+  const clip = (r: number): number => (r < min ? min : r > max ? max : r);
+  const span = max - min;
+  return {
+    kind,
+    min,
+    max,
+    globalMean,
+    movieMean,
+    toTarget(r, m) {
+      switch (kind) {
+        case "raw":
+          return r;
+        case "minmax":
+          return (r - min) / span;
+        case "movie-mean":
+          return r - movieMean![m];
+        case "global-mean":
+          return r - globalMean;
+      }
+    },
+    toRating(o, m) {
+      switch (kind) {
+        case "raw":
+          return clip(o);
+        case "minmax":
+          return clip(min + o * span);
+        case "movie-mean":
+          return clip(o + movieMean![m]);
+        case "global-mean":
+          return clip(o + globalMean);
+      }
+    },
+  };
+}
+
+/** Options for {@link ratingTask}. */
+export interface RatingTaskOptions {
+  /** Indices into the dataset's ratings. */
+  train: Int32Array;
+  /** Validation indices (e.g. the split's test set), or none. */
+  validation?: Int32Array;
+  target?: RatingTarget;
+  /** "mse" on targets, or "bce" on min-max targets through a sigmoid head. */
+  loss?: "mse" | "bce";
+}
+
+/** A task over explicit ratings, with RMSE and MAE in rating units as metrics. */
+export interface RatingTask extends Task {
+  readonly transform: RatingTransform;
+  readonly lossKind: "mse" | "bce";
+}
+
+/** Builds the explicit-rating task. BCE requires min-max targets (checked). */
+export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
+  const lossKind = o.loss ?? "mse";
+  const target = o.target ?? (lossKind === "bce" ? "minmax" : "raw");
+  if (lossKind === "bce" && target !== "minmax") throw new Error(`BCE needs targets in [0, 1]: use target "minmax", not "${target}"`);
+  const transform = ratingTransform(ds, o.train, target);
+  const r = ds.ratings;
+  const targets = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) targets[i] = transform.toTarget(r.rating[i], r.movie[i]);
+  const val = o.validation ?? new Int32Array(0);
+  const rows = (which: "train" | "validation", units: Int32Array): Int32Array => gatherTyped(which === "train" ? o.train : val, units);
+
+  // Per-example error in rating units, computed in TF so it runs batched: inverse of the transform, then clip.
+  const outputToRating = (out: tf.Tensor, batch: TaskBatch): tf.Tensor => {
+    const o1 = out.reshape([-1]);
+    let rating: tf.Tensor;
+    switch (target) {
+      case "raw":
+        rating = o1;
+        break;
+      case "minmax":
+        rating = o1.mul(transform.max - transform.min).add(transform.min);
+        break;
+      case "global-mean":
+        rating = o1.add(transform.globalMean);
+        break;
+      case "movie-mean":
+        rating = o1.add(tf.gather(tf.tensor1d(transform.movieMean!), batch.inputs[1].reshape([-1])));
+        break;
+    }
+    return rating.clipByValue(transform.min, transform.max);
+  };
+  const actual = (batch: TaskBatch): tf.Tensor => batch.extra![0];
+  const metrics: TaskMetric[] = [
+    { name: "rmse", perExample: (_m, b, out) => outputToRating(out, b).sub(actual(b)).square(), finalize: Math.sqrt },
+    { name: "mae", perExample: (_m, b, out) => outputToRating(out, b).sub(actual(b)).abs() },
+  ];
+
+  return {
+    name: `ratings (${lossKind.toUpperCase()} on ${target} targets)`,
+    trainSize: o.train.length,
+    validationSize: val.length,
+    examplesPerUnit: 1,
+    transform,
+    lossKind,
+    metrics,
+    batch(units, which) {
+      const idx = rows(which, units);
+      return {
+        inputs: [indexTensor(gatherTyped(r.user, idx)), indexTensor(gatherTyped(r.movie, idx))],
+        target: tf.tensor2d(gatherTyped(targets, idx), [idx.length, 1]),
+        extra: [tf.tensor1d(gatherTyped(r.rating, idx))],
+        size: idx.length,
+      };
+    },
+    loss(model: RecModel, batch: TaskBatch, training: boolean): tf.Scalar {
+      const out = model.forward(batch.inputs, training);
+      return (lossKind === "bce"
+        ? tf.losses.logLoss(batch.target, out, undefined, 1e-7)
+        : tf.losses.meanSquaredError(batch.target, out)) as tf.Scalar;
+    },
+    check(model: RecModel): void {
+      if (model.inputNames.join() !== "user,movie") throw new Error(`a rating task needs a user–movie model, got inputs ${model.inputNames.join(", ")}`);
+      if (model.kind === "dense-classes") throw new Error("the dense rating-class model trains with ratingClassTask");
+      const head = model.spec.options.output;
+      if (lossKind === "bce" && head !== "sigmoid") throw new Error('BCE needs a model with output "sigmoid"');
+    },
+  };
+}
