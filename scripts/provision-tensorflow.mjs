@@ -85,7 +85,7 @@ function downloadWheel(dir, log) {
     "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.10",
     "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--require-hashes",
     "-r", req, "-d", dir, "--progress-bar", "off", "--disable-pip-version-check",
-  ], { stdio: ["ignore", "inherit", "pipe"] });
+  ]);
   const got = sha256File(target);
   if (got !== WHEEL.sha256) {
     fs.rmSync(target, { force: true });

@@ -39,6 +39,17 @@ function mustSh(cmd, args, opts) {
   if (status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${status}`);
 }
 
+/** Runs a chatty command with its output captured; prints the output only if it fails. */
+function mustShQuiet(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.error) throw new Error(`${cmd} could not be started: ${r.error.message}`);
+  if (r.status !== 0) {
+    const noise = /^(WARNING: Location|Looking in)/;
+    const out = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => l.trim() && !noise.test(l));
+    throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${r.status}:\n${out.slice(-40).join("\n")}`);
+  }
+}
+
 async function step(name, fn) {
   const s = Date.now();
   const result = await fn();
@@ -102,7 +113,7 @@ async function nativeBackend() {
   if (source !== "pypi") {
     log("building @tensorflow/tfjs-node the official way (downloads libtensorflow from Google)");
     const status = sh(npmCmd, ["rebuild", "@tensorflow/tfjs-node", "--foreground-scripts"], {
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "ignore", "ignore"],
     });
     if (status === 0 && nativeLoads().ok) return "official libtensorflow download";
     if (source === "official") throw new Error("the official tfjs-node install failed (MOVIELENS_LAB_TF_SOURCE=official)");
@@ -131,7 +142,8 @@ async function pythonEnv() {
     const py = process.env.PYTHON || "python3";
     mustSh(py, ["-m", "venv", venv]);
   }
-  mustSh(venvPython, ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", req]);
+  log("installing JupyterLab and nbclient into .venv (pinned in requirements.txt)");
+  mustShQuiet(venvPython, ["-m", "pip", "install", "--disable-pip-version-check", "-r", req]);
   fs.writeFileSync(stampFile, want);
   return "installed requirements.txt into .venv";
 }

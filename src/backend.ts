@@ -2,7 +2,11 @@
 //
 // Every module in src/ imports `tf` from here, never from a tfjs package directly, so that the whole lab runs on one
 // backend. `MOVIELENS_LAB_BACKEND=tensorflow|cpu` forces a choice; forcing `tensorflow` when it cannot load is an error.
+import * as tf from "@tensorflow/tfjs";
 import type * as TF from "@tensorflow/tfjs";
+
+/** The TensorFlow.js namespace (values and types). The backend below is chosen when this module loads. */
+export { tf };
 
 /** The backends the lab can run on. */
 export type BackendName = "tensorflow" | "cpu";
@@ -21,14 +25,10 @@ export interface BackendInfo {
 // Quieten TensorFlow's C++ info logs (oneDNN banners) unless the user asked for them.
 if (process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = "2";
 
-function loadNative(): typeof TF {
+/** Loads tfjs-node, which registers the "tensorflow" backend in the shared tfjs-core engine. */
+function loadNative(): void {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require("@tensorflow/tfjs-node") as typeof TF;
-}
-
-function loadPureJs(): typeof TF {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require("@tensorflow/tfjs") as typeof TF;
+  require("@tensorflow/tfjs-node");
 }
 
 /**
@@ -67,7 +67,7 @@ export function registerFastSegmentSum(tf: typeof TF): void {
   });
 }
 
-function choose(): { tf: typeof TF; info: BackendInfo } {
+function choose(): BackendInfo {
   const forced = (process.env.MOVIELENS_LAB_BACKEND || "").trim().toLowerCase();
   if (forced && forced !== "tensorflow" && forced !== "cpu") {
     throw new Error(`MOVIELENS_LAB_BACKEND must be "tensorflow" or "cpu", got "${forced}"`);
@@ -75,17 +75,14 @@ function choose(): { tf: typeof TF; info: BackendInfo } {
   let nativeError: string | null = null;
   if (forced !== "cpu") {
     try {
-      const tf = loadNative();
+      loadNative();
       void tf.setBackend("tensorflow");
       if (tf.getBackend() !== "tensorflow") throw new Error(`setBackend("tensorflow") left "${tf.getBackend()}" active`);
       return {
-        tf,
-        info: {
-          name: "tensorflow",
-          reason: forced ? "forced by MOVIELENS_LAB_BACKEND" : "native TensorFlow loaded",
-          versions: { ...(tf.version as Record<string, string>) },
-          nativeError: null,
-        },
+        name: "tensorflow",
+        reason: forced ? "forced by MOVIELENS_LAB_BACKEND" : "native TensorFlow loaded",
+        versions: { ...(tf.version as Record<string, string>), "tfjs-node": nodeVersion() },
+        nativeError: null,
       };
     } catch (err) {
       nativeError = (err as Error).message.split("\n")[0];
@@ -96,27 +93,28 @@ function choose(): { tf: typeof TF; info: BackendInfo } {
       }
     }
   }
-  const tf = loadPureJs();
   registerFastSegmentSum(tf);
   void tf.setBackend("cpu");
+  if (tf.getBackend() !== "cpu") throw new Error(`could not activate the cpu backend (active: ${tf.getBackend()})`);
   return {
-    tf,
-    info: {
-      name: "cpu",
-      reason: forced === "cpu" ? "forced by MOVIELENS_LAB_BACKEND" : "native TensorFlow unavailable; pure-JS CPU fallback",
-      versions: { ...(tf.version as Record<string, string>) },
-      nativeError,
-    },
+    name: "cpu",
+    reason: forced === "cpu" ? "forced by MOVIELENS_LAB_BACKEND" : "native TensorFlow unavailable; pure-JS CPU fallback",
+    versions: { ...(tf.version as Record<string, string>) },
+    nativeError,
   };
 }
 
-const chosen = choose();
-
-/** The TensorFlow.js namespace on the chosen backend. */
-export const tf: typeof TF = chosen.tf;
+function nodeVersion(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require("@tensorflow/tfjs-node/package.json") as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
 
 /** Which backend is active, why, and the versions. */
-export const backendInfo: BackendInfo = chosen.info;
+export const backendInfo: BackendInfo = choose();
 
 /** One line for notebooks and logs, e.g. `TF.js 4.22.0 on tensorflow (native TensorFlow loaded)`. */
 export function describeBackend(): string {

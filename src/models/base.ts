@@ -82,7 +82,7 @@ export class RecModel {
 
   /** Number of trainable parameters. */
   countParams(): number {
-    return this.net.trainableWeights.reduce((s, w) => s + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+    return this.net.trainableWeights.reduce((s, w) => s + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
   }
 
   /** Frees the model's tensors. */
