@@ -1,15 +1,18 @@
-// The common shape of every learned model: a Keras-style layers model plus the few things training and recommendation need from it.
+// The common shape of every learned model: embedding tables feeding a small head network, as one inspectable Keras-style model.
 import { tf } from "../backend";
 import { Matrix } from "../util/matrix";
 
 /** The kinds of learned model in the lab. */
 export type ModelKind = "movie-genre" | "user-movie" | "dense-classes";
 
-/** L2 on the embedding rows a batch touches: `lambda * mean_b(sum ||row||^2)` for the layer fed by input `input`. */
-export interface RowPenalty {
+/** An embedding table read by one model input (e.g. "user_embedding" reads input 0, "user"). */
+export interface TableRef {
+  /** Layer name of the table (a tf.layers.embedding). */
   layer: string;
+  /** Index of the model input whose ids select the rows. */
   input: number;
-  lambda: number;
+  /** L2 weight on the rows a batch touches: `lambda * mean_b ||row||^2` (0 = none). */
+  l2: number;
 }
 
 /** The JSON-serialisable description that, with the weights, rebuilds a model. */
@@ -20,8 +23,9 @@ export interface ModelSpec {
 }
 
 /**
- * A learned model: a small `tf.LayersModel` (inspect it with `summary()`), the names of its inputs, and an optional
- * per-batch L2 penalty. Training lives in `training/`, never here.
+ * A learned model. `net` is the whole model (inputs are id tensors of shape [B, 1]; inspect it with `summary()`, save it,
+ * predict with it). `head` shares every layer after the embedding lookups and takes the looked-up rows directly, so
+ * training can update only the rows a batch touches. Training lives in `training/`, never here.
  */
 export class RecModel {
   constructor(
@@ -29,31 +33,38 @@ export class RecModel {
     readonly net: tf.LayersModel,
     /** Input names in the order `net` expects them, e.g. ["user", "movie"]. */
     readonly inputNames: string[],
-    readonly penalties: RowPenalty[] = [],
+    /** The embedding tables, in the order `head` takes their rows. */
+    readonly tables: TableRef[],
+    /** Takes one [B, dim] row tensor per table and returns the model output. */
+    readonly head: tf.LayersModel,
   ) {}
 
   get kind(): ModelKind {
     return this.spec.kind;
   }
 
-  /** Forward pass on int32 index tensors of shape [B, 1], one per input. */
+  /** Forward pass on int32 id tensors of shape [B, 1], one per input. */
   forward(inputs: tf.Tensor[], training = false): tf.Tensor {
     return this.net.apply(inputs, { training }) as tf.Tensor;
   }
 
-  /** The L2 penalty for a batch (a scalar), or null when the model has none. */
+  /** The L2 penalty on the table rows a batch touches (a scalar), or null when the model has none. */
   penalty(inputs: tf.Tensor[]): tf.Scalar | null {
-    if (this.penalties.length === 0) return null;
+    if (!this.tables.some((t) => t.l2 > 0)) return null;
     return tf.tidy(() => {
-      let total: tf.Scalar = tf.scalar(0);
-      for (const p of this.penalties) {
-        if (p.lambda === 0) continue;
-        const w = this.net.getLayer(p.layer).getWeights()[0];
-        const rows = tf.gather(w, inputs[p.input].reshape([-1]));
-        total = total.add(rows.square().sum().div(rows.shape[0]).mul(p.lambda)) as tf.Scalar;
-      }
-      return total;
+      const rows = this.tables.map((t) => tf.gather(this.tableVariable(t.layer), inputs[t.input].reshape([-1])));
+      return rowPenalty(this.tables, rows)!;
     });
+  }
+
+  /** The variable behind an embedding table. */
+  tableVariable(layer: string): tf.Variable {
+    return this.net.getLayer(layer).weights[0].read() as tf.Variable;
+  }
+
+  /** Whether a table's layer is trainable (stage 2's frozen movie embeddings are not). */
+  isTrainable(layer: string): boolean {
+    return this.net.getLayer(layer).trainable;
   }
 
   /** The variables the optimiser updates (frozen layers excluded). */
@@ -91,35 +102,83 @@ export class RecModel {
   }
 }
 
+/** `sum_t lambda_t * mean_b ||rows_t[b]||^2` for the tables with L2, or null. */
+export function rowPenalty(tables: TableRef[], rows: tf.Tensor[]): tf.Scalar | null {
+  let total: tf.Scalar | null = null;
+  tables.forEach((t, i) => {
+    if (t.l2 <= 0) return;
+    const r = rows[i];
+    const p = r.square().sum().div(r.shape[0]).mul(t.l2) as tf.Scalar;
+    total = total ? (total.add(p) as tf.Scalar) : p;
+  });
+  return total;
+}
+
 /** A [B,1] int32 input for a layers model. */
 export function indexInput(name: string): tf.SymbolicTensor {
   return tf.input({ shape: [1], dtype: "int32", name });
 }
 
-/** An embedding table `rows x dim` feeding from `input`, flattened to [B, dim]. */
-export function embedding(
-  input: tf.SymbolicTensor,
-  opts: { name: string; rows: number; dim: number; seed: number; stddev?: number; weights?: Matrix; trainable?: boolean },
-): tf.SymbolicTensor {
-  if (opts.weights && (opts.weights.rows !== opts.rows || opts.weights.cols !== opts.dim)) {
-    throw new RangeError(
-      `${opts.name}: initial weights are ${opts.weights.rows}x${opts.weights.cols}, expected ${opts.rows}x${opts.dim}`,
-    );
-  }
-  const layer = tf.layers.embedding({
-    name: opts.name,
-    inputDim: opts.rows,
-    outputDim: opts.dim,
-    embeddingsInitializer: tf.initializers.randomNormal({ mean: 0, stddev: opts.stddev ?? 0.05, seed: opts.seed }),
-    trainable: opts.trainable ?? true,
-  });
-  const out = layer.apply(input) as tf.SymbolicTensor;
-  if (opts.weights) layer.setWeights([tf.tensor2d(opts.weights.data, [opts.rows, opts.dim])]);
-  return tf.layers.flatten({ name: `${opts.name}_flat` }).apply(out) as tf.SymbolicTensor;
+/** Options of one embedding table. */
+export interface TableOptions {
+  name: string;
+  rows: number;
+  dim: number;
+  seed: number;
+  stddev?: number;
+  /** Initial weights (rows x dim), e.g. stage 1's movie embeddings. */
+  weights?: Matrix;
+  trainable?: boolean;
+  /** "zeros" for bias tables. */
+  init?: "normal" | "zeros";
 }
 
-/** A per-row scalar bias table initialised to zero, flattened to [B, 1]. */
-export function biasTable(input: tf.SymbolicTensor, name: string, rows: number): tf.SymbolicTensor {
-  const layer = tf.layers.embedding({ name, inputDim: rows, outputDim: 1, embeddingsInitializer: "zeros" });
-  return tf.layers.flatten({ name: `${name}_flat` }).apply(layer.apply(input)) as tf.SymbolicTensor;
+/**
+ * Builds a model from tables and a head: `buildHead(rows)` maps one [B, dim] symbolic tensor per table to the output.
+ * It is called twice — on the flattened lookups (the full `net`) and on plain row inputs (the `head`) — so both share
+ * every layer it creates, provided it creates each layer once and applies it to whatever it is given.
+ */
+export function assemble(
+  spec: ModelSpec,
+  name: string,
+  inputNames: string[],
+  tables: (TableOptions & { input: number; l2?: number })[],
+  buildHead: (rows: tf.SymbolicTensor[]) => tf.SymbolicTensor,
+): RecModel {
+  const inputs = inputNames.map(indexInput);
+  const flat: tf.SymbolicTensor[] = [];
+  for (const t of tables) {
+    if (t.weights && (t.weights.rows !== t.rows || t.weights.cols !== t.dim)) {
+      throw new RangeError(`${t.name}: initial weights are ${t.weights.rows}x${t.weights.cols}, expected ${t.rows}x${t.dim}`);
+    }
+    const layer = tf.layers.embedding({
+      name: t.name,
+      inputDim: t.rows,
+      outputDim: t.dim,
+      embeddingsInitializer:
+        t.init === "zeros" ? "zeros" : tf.initializers.randomNormal({ mean: 0, stddev: t.stddev ?? 0.05, seed: t.seed }),
+      trainable: t.trainable ?? true,
+    });
+    const looked = layer.apply(inputs[t.input]) as tf.SymbolicTensor;
+    if (t.weights) layer.setWeights([tf.tensor2d(t.weights.data, [t.rows, t.dim])]);
+    flat.push(tf.layers.flatten({ name: `${t.name}_flat` }).apply(looked) as tf.SymbolicTensor);
+  }
+  const net = tf.model({ inputs, outputs: buildHead(flat), name });
+  const rowInputs = tables.map((t) => tf.input({ shape: [t.dim], name: `${t.name}_rows` }));
+  const head = tf.model({ inputs: rowInputs, outputs: buildHead(rowInputs), name: `${name}_head` });
+  const refs = tables.map((t) => ({ layer: t.name, input: t.input, l2: t.trainable === false ? 0 : (t.l2 ?? 0) }));
+  return new RecModel(spec, net, inputNames, refs, head);
+}
+
+/** Memoises layer construction so `buildHead` creates each layer once and reuses it on its second call. */
+export function layerCache(): <L extends tf.layers.Layer>(key: string, make: () => L) => L {
+  const cache = new Map<string, tf.layers.Layer>();
+  return <L extends tf.layers.Layer>(key: string, make: () => L): L => {
+    let l = cache.get(key);
+    if (!l) {
+      l = make();
+      cache.set(key, l);
+    }
+    return l as L;
+  };
 }

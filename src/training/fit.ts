@@ -3,7 +3,8 @@ import { backendInfo, tf } from "../backend";
 import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
-import { Task, range } from "./task";
+import { SparseTableUpdater } from "./sparse";
+import { Forward, Task, TaskBatch, disposeBatch, range } from "./task";
 
 /** The optimisers the loop can build by name. */
 export type OptimizerName = "adam" | "sgd" | "adagrad" | "rmsprop";
@@ -41,6 +42,11 @@ export interface FitOptions {
   progress?: ProgressMode | ProgressSink;
   /** Shown in progress output. */
   title?: string;
+  /**
+   * "sparse" updates only the embedding rows a batch touches (lazy Adam/Adagrad/SGD, like Keras on IndexedSlices);
+   * "dense" steps every weight with a TF.js optimiser each batch. "auto" (default) is sparse for adam, adagrad and sgd.
+   */
+  updates?: "auto" | "sparse" | "dense";
 }
 
 /** What {@link fit} returns. */
@@ -93,7 +99,12 @@ function validateOptions(o: FitOptions): void {
   if (!Number.isFinite(o.seed)) throw new RangeError(`fit: seed must be a number, got ${o.seed}`);
 }
 
-/** Loss and metrics of `model` on the task's validation set. */
+/** Turns a batch's id sets into [B,1] int32 tensors (one list per set). */
+function idTensors(batch: TaskBatch): tf.Tensor[][] {
+  return batch.ids.map((set) => set.map((ids) => tf.tensor2d(ids, [ids.length, 1], "int32")));
+}
+
+/** Loss and metrics of `model` on the task's validation set (full-model forward passes). */
 export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { loss: number; metrics: Record<string, number> } {
   let lossSum = 0;
   const sums = new Float64Array(task.metrics.length);
@@ -101,11 +112,21 @@ export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { l
   for (let from = 0; from < task.validationSize; from += batchSize) {
     const units = range(from, Math.min(task.validationSize, from + batchSize));
     const batch = task.batch(units, "validation");
+    const ids = idTensors(batch);
     try {
       const vals = tf.tidy(() => {
-        const out = model.forward(batch.inputs, false);
-        const l = task.loss(model, batch, false);
-        return [l, ...task.metrics.map((m) => m.perExample(model, batch, out).sum())];
+        const memo = new Map<number, tf.Tensor>();
+        const forward: Forward = (set) => {
+          let out = memo.get(set);
+          if (!out) {
+            out = model.forward(ids[set], false);
+            memo.set(set, out);
+          }
+          return out;
+        };
+        const l = task.loss(forward, batch);
+        const out0 = forward(0);
+        return [l, ...task.metrics.map((m) => m.perExample(forward, batch, out0).sum())];
       });
       const data = vals.map((t) => t.dataSync()[0]);
       tf.dispose(vals);
@@ -113,7 +134,8 @@ export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { l
       for (let k = 0; k < sums.length; k++) sums[k] += data[k + 1];
       n += batch.size;
     } finally {
-      tf.dispose([...batch.inputs, batch.target, ...(batch.extra ?? [])]);
+      tf.dispose(ids.flat());
+      disposeBatch(batch);
     }
   }
   const metrics: Record<string, number> = {};
@@ -122,6 +144,40 @@ export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { l
     metrics[m.name] = m.finalize ? m.finalize(mean) : mean;
   });
   return { loss: n ? lossSum / n : NaN, metrics };
+}
+
+/** One step with a TF.js optimiser over every trainable weight (dense updates). Returns the loss. */
+function denseStep(model: RecModel, task: Task, batch: TaskBatch, optimizer: tf.Optimizer, vars: tf.Variable[]): number {
+  const ids = idTensors(batch);
+  try {
+    const cost = optimizer.minimize(
+      () =>
+        tf.tidy(() => {
+          const used = new Map<number, tf.Tensor>();
+          const forward: Forward = (set) => {
+            let out = used.get(set);
+            if (!out) {
+              out = model.forward(ids[set], true);
+              used.set(set, out);
+            }
+            return out;
+          };
+          let l = task.loss(forward, batch);
+          for (const set of used.keys()) {
+            const p = model.penalty(ids[set]);
+            if (p) l = l.add(p) as tf.Scalar;
+          }
+          return l;
+        }),
+      true,
+      vars,
+    );
+    const v = cost ? cost.dataSync()[0] : NaN;
+    cost?.dispose();
+    return v;
+  } finally {
+    tf.dispose(ids.flat());
+  }
 }
 
 function monitored(log: EpochLog, monitor: string): number {
@@ -140,9 +196,16 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   validateOptions(options);
   task.check?.(model);
   const rng = new Rng(options.seed);
-  const optimizer = makeOptimizer(options.optimizer ?? "adam", options.learningRate ?? 1e-3);
+  const optName = options.optimizer ?? "adam";
+  const lr = options.learningRate ?? 1e-3;
+  const optimizer = makeOptimizer(optName, lr);
   const vars = model.trainableVariables();
   if (vars.length === 0) throw new Error(`fit: model "${model.net.name}" has no trainable weights`);
+  const mode = options.updates ?? "auto";
+  const sparse =
+    mode === "sparse" || (mode === "auto" && (optName === "adam" || optName === "adagrad" || optName === "sgd"))
+      ? new SparseTableUpdater(model, optName, lr, optimizer)
+      : null;
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
   const sink: ProgressSink =
@@ -171,20 +234,9 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
         const batch = task.batch(units, "train");
         let lossValue: number;
         try {
-          const cost = optimizer.minimize(
-            () =>
-              tf.tidy(() => {
-                const l = task.loss(model, batch, true);
-                const p = model.penalty(batch.inputs);
-                return (p ? l.add(p) : l) as tf.Scalar;
-              }),
-            true,
-            vars,
-          );
-          lossValue = cost ? cost.dataSync()[0] : NaN;
-          cost?.dispose();
+          lossValue = sparse ? sparse.step(task, batch) : denseStep(model, task, batch, optimizer, vars);
         } finally {
-          tf.dispose([...batch.inputs, batch.target, ...(batch.extra ?? [])]);
+          disposeBatch(batch);
         }
         if (!Number.isFinite(lossValue)) throw new TrainingDivergedError(epoch, b, lossValue);
         lossSum += lossValue * batch.size;
@@ -193,6 +245,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
         options.callbacks?.onBatchEnd?.(epoch, b, lossValue);
         if (b % 64 === 63) await new Promise((r) => setImmediate(r)); // let notebook output flush
       }
+      sparse?.sync();
       trainSeconds += (Date.now() - te) / 1000;
       const val = validate ? evaluateTask(model, task, options.validationBatchSize) : null;
       const log: EpochLog = {
@@ -229,6 +282,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
     }
     if (bestWeights && bestEpoch !== history.length - 1) model.net.setWeights(bestWeights);
   } finally {
+    sparse?.sync();
     tf.dispose(bestWeights ?? []);
     optimizer.dispose();
   }

@@ -3,23 +3,29 @@ import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
 
-/** Tensors for one batch. The loop disposes them. */
+/**
+ * One batch. `ids` holds index sets: each set is one Int32Array of ids per model input. Set 0 holds the examples;
+ * tasks may add more sets (BPR's negatives). The loop turns ids into tensors, so it can look up only the table rows a
+ * batch touches. Tensors in `target` and `aux` are disposed by the loop.
+ */
 export interface TaskBatch {
-  /** One [B,1] int32 tensor per model input, in the model's input order. */
-  inputs: tf.Tensor[];
+  ids: Int32Array[][];
   /** Targets: [B,1] float32 (regression/binary) or [B] int32 class ids. */
   target: tf.Tensor;
-  /** Task-specific extra inputs, e.g. BPR's negative items. */
-  extra?: tf.Tensor[];
+  /** Extra per-example tensors for metrics, e.g. actual ratings. */
+  aux?: tf.Tensor[];
   /** Number of examples. */
   size: number;
 }
 
+/** Runs the model on index set `set` of the current batch (inside the loop's gradient tape). */
+export type Forward = (set: number) => tf.Tensor;
+
 /** A metric averaged per example over the validation set, optionally finalised (e.g. sqrt for RMSE). */
 export interface TaskMetric {
   name: string;
-  /** Per-example values [B] for a batch, given the model's output. */
-  perExample(model: RecModel, batch: TaskBatch, output: tf.Tensor): tf.Tensor;
+  /** Per-example values [B] for a batch, given the model's output on set 0. */
+  perExample(forward: Forward, batch: TaskBatch, output: tf.Tensor): tf.Tensor;
   finalize?: (mean: number) => number;
 }
 
@@ -34,19 +40,14 @@ export interface Task {
   readonly examplesPerUnit: number;
   /** Called before each epoch with the loop's seeded generator (e.g. to resample negatives). */
   beginEpoch?(epoch: number, rng: Rng): void;
-  /** Builds the tensors for the given units. */
+  /** Builds a batch from the given units. */
   batch(units: Int32Array, which: "train" | "validation"): TaskBatch;
   /** The data loss for a batch (the model's L2 penalty is added by the loop). */
-  loss(model: RecModel, batch: TaskBatch, training: boolean): tf.Scalar;
+  loss(forward: Forward, batch: TaskBatch): tf.Scalar;
   /** Metrics computed on the validation set after every epoch. */
   readonly metrics: TaskMetric[];
   /** Checks that a model fits this task (input names, sizes); throws a clear error otherwise. */
   check?(model: RecModel): void;
-}
-
-/** Stacks index arrays into [B,1] int32 tensors. */
-export function indexTensor(values: Int32Array): tf.Tensor2D {
-  return tf.tensor2d(values, [values.length, 1], "int32");
 }
 
 /** Gathers `source[units[k]]` into a new typed array of the same kind. */
@@ -61,4 +62,9 @@ export function range(from: number, to: number): Int32Array {
   const r = new Int32Array(Math.max(0, to - from));
   for (let i = 0; i < r.length; i++) r[i] = from + i;
   return r;
+}
+
+/** Disposes a batch's tensors. */
+export function disposeBatch(b: TaskBatch): void {
+  tf.dispose([b.target, ...(b.aux ?? [])]);
 }

@@ -3,7 +3,7 @@ import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
-import { Task, TaskBatch, TaskMetric, gatherTyped, indexTensor } from "../task";
+import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 
 /** Per-user sorted lists of movies, for O(log n) "has the user seen it" checks. */
 export interface UserItems {
@@ -87,16 +87,18 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
       }
     }
     return {
-      inputs: [indexTensor(users), indexTensor(gatherTyped(ds.ratings.movie, idx))],
+      ids: [
+        [users, gatherTyped(ds.ratings.movie, idx)],
+        [negUsers, negItems],
+      ],
       target: tf.ones([units.length, 1]),
-      extra: [indexTensor(negUsers), indexTensor(negItems)],
       size: units.length,
     };
   };
 
-  const lossOf = (model: RecModel, b: TaskBatch, training: boolean): tf.Tensor => {
-    const sPos = model.forward(b.inputs, training).reshape([-1]);
-    const sNeg = model.forward(b.extra!, training).reshape([-1, k]);
+  const lossOf = (forward: Forward): tf.Tensor => {
+    const sPos = forward(0).reshape([-1]);
+    const sNeg = forward(1).reshape([-1, k]);
     if (lossKind === "bpr") return tf.softplus(sNeg.reshape([-1]).sub(sPos)); // -log σ(s⁺ - s⁻) = softplus(s⁻ - s⁺)
     // sampled: BCE on logits, positives labelled 1, negatives 0, per positive unit
     const posLoss = tf.softplus(sPos.neg());
@@ -107,8 +109,8 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
     {
       // Fraction of (positive, negative) pairs ranked correctly: a per-pair AUC estimate.
       name: "pairAccuracy",
-      perExample: (model, b, out) => {
-        const sNeg = model.forward(b.extra!, false).reshape([-1, k]);
+      perExample: (forward, _b, out) => {
+        const sNeg = forward(1).reshape([-1, k]);
         return tf.greater(out.reshape([-1, 1]), sNeg).cast("float32").mean(1);
       },
     },
@@ -125,8 +127,8 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
     batch(units, which) {
       return which === "train" ? build(trainPos, trainNeg, units) : build(valPos, valNeg, units);
     },
-    loss(model, b, training) {
-      return lossOf(model, b, training).mean() as tf.Scalar;
+    loss(forward) {
+      return lossOf(forward).mean() as tf.Scalar;
     },
     check(model) {
       if (model.inputNames.join() !== "user,movie" || model.kind !== "user-movie") throw new Error("the implicit task needs a user–movie model");

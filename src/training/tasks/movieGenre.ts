@@ -3,7 +3,7 @@ import { tf } from "../../backend";
 import { Movies } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
-import { Task, TaskBatch, TaskMetric, indexTensor } from "../task";
+import { Forward, Task, TaskBatch, TaskMetric } from "../task";
 
 /** Options for {@link movieGenreTask}. */
 export interface MovieGenreTaskOptions {
@@ -114,7 +114,7 @@ export function movieGenreTask(movies: Movies, options: MovieGenreTaskOptions): 
       }
     }
     return {
-      inputs: [indexTensor(movie.subarray(0, k)), indexTensor(genre.subarray(0, k))],
+      ids: [[movie.subarray(0, k), genre.subarray(0, k)]],
       target: tf.tensor2d(label.subarray(0, k), [k, 1]),
       size: k,
     };
@@ -142,9 +142,8 @@ export function movieGenreTask(movies: Movies, options: MovieGenreTaskOptions): 
     batch(units, which) {
       return which === "train" ? build(train, trainNeg, units) : build(val, valNeg, units);
     },
-    loss(model: RecModel, batch: TaskBatch, training: boolean): tf.Scalar {
-      const p = model.forward(batch.inputs, training);
-      return tf.losses.logLoss(batch.target, p, undefined, 1e-7) as tf.Scalar;
+    loss(forward: Forward, batch: TaskBatch): tf.Scalar {
+      return tf.losses.logLoss(batch.target, forward(0), undefined, 1e-7) as tf.Scalar;
     },
     check(model: RecModel): void {
       if (model.kind !== "movie-genre") throw new Error(`the movie–genre task needs a movie-genre model, got ${model.kind}`);
@@ -152,12 +151,8 @@ export function movieGenreTask(movies: Movies, options: MovieGenreTaskOptions): 
     labelledPairs() {
       const units = new Int32Array(train.movie.length).map((_, i) => i);
       const b = build(train, trainNeg, units);
-      const out = {
-        movie: b.inputs[0].dataSync() as Int32Array,
-        genre: b.inputs[1].dataSync() as Int32Array,
-        label: b.target.dataSync() as Float32Array,
-      };
-      tf.dispose([...b.inputs, b.target]);
+      const out = { movie: b.ids[0][0], genre: b.ids[0][1], label: b.target.dataSync() as Float32Array };
+      b.target.dispose();
       return out;
     },
   };

@@ -2,7 +2,7 @@
 import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
-import { Task, TaskMetric, gatherTyped, indexTensor } from "../task";
+import { Task, TaskMetric, gatherTyped } from "../task";
 
 /** The sorted distinct rating values of a dataset (its classes). */
 export function ratingClasses(ds: Dataset): number[] {
@@ -39,7 +39,7 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
     },
     {
       name: "rmse",
-      perExample: (_m, b, out) => expected(out).sub(b.extra![0]).square(),
+      perExample: (_m, b, out) => expected(out).sub(b.aux![0]).square(),
       finalize: Math.sqrt,
     },
   ];
@@ -53,14 +53,14 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
     batch(units, which) {
       const idx = gatherTyped(which === "train" ? o.train : val, units);
       return {
-        inputs: [indexTensor(gatherTyped(r.user, idx)), indexTensor(gatherTyped(r.movie, idx))],
+        ids: [[gatherTyped(r.user, idx), gatherTyped(r.movie, idx)]],
         target: tf.tensor1d(gatherTyped(labels, idx), "int32"),
-        extra: [tf.tensor1d(gatherTyped(r.rating, idx))],
+        aux: [tf.tensor1d(gatherTyped(r.rating, idx))],
         size: idx.length,
       };
     },
-    loss(model: RecModel, b, training) {
-      const out = model.forward(b.inputs, training);
+    loss(forward, b) {
+      const out = forward(0);
       const oneHot = tf.oneHot(b.target as tf.Tensor1D, classes.length);
       return tf.losses.softmaxCrossEntropy(oneHot, tf.log(out.clipByValue(1e-7, 1))) as tf.Scalar;
     },

@@ -2,7 +2,7 @@
 import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
-import { Task, TaskBatch, TaskMetric, gatherTyped, indexTensor } from "../task";
+import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 
 /** How ratings become training targets. */
 export type RatingTarget =
@@ -125,12 +125,12 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
         rating = o1.add(transform.globalMean);
         break;
       case "movie-mean":
-        rating = o1.add(tf.gather(tf.tensor1d(transform.movieMean!), batch.inputs[1].reshape([-1])));
+        rating = o1.add(tf.tensor1d(gatherTyped(transform.movieMean!, batch.ids[0][1])));
         break;
     }
     return rating.clipByValue(transform.min, transform.max);
   };
-  const actual = (batch: TaskBatch): tf.Tensor => batch.extra![0];
+  const actual = (batch: TaskBatch): tf.Tensor => batch.aux![0];
   const metrics: TaskMetric[] = [
     { name: "rmse", perExample: (_m, b, out) => outputToRating(out, b).sub(actual(b)).square(), finalize: Math.sqrt },
     { name: "mae", perExample: (_m, b, out) => outputToRating(out, b).sub(actual(b)).abs() },
@@ -147,14 +147,14 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
     batch(units, which) {
       const idx = rows(which, units);
       return {
-        inputs: [indexTensor(gatherTyped(r.user, idx)), indexTensor(gatherTyped(r.movie, idx))],
+        ids: [[gatherTyped(r.user, idx), gatherTyped(r.movie, idx)]],
         target: tf.tensor2d(gatherTyped(targets, idx), [idx.length, 1]),
-        extra: [tf.tensor1d(gatherTyped(r.rating, idx))],
+        aux: [tf.tensor1d(gatherTyped(r.rating, idx))],
         size: idx.length,
       };
     },
-    loss(model: RecModel, batch: TaskBatch, training: boolean): tf.Scalar {
-      const out = model.forward(batch.inputs, training);
+    loss(forward: Forward, batch: TaskBatch): tf.Scalar {
+      const out = forward(0);
       return (lossKind === "bce"
         ? tf.losses.logLoss(batch.target, out, undefined, 1e-7)
         : tf.losses.meanSquaredError(batch.target, out)) as tf.Scalar;

@@ -1,0 +1,19 @@
+// Rebuilds a model from its saved spec (kind + options), so a loaded model has the same layers, head and tables as a new one.
+import { ModelSpec, RecModel } from "./base";
+import { DenseClassModelOptions, denseClassModel } from "./denseClasses";
+import { MovieGenreModelOptions, movieGenreModel } from "./movieGenre";
+import { UserMovieModelOptions, userMovieModel } from "./userMovie";
+
+/** A fresh, untrained model with the architecture `spec` describes. */
+export function buildModel(spec: ModelSpec): RecModel {
+  switch (spec.kind) {
+    case "movie-genre":
+      return movieGenreModel(spec.options as unknown as MovieGenreModelOptions);
+    case "user-movie":
+      return userMovieModel(spec.options as unknown as UserMovieModelOptions, true);
+    case "dense-classes":
+      return denseClassModel(spec.options as unknown as DenseClassModelOptions);
+    default:
+      throw new Error(`unknown model kind "${(spec as { kind: string }).kind}"`);
+  }
+}

@@ -1,0 +1,122 @@
+// Saving and loading models in the TF.js layers format, with the encoders and config needed to reuse them; writes are atomic.
+import * as fs from "fs";
+import * as path from "path";
+import { tf } from "../backend";
+import { ModelSpec, RecModel } from "../models/base";
+import { buildModel } from "../models/registry";
+import "../models/layers"; // registers the custom layers so saved models deserialize
+import { writeDirAtomic } from "../util/atomic";
+import { RatingTarget } from "./tasks/ratings";
+
+/** What, besides the weights, a saved model needs to be reused. */
+export interface ModelMetadata {
+  /** Dataset the model was trained on. */
+  dataset: string;
+  /** Original user ids per dense user index (empty for stage 1). */
+  userIds: number[];
+  /** Original movie ids per dense movie index. */
+  movieIds: number[];
+  /** Genre vocabulary (stage 1). */
+  genres?: string[];
+  /** How ratings map to targets (rating tasks). */
+  transform?: { kind: RatingTarget; min: number; max: number; globalMean: number; movieMean?: number[] };
+  /** Rating class values (dense rating-class model). */
+  classes?: number[];
+  /** Anything else worth keeping, e.g. the training history. */
+  notes?: Record<string, unknown>;
+}
+
+interface LabFile {
+  format: "movielens-embedding-lab/model";
+  version: 1;
+  spec: ModelSpec;
+  inputNames: string[];
+  metadata: ModelMetadata;
+  savedAt: string;
+}
+
+function concatWeightData(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
+  const parts = Array.isArray(data) ? data : [data];
+  const total = parts.reduce((s, p) => s + p.byteLength, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p), o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Saves `model` into folder `dir` (model.json + weights.bin in the TF.js format, plus lab.json with the spec and
+ * encoders). The folder appears complete or not at all: it is written under a temporary name and renamed.
+ */
+export async function saveModel(model: RecModel, dir: string, metadata: ModelMetadata): Promise<string> {
+  let artifacts: tf.io.ModelArtifacts | null = null;
+  await model.net.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }),
+  );
+  const a = artifacts as tf.io.ModelArtifacts | null;
+  if (!a || !a.weightData || !a.weightSpecs) throw new Error("saveModel: TF.js produced no weights");
+  const modelJson = {
+    modelTopology: a.modelTopology,
+    format: a.format ?? "layers-model",
+    generatedBy: a.generatedBy,
+    convertedBy: a.convertedBy ?? null,
+    weightsManifest: [{ paths: ["weights.bin"], weights: a.weightSpecs }],
+  };
+  const lab: LabFile = {
+    format: "movielens-embedding-lab/model",
+    version: 1,
+    spec: model.spec,
+    inputNames: model.inputNames,
+    metadata,
+    savedAt: new Date().toISOString(),
+  };
+  const target = path.resolve(dir);
+  await writeDirAtomic(target, (tmp) => {
+    fs.writeFileSync(path.join(tmp, "model.json"), JSON.stringify(modelJson));
+    fs.writeFileSync(path.join(tmp, "weights.bin"), concatWeightData(a.weightData as ArrayBuffer | ArrayBuffer[]));
+    fs.writeFileSync(path.join(tmp, "lab.json"), JSON.stringify(lab, null, 2));
+  });
+  return target;
+}
+
+/** Loads a model saved by {@link saveModel}; clear errors name the folder and the missing or bad file. */
+export async function loadModel(dir: string): Promise<{ model: RecModel; metadata: ModelMetadata }> {
+  const folder = path.resolve(dir);
+  const read = (name: string): Buffer => {
+    const file = path.join(folder, name);
+    if (!fs.existsSync(file)) throw new Error(`loadModel: ${file} is missing; is ${folder} a folder written by saveModel?`);
+    return fs.readFileSync(file);
+  };
+  let lab: LabFile;
+  let modelJson: { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  try {
+    lab = JSON.parse(read("lab.json").toString("utf8")) as LabFile;
+    modelJson = JSON.parse(read("model.json").toString("utf8"));
+  } catch (err) {
+    if ((err as Error).message.startsWith("loadModel:")) throw err;
+    throw new Error(`loadModel: ${folder} has a corrupt JSON file: ${(err as Error).message}`);
+  }
+  if (lab.format !== "movielens-embedding-lab/model") throw new Error(`loadModel: ${path.join(folder, "lab.json")} is not a lab model file`);
+  const weights = read("weights.bin");
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+  const loaded = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }),
+  );
+  // Rebuild from the spec (so the head and tables exist) and copy the saved weights in, layer by layer.
+  const model = buildModel(lab.spec);
+  try {
+    for (const layer of loaded.layers) {
+      const w = layer.getWeights();
+      if (w.length) model.net.getLayer(layer.name).setWeights(w);
+    }
+  } finally {
+    loaded.dispose();
+  }
+  return { model, metadata: lab.metadata };
+}
