@@ -220,6 +220,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   let waited = 0;
   let stopReason: string | null = null;
   let trainSeconds = 0;
+  let completed = false;
   const t0 = Date.now();
   sink.start({ title, epochs: options.epochs, batchesPerEpoch });
   try {
@@ -280,9 +281,10 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
         break;
       }
     }
+    completed = true;
     if (bestWeights && bestEpoch !== history.length - 1) model.net.setWeights(bestWeights);
   } finally {
-    sparse?.sync();
+    if (!completed) sparse?.sync(); // keep what was learned when training is interrupted mid-epoch
     tf.dispose(bestWeights ?? []);
     optimizer.dispose();
   }

@@ -1,0 +1,206 @@
+// The models and the one training loop: shapes, stage 1 -> stage 2 initialisation, sparse vs dense updates, seeds, NaN, early stopping, save/load.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { tf } from "../src/backend";
+import { denseClassModel } from "../src/models/denseClasses";
+import { movieGenreModel } from "../src/models/movieGenre";
+import { userMovieModel } from "../src/models/userMovie";
+import { loadModel, saveModel } from "../src/training/checkpoint";
+import { TrainingDivergedError, fit } from "../src/training/fit";
+import { LogProgress, NotebookProgress } from "../src/training/progress";
+import { implicitTask, hasItem, userItems } from "../src/training/tasks/implicit";
+import { movieGenreTask } from "../src/training/tasks/movieGenre";
+import { ratingClassTask } from "../src/training/tasks/ratingClasses";
+import { ratingTask } from "../src/training/tasks/ratings";
+import { tinyDataset, tinySplit } from "./helpers/tiny";
+
+const ds = tinyDataset({ users: 50, movies: 70, seed: 11 });
+const split = tinySplit(ds, 2);
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+test("stage 1 model: named layers, probabilities, summary", () => {
+  const m = movieGenreModel({ numMovies: ds.numMovies, numGenres: 4, dim: 8, seed: 1 });
+  const s = m.summary();
+  for (const name of ["movie_embedding", "genre_embedding", "dot", "sigmoid"]) assert.match(s, new RegExp(name));
+  assert.equal(m.countParams(), (ds.numMovies + 4) * 8);
+  const p = m.forward([tf.tensor2d([0, 1, 2], [3, 1], "int32"), tf.tensor2d([0, 1, 3], [3, 1], "int32")]).dataSync();
+  for (const v of p) assert.ok(v > 0 && v < 1);
+  m.dispose();
+});
+
+test("stage 1 task: balanced groups, negatives are genres the movie lacks, seeded", () => {
+  const t1 = movieGenreTask(ds.movies, { seed: 5, negativeRatio: 2 });
+  const a = t1.labelledPairs();
+  const b = movieGenreTask(ds.movies, { seed: 5, negativeRatio: 2 }).labelledPairs();
+  assert.deepEqual(Array.from(a.genre), Array.from(b.genre));
+  const G = ds.movies.genreVocabulary.length;
+  let pos = 0;
+  let neg = 0;
+  for (let i = 0; i < a.label.length; i++) {
+    const has = ds.movies.genreMatrix[a.movie[i] * G + a.genre[i]] === 1;
+    assert.equal(has, a.label[i] === 1, `pair ${i} labelled ${a.label[i]} but has=${has}`);
+    if (a.label[i] === 1) pos++;
+    else neg++;
+  }
+  assert.equal(pos, t1.trainSize);
+  assert.ok(neg > 1.5 * pos, `expected about 2 negatives per positive, got ${neg}/${pos}`);
+});
+
+test("stage 1 learns genres; stage 2 starts from its movie embeddings (finetune, frozen, random)", async () => {
+  const s1 = movieGenreModel({ numMovies: ds.numMovies, numGenres: ds.movies.genreVocabulary.length, dim: 8, seed: 3 });
+  const t1 = movieGenreTask(ds.movies, { seed: 3, negativeRatio: 1, validationFraction: 0 });
+  const h1 = await fit(s1, t1, { epochs: 30, batchSize: 32, learningRate: 0.05, seed: 3, progress: "none" });
+  assert.ok(h1.epochs[h1.epochs.length - 1].loss < 0.3, `stage 1 loss stayed at ${h1.epochs.at(-1)!.loss}`);
+  const movieEmb = s1.weight("movie_embedding");
+
+  const make = (movieInit: "finetune" | "frozen" | "random") =>
+    userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 8, seed: 4, offset: 3, movieEmbeddings: movieEmb, movieInit });
+  const fine = make("finetune");
+  const frozen = make("frozen");
+  const random = make("random");
+  assert.deepEqual(Array.from(fine.weight("movie_embedding").data), Array.from(movieEmb.data));
+  assert.deepEqual(Array.from(frozen.weight("movie_embedding").data), Array.from(movieEmb.data));
+  assert.notDeepEqual(Array.from(random.weight("movie_embedding").data), Array.from(movieEmb.data));
+  assert.equal(frozen.isTrainable("movie_embedding"), false);
+
+  const task = ratingTask(ds, { train: split.train, validation: split.test });
+  for (const m of [fine, frozen]) {
+    await fit(m, task, { epochs: 3, batchSize: 64, learningRate: 0.01, seed: 1, progress: "none" });
+  }
+  assert.ok(maxAbsDiff(fine.weight("movie_embedding").data, movieEmb.data) > 1e-4, "fine-tuned embeddings did not move");
+  assert.equal(maxAbsDiff(frozen.weight("movie_embedding").data, movieEmb.data), 0, "frozen embeddings moved");
+  for (const m of [s1, fine, frozen, random]) m.dispose();
+});
+
+test("sparse row updates equal dense updates under SGD", async () => {
+  const task = ratingTask(ds, { train: split.train });
+  const opts = { epochs: 2, batchSize: 32, learningRate: 0.05, seed: 9, optimizer: "sgd" as const, progress: "none" as const };
+  const a = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed: 2, offset: 3, l2: 0.01 });
+  const b = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed: 2, offset: 3, l2: 0.01 });
+  const ha = await fit(a, task, { ...opts, updates: "sparse" });
+  const hb = await fit(b, task, { ...opts, updates: "dense" });
+  for (const layer of ["user_embedding", "movie_embedding", "user_bias", "movie_bias"]) {
+    assert.ok(maxAbsDiff(a.weight(layer).data, b.weight(layer).data) < 1e-4, `${layer} differs between sparse and dense SGD`);
+  }
+  assert.ok(Math.abs(ha.epochs[1].loss - hb.epochs[1].loss) < 1e-4);
+  a.dispose();
+  b.dispose();
+});
+
+test("the same seed gives the same numbers; another seed does not", async () => {
+  const run = async (seed: number) => {
+    const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed, offset: 3 });
+    const h = await fit(m, ratingTask(ds, { train: split.train, validation: split.test }), {
+      epochs: 2, batchSize: 64, learningRate: 0.01, seed, progress: "none",
+    });
+    m.dispose();
+    return h.epochs.map((e) => [e.loss, e.valLoss]);
+  };
+  assert.deepEqual(await run(1), await run(1));
+  assert.notDeepEqual(await run(1), await run(2));
+});
+
+test("a NaN loss stops training and names the epoch and batch", async () => {
+  const bad = tinyDataset({ users: 20, movies: 20, seed: 1 });
+  (bad.ratings.rating as Float32Array)[bad.ratings.length - 1] = NaN;
+  const m = userMovieModel({ numUsers: 20, numMovies: 20, dim: 4, seed: 1 });
+  const train = Int32Array.from({ length: bad.ratings.length }, (_, i) => i);
+  await assert.rejects(
+    fit(m, ratingTask(bad, { train }), { epochs: 2, batchSize: 16, seed: 1, progress: "none" }),
+    (err: unknown) => err instanceof TrainingDivergedError && /epoch 1, batch \d+/.test((err as Error).message),
+  );
+  m.dispose();
+});
+
+test("early stopping stops and restores the best epoch's weights", async () => {
+  const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 32, seed: 1, offset: 3 });
+  const task = ratingTask(ds, { train: split.train, validation: split.test });
+  const h = await fit(m, task, {
+    epochs: 60, batchSize: 16, learningRate: 0.05, seed: 1, progress: "none", earlyStopping: { patience: 2 },
+  });
+  assert.ok(h.stoppedEarly, "an over-parameterised model on 3,000 ratings should overfit and stop early");
+  assert.ok(h.epochs.length < 60);
+  const bestVal = Math.min(...h.epochs.map((e) => e.valLoss!));
+  const { evaluateTask } = await import("../src/training/fit");
+  assert.ok(Math.abs(evaluateTask(m, task).loss - bestVal) < 1e-4, "restored weights do not give the best validation loss");
+  m.dispose();
+});
+
+test("BCE on min-max ratings needs a sigmoid head; the dense class model and the implicit task train", async () => {
+  const linear = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1 });
+  await assert.rejects(fit(linear, ratingTask(ds, { train: split.train, loss: "bce" }), { epochs: 1, batchSize: 32, seed: 1, progress: "none" }), /sigmoid/);
+  linear.dispose();
+
+  const ct = ratingClassTask(ds, { train: split.train, validation: split.test });
+  const dense = denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: ct.classes.length, dim: 8, seed: 1 });
+  const probs = dense.forward([tf.tensor2d([0, 1], [2, 1], "int32"), tf.tensor2d([0, 1], [2, 1], "int32")]).sum(1).dataSync();
+  for (const p of probs) assert.ok(Math.abs(p - 1) < 1e-5);
+  const hc = await fit(dense, ct, { epochs: 4, batchSize: 64, learningRate: 0.01, seed: 1, progress: "none" });
+  assert.ok(hc.epochs[3].loss < hc.epochs[0].loss);
+  assert.ok("accuracy" in hc.epochs[0].metrics && "rmse" in hc.epochs[0].metrics);
+  dense.dispose();
+
+  const it = implicitTask(ds, { train: split.train, validation: split.test, threshold: 4, seed: 1 });
+  const imp = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 8, seed: 1 });
+  const hi = await fit(imp, it, { epochs: 8, batchSize: 32, learningRate: 0.02, seed: 1, progress: "none" });
+  // Ranking quality is checked on real ml-100k (test/quality.test.ts); here: the BPR loss falls and the metric exists.
+  assert.ok(hi.epochs[7].loss < hi.epochs[0].loss * 0.9, `BPR loss did not fall: ${hi.epochs.map((e) => e.loss).join(", ")}`);
+  assert.ok(hi.epochs[7].metrics.pairAccuracy >= 0 && hi.epochs[7].metrics.pairAccuracy <= 1);
+  imp.dispose();
+});
+
+test("implicit negatives avoid movies the user has seen", () => {
+  const seen = userItems(ds, Int32Array.from({ length: ds.ratings.length }, (_, i) => i));
+  const it = implicitTask(ds, { train: split.train, validation: split.test, threshold: null, loss: "sampled", negatives: 3, seed: 4 });
+  const b = it.batch(Int32Array.from({ length: 200 }, (_, i) => i), "train");
+  let clashes = 0;
+  for (let k = 0; k < b.ids[1][0].length; k++) if (hasItem(seen, b.ids[1][0][k], b.ids[1][1][k])) clashes++;
+  b.target.dispose();
+  assert.ok(clashes / b.ids[1][0].length < 0.01, `${clashes} sampled negatives were seen movies`);
+});
+
+test("save and load: same predictions, complete folder, clear errors", async () => {
+  const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 5, seed: 8, offset: 3, output: "linear" });
+  await fit(m, ratingTask(ds, { train: split.train }), { epochs: 1, batchSize: 64, seed: 1, progress: "none" });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-model-"));
+  const target = path.join(dir, "stage2");
+  await saveModel(m, target, { dataset: ds.name, userIds: Array.from(ds.userIds), movieIds: Array.from(ds.movies.ids) });
+  assert.deepEqual(fs.readdirSync(dir), ["stage2"], "a temporary folder was left behind");
+  assert.deepEqual(fs.readdirSync(target).sort(), ["lab.json", "model.json", "weights.bin"]);
+  const { model: back, metadata } = await loadModel(target);
+  assert.equal(metadata.userIds.length, ds.numUsers);
+  const inputs = [tf.tensor2d([0, 5, 9], [3, 1], "int32"), tf.tensor2d([1, 2, 3], [3, 1], "int32")];
+  assert.deepEqual(Array.from(back.forward(inputs).dataSync()), Array.from(m.forward(inputs).dataSync()));
+  assert.deepEqual(back.tables.map((t) => t.layer), m.tables.map((t) => t.layer));
+  fs.rmSync(path.join(target, "weights.bin"));
+  await assert.rejects(loadModel(target), /weights\.bin is missing/);
+  fs.rmSync(dir, { recursive: true, force: true });
+  m.dispose();
+  back.dispose();
+});
+
+test("progress: one line per epoch in logs, one in-place notebook display", async () => {
+  const lines: string[] = [];
+  const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1, offset: 3 });
+  await fit(m, ratingTask(ds, { train: split.train, validation: split.test }), {
+    epochs: 3, batchSize: 8, seed: 1, progress: new LogProgress((l) => lines.push(l)),
+  });
+  assert.equal(lines.length, 3, `expected 3 epoch lines, got:\n${lines.join("\n")}`);
+  assert.match(lines[2], /epoch 3\/3 .*loss .*val_loss .*val_rmse/);
+  const html: string[] = [];
+  const nb = new NotebookProgress({ html: (s) => html.push(s) });
+  await fit(m, ratingTask(ds, { train: split.train, validation: split.test }), { epochs: 3, batchSize: 8, seed: 1, progress: nb });
+  const batches = Math.ceil(split.train.length / 8) * 3;
+  assert.ok(html.length < batches / 4, `the notebook display was redrawn ${html.length} times for ${batches} batches`);
+  assert.match(html[html.length - 1], /<svg[^>]*>.*<path/);
+  assert.match(html[html.length - 1], /finished 3 epoch/);
+  m.dispose();
+});
