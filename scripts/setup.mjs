@@ -149,16 +149,19 @@ async function pythonEnv() {
 }
 
 async function kernel() {
-  const tslabBin = path.join(nm, ".bin", "tslab");
   const spec = path.join(venv, "share", "jupyter", "kernels", "tslab", "kernel.json");
-  if (fs.existsSync(spec)) {
-    const j = JSON.parse(fs.readFileSync(spec, "utf8"));
-    if (j.argv?.[0] === tslabBin) return "up to date";
-  }
+  const want = {
+    argv: [process.execPath, path.join(root, "scripts", "kernel.cjs"), "kernel", "--config-path", "{connection_file}"],
+    display_name: "TypeScript",
+    language: "typescript",
+  };
+  if (fs.existsSync(spec) && JSON.stringify(JSON.parse(fs.readFileSync(spec, "utf8"))) === JSON.stringify(want)) return "up to date";
+  // tslab's installer writes the spec folder (with its logos) into .venv; our kernel.json then starts it from the project root.
   mustSh(process.execPath, [
-    path.join(nm, "tslab", "bin", "tslab"), "install", "--python", venvPython, "--binary", tslabBin, "--sys-prefix",
+    path.join(nm, "tslab", "bin", "tslab"), "install", "--python", venvPython, "--sys-prefix",
   ], { stdio: ["ignore", "ignore", "inherit"] });
   if (!fs.existsSync(spec)) throw new Error(`tslab install did not write ${spec}`);
+  fs.writeFileSync(spec, JSON.stringify(want));
   return `registered the TypeScript kernel in .venv (${path.relative(root, spec)})`;
 }
 

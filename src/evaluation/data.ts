@@ -30,7 +30,7 @@ export interface UserGroups {
 }
 
 /** The ratings at `indices` (e.g. a Split's `train` or `test`), copied into new columns. */
-export function selectRatings(ratings: RatingColumns, indices: ArrayLike<number>): RatingColumns {
+export function selectColumns(ratings: RatingColumns, indices: ArrayLike<number>): RatingColumns {
   const n = indices.length;
   const total = ratings.user.length;
   const user = new Int32Array(n);
@@ -41,7 +41,7 @@ export function selectRatings(ratings: RatingColumns, indices: ArrayLike<number>
   for (let i = 0; i < n; i++) {
     const j = indices[i];
     if (!Number.isInteger(j) || j < 0 || j >= total) {
-      throw new RangeError(`selectRatings: index ${j} (at ${i}) is outside 0..${total - 1}`);
+      throw new RangeError(`selectColumns: index ${j} (at ${i}) is outside 0..${total - 1}`);
     }
     user[i] = ratings.user[j];
     movie[i] = ratings.movie[j];
@@ -59,8 +59,8 @@ export function evaluationData(
   return {
     numUsers: dataset.numUsers,
     numMovies: dataset.numMovies,
-    train: selectRatings(dataset.ratings, split.train),
-    test: selectRatings(dataset.ratings, split.test),
+    train: selectColumns(dataset.ratings, split.train),
+    test: selectColumns(dataset.ratings, split.test),
   };
 }
 
@@ -95,7 +95,7 @@ export function checkEvaluationData(fn: string, data: EvaluationData): void {
 }
 
 /** Groups the ratings of `cols` by user (counting sort, O(n + numUsers)). Indices must already be validated. */
-export function groupByUser(cols: RatingColumns, numUsers: number): UserGroups {
+export function groupColumnsByUser(cols: RatingColumns, numUsers: number): UserGroups {
   const n = cols.user.length;
   const offsets = new Int32Array(numUsers + 1);
   for (let i = 0; i < n; i++) offsets[cols.user[i] + 1]++;

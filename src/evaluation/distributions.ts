@@ -1,7 +1,7 @@
 // Histograms of predicted vs actual ratings, returned as plain data (bin edges, centres, counts) for plotting.
 
 /** A rating scale: the allowed values min, min + step, ..., max (e.g. 0.5..5 step 0.5, or 1..5 step 1). */
-export interface RatingScale {
+export interface RatingGrid {
   readonly min: number;
   readonly max: number;
   readonly step: number;
@@ -38,13 +38,13 @@ export interface RatingDistributions {
 }
 
 /** Bin specification: explicit edges, or a rating scale (one bin centred on each allowed rating). */
-export type BinSpec = { readonly edges: readonly number[] } | RatingScale;
+export type BinSpec = { readonly edges: readonly number[] } | RatingGrid;
 
 /**
  * Edges of one bin per allowed rating of `scale`, each centred on the rating: for 0.5..5 step 0.5 that is
  * 0.25, 0.75, ..., 5.25 (10 bins). Throws a RangeError when (max - min) is not a whole number of steps.
  */
-export function scaleEdges(scale: RatingScale): number[] {
+export function scaleEdges(scale: RatingGrid): number[] {
   const { min, max, step } = scale;
   if (!Number.isFinite(min) || !Number.isFinite(max) || !(step > 0) || !Number.isFinite(step) || !(min <= max)) {
     throw new RangeError(`scaleEdges: need finite min <= max and step > 0, got ${min}..${max} step ${step}`);

@@ -1,5 +1,5 @@
 // Full-ranking top-N protocol: rank every movie a test user has not rated in train, score top-K against their relevant test items.
-import { EvaluationData, checkEvaluationData, groupByUser } from "./data";
+import { EvaluationData, checkEvaluationData, groupColumnsByUser } from "./data";
 import { Scorer, ScoringJob, runScoring } from "./scoring";
 import { selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
@@ -53,8 +53,8 @@ export async function evaluateFullRanking(
   const opts = resolveOptions(fn, options);
   checkEvaluationData(fn, data);
   const { numUsers, numMovies, train, test } = data;
-  const trainGroups = groupByUser(train, numUsers);
-  const testGroups = groupByUser(test, numUsers);
+  const trainGroups = groupColumnsByUser(train, numUsers);
+  const testGroups = groupColumnsByUser(test, numUsers);
   const threshold = opts.threshold;
   const isRelevant = (pos: number): boolean => threshold === null || test.rating[pos] >= threshold;
 

@@ -1,6 +1,6 @@
 // NCF-style leave-one-out protocol: each user's held-out movie ranked against seeded sampled negatives (99 by default).
 import { Rng } from "../util/random";
-import { EvaluationData, RatingColumns, checkEvaluationData, groupByUser } from "./data";
+import { EvaluationData, RatingColumns, checkEvaluationData, groupColumnsByUser } from "./data";
 import { Scorer, ScoringJob, runScoring } from "./scoring";
 import { rankOf, selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
@@ -179,8 +179,8 @@ export async function evaluateLeaveOneOut(
   } else {
     heldOut = latestTestItems(test, numUsers, opts.threshold);
   }
-  const trainGroups = groupByUser(train, numUsers);
-  const testGroups = groupByUser(test, numUsers);
+  const trainGroups = groupColumnsByUser(train, numUsers);
+  const testGroups = groupColumnsByUser(test, numUsers);
 
   const considered = consideredUsers(fn, numUsers, options.users);
   const eligibleList: number[] = [];

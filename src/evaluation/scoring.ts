@@ -1,5 +1,5 @@
 // Model-independent scoring callbacks for the protocols (per-user candidate lists or batched user/movie pairs) and how they are driven.
-import { RatingColumns, groupByUser } from "./data";
+import { RatingColumns, groupColumnsByUser } from "./data";
 
 /** Scores of many candidate movies for one user: `result[i]` is the score of `movies[i]` (higher = better). */
 export type ScoreFn = (user: number, movies: Int32Array) => Float32Array | Promise<Float32Array>;
@@ -119,7 +119,7 @@ export async function scoreRatings(ratings: RatingColumns, scorer: Scorer): Prom
     if (u + 1 > numUsers) numUsers = u + 1;
   }
   const out = new Float32Array(n);
-  const groups = groupByUser(ratings, numUsers);
+  const groups = groupColumnsByUser(ratings, numUsers);
   function* jobs(): Generator<ScoringJob & { positions: Int32Array }> {
     for (let u = 0; u < numUsers; u++) {
       const positions = groups.order.subarray(groups.offsets[u], groups.offsets[u + 1]);

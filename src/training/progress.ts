@@ -220,7 +220,7 @@ export class NotebookProgress extends BaseProgress {
 
 /** True inside a tslab kernel (a Jupyter notebook). */
 export function inNotebook(): boolean {
-  return process.argv.some((a) => /tslab/.test(a)) && process.argv.includes("kernel");
+  return process.env.MOVIELENS_LAB_KERNEL === "tslab" || (process.argv.some((a) => /tslab/.test(a)) && process.argv.includes("kernel"));
 }
 
 /** Makes the sink for a mode. */

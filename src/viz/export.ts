@@ -1,0 +1,397 @@
+// Figure export: self-contained offline HTML, and PNG/SVG rendered by one shared headless Chromium (playwright-core).
+import * as fs from "fs";
+import * as path from "path";
+import { writeFileAtomicAsync } from "../util/atomic";
+import { escapeHtml } from "../util/html";
+import type { PlotlyFigure } from "./figures/types";
+
+type PlaywrightModule = typeof import("playwright-core");
+type Browser = import("playwright-core").Browser;
+type Page = import("playwright-core").Page;
+
+/** Formats {@link saveFigure} writes. */
+export type FigureFormat = "html" | "png" | "svg";
+
+/** The repository root (this file is `<repo>/src/viz/export.ts`). */
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Where figures go unless told otherwise: `<repo>/figures`. */
+export const DEFAULT_FIGURES_DIR = path.join(REPO_ROOT, "figures");
+
+/** Chromium flags for rendering: headless, sandbox-less (containers), no GPU, and no background network traffic. */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Browser locations tried, in order, after the CHROMIUM_PATH environment variable. */
+export const BROWSER_CANDIDATES: readonly string[] = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+
+const INSTALL_HINT =
+  "Install one with `apt-get install chromium` (Debian/Ubuntu, as root) or set CHROMIUM_PATH to a Chromium/Chrome executable. " +
+  "HTML export does not need a browser.";
+
+/** Thrown when PNG/SVG export needs a browser and none can be found or started. */
+export class BrowserNotFoundError extends Error {
+  constructor(message: string) {
+    super(`${message} ${INSTALL_HINT}`);
+    this.name = "BrowserNotFoundError";
+  }
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The Chromium executable to render with: env CHROMIUM_PATH if set (it must exist), else the first of
+ * {@link BROWSER_CANDIDATES} that exists. Throws {@link BrowserNotFoundError} with an install hint otherwise.
+ */
+export function findBrowser(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.CHROMIUM_PATH;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    if (isExecutableFile(fromEnv)) return fromEnv;
+    throw new BrowserNotFoundError(`PNG/SVG export needs a headless browser, but CHROMIUM_PATH=${fromEnv} is not an executable file.`);
+  }
+  for (const candidate of BROWSER_CANDIDATES) if (isExecutableFile(candidate)) return candidate;
+  throw new BrowserNotFoundError(
+    `PNG/SVG export needs a headless browser, but none was found (CHROMIUM_PATH is unset; tried ${BROWSER_CANDIDATES.join(", ")}).`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// JSON and HTML
+
+/**
+ * A JSON-safe copy of `fig`: typed arrays become plain arrays, NaN/Infinity become null, undefined is dropped.
+ * This is the form that goes into notebooks, HTML files and the renderer.
+ */
+export function plainFigure(fig: PlotlyFigure): PlotlyFigure {
+  return JSON.parse(
+    JSON.stringify(fig, (_key, value: unknown) => (ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value)),
+  ) as PlotlyFigure;
+}
+
+/** JSON text that is safe inside an HTML `<script>`: `<`, `>`, `&`, U+2028 and U+2029 are \u-escaped (so no `</script>`). */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+let plotlySourceCache: string | null = null;
+
+/** Path of the plotly.js bundle shipped in node_modules (plotly.js-dist). */
+export function plotlyBundlePath(): string {
+  return require.resolve("plotly.js-dist");
+}
+
+/** The plotly.js bundle source, made safe to inline in a `<script>` element (read once per process). */
+export function plotlyBundleSource(): string {
+  if (plotlySourceCache === null) {
+    const source = fs.readFileSync(plotlyBundlePath(), "utf8");
+    plotlySourceCache = source.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\u0021--");
+  }
+  return plotlySourceCache;
+}
+
+/** Options for {@link figureHtml}. */
+export interface FigureHtmlOptions {
+  /** Page title (plain text; escaped). Default "Figure". */
+  title?: string;
+}
+
+/**
+ * A complete, self-contained HTML page showing `fig` interactively: plotly.js is inlined (no network, no CDN),
+ * and the figure JSON is embedded with `</script>`-safe escaping.
+ */
+export function figureHtml(fig: PlotlyFigure, options: FigureHtmlOptions = {}): string {
+  const plain = plainFigure(fig);
+  return [
+    "<!DOCTYPE html>",
+    '<html lang="en">',
+    "<head>",
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(options.title ?? "Figure")}</title>`,
+    "<style>html,body{margin:0;padding:0;height:100%;background:#fff}#figure{width:100%;height:100vh}</style>",
+    "<script>",
+    plotlyBundleSource(),
+    "</script>",
+    "</head>",
+    "<body>",
+    '<div id="figure"></div>',
+    "<script>",
+    `(function () { var fig = ${scriptSafeJson(plain)}; Plotly.newPlot(document.getElementById("figure"), fig.data, fig.layout, fig.config || {}); })();`,
+    "</script>",
+    "</body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The shared headless renderer
+
+/** Size and resolution of a rendered image. */
+export interface ImageOptions {
+  /** CSS pixels (default: the layout's width, else 960). */
+  width?: number;
+  /** CSS pixels (default: the layout's height, else 600). */
+  height?: number;
+  /** Device pixel ratio: the image is width*scale x height*scale pixels (default 1; 2 for print-quality). */
+  scale?: number;
+}
+
+/** Tuning for the shared renderer. */
+export interface RendererSettings {
+  /** Close the browser after this long without renders, so scripts can exit (default 60 000 ms; 0 = never). */
+  idleTimeoutMs: number;
+  /** Give up on one render after this long (default 120 000 ms). */
+  renderTimeoutMs: number;
+}
+
+const settings: RendererSettings = { idleTimeoutMs: 60_000, renderTimeoutMs: 120_000 };
+
+/** Changes renderer settings (idle timeout, render timeout) for this process. */
+export function configureRenderer(changes: Partial<RendererSettings>): RendererSettings {
+  Object.assign(settings, changes);
+  return { ...settings };
+}
+
+interface RendererState {
+  executable: string;
+  browser: Browser;
+  page: Page;
+}
+
+let current: RendererState | null = null;
+let starting: Promise<RendererState> | null = null;
+let queue: Promise<unknown> = Promise.resolve();
+let idleTimer: NodeJS.Timeout | null = null;
+
+/** Installed in the renderer page once: draws a figure in a fresh div and returns Plotly.toImage's data URL. */
+const PAGE_RENDER_FUNCTION = `
+window.__labRenderFigure = async function (arg) {
+  var div = document.createElement("div");
+  document.body.appendChild(div);
+  try {
+    var layout = Object.assign({}, arg.figure.layout || {}, { width: arg.width, height: arg.height });
+    var config = Object.assign({}, arg.figure.config || {}, { staticPlot: true, responsive: false, typesetMath: false });
+    await Plotly.newPlot(div, arg.figure.data || [], layout, config);
+    return await Plotly.toImage(div, { format: arg.format, width: arg.width, height: arg.height, scale: arg.scale });
+  } finally {
+    Plotly.purge(div);
+    div.remove();
+  }
+};
+`;
+
+let launches = 0;
+
+/** What the shared renderer is doing: whether a browser is running, which one, and how often one was started. */
+export interface RendererInfo {
+  readonly running: boolean;
+  readonly executable: string | null;
+  readonly launches: number;
+}
+
+/** The shared renderer's current state (for diagnostics and tests). */
+export function rendererInfo(): RendererInfo {
+  const running = current !== null && current.browser.isConnected();
+  return { running, executable: running ? current!.executable : null, launches };
+}
+
+async function launch(executable: string): Promise<RendererState> {
+  launches += 1;
+  const playwright = require("playwright-core") as PlaywrightModule;
+  let browser: Browser;
+  try {
+    browser = await playwright.chromium.launch({
+      executablePath: executable,
+      args: [...CHROMIUM_FLAGS],
+      // The tslab kernel uses SIGINT to interrupt cells; that must not kill the renderer.
+      handleSIGINT: false,
+      timeout: 60_000,
+    });
+  } catch (err) {
+    throw new BrowserNotFoundError(`Could not start the headless browser ${executable}: ${(err as Error).message.split("\n")[0]}.`);
+  }
+  try {
+    const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0;background:#fff"></body></html>');
+    await page.addScriptTag({ content: plotlyBundleSource() });
+    await page.addScriptTag({ content: PAGE_RENDER_FUNCTION });
+    const state: RendererState = { executable, browser, page };
+    browser.on("disconnected", () => {
+      if (current === state) current = null;
+    });
+    return state;
+  } catch (err) {
+    await browser.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The running renderer for the currently configured browser, starting it lazily. */
+async function renderer(): Promise<RendererState> {
+  const executable = findBrowser();
+  if (current && current.executable === executable && current.browser.isConnected()) return current;
+  if (starting) {
+    const state = await starting.catch(() => null);
+    if (state && state.executable === executable && state.browser.isConnected()) return state;
+  }
+  if (current) await closeRenderer();
+  starting = launch(executable);
+  try {
+    current = await starting;
+    return current;
+  } finally {
+    starting = null;
+  }
+}
+
+function armIdleTimer(): void {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+  if (settings.idleTimeoutMs > 0) {
+    idleTimer = setTimeout(() => {
+      void closeRenderer();
+    }, settings.idleTimeoutMs);
+    idleTimer.unref();
+  }
+}
+
+/** Runs render jobs one after another on the shared page. */
+function enqueue<T>(job: () => Promise<T>): Promise<T> {
+  const run = queue.then(job, job);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function imageSize(fig: PlotlyFigure, options: ImageOptions): { width: number; height: number; scale: number } {
+  const layoutWidth = typeof fig.layout.width === "number" ? fig.layout.width : undefined;
+  const layoutHeight = typeof fig.layout.height === "number" ? fig.layout.height : undefined;
+  const width = Math.round(options.width ?? layoutWidth ?? 960);
+  const height = Math.round(options.height ?? layoutHeight ?? 600);
+  const scale = options.scale ?? 1;
+  if (!(width > 0 && height > 0)) throw new RangeError(`image size must be positive, got ${width}x${height}`);
+  if (!(scale > 0 && scale <= 10)) throw new RangeError(`scale must be in (0, 10], got ${scale}`);
+  return { width, height, scale };
+}
+
+async function renderDataUrl(fig: PlotlyFigure, format: "png" | "svg", options: ImageOptions): Promise<string> {
+  const size = imageSize(fig, options);
+  const figure = plainFigure(fig);
+  return enqueue(async () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    const state = await renderer();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`rendering the figure took longer than ${settings.renderTimeoutMs} ms`)), settings.renderTimeoutMs);
+      });
+      const arg = { figure, format, ...size };
+      const work = state.page.evaluate((a) => (globalThis as any).__labRenderFigure(a) as Promise<string>, arg);
+      return await Promise.race([work, timeout]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      armIdleTimer();
+    }
+  });
+}
+
+/** Renders `fig` to PNG bytes in the shared headless Chromium (Plotly.toImage), `width*scale` x `height*scale` pixels. */
+export async function renderFigurePng(fig: PlotlyFigure, options: ImageOptions = {}): Promise<Buffer> {
+  const url = await renderDataUrl(fig, "png", options);
+  const comma = url.indexOf(",");
+  if (!url.startsWith("data:image/png;base64,")) throw new Error(`renderFigurePng: unexpected result ${url.slice(0, 40)}`);
+  return Buffer.from(url.slice(comma + 1), "base64");
+}
+
+/** Renders `fig` to an SVG document (text) in the shared headless Chromium (Plotly.toImage). */
+export async function renderFigureSvg(fig: PlotlyFigure, options: ImageOptions = {}): Promise<string> {
+  const url = await renderDataUrl(fig, "svg", options);
+  const comma = url.indexOf(",");
+  if (!url.startsWith("data:image/svg+xml")) throw new Error(`renderFigureSvg: unexpected result ${url.slice(0, 40)}`);
+  const body = url.slice(comma + 1);
+  return url.slice(0, comma).endsWith(";base64") ? Buffer.from(body, "base64").toString("utf8") : decodeURIComponent(body);
+}
+
+/** Closes the shared browser (it restarts lazily on the next render). Call at the end of scripts so Node exits at once. */
+export async function closeRenderer(): Promise<void> {
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+  const pending = starting;
+  const state = current ?? (pending ? await pending.catch(() => null) : null);
+  current = null;
+  if (state) await state.browser.close().catch(() => undefined);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// saveFigure
+
+/** Options for {@link saveFigure}. */
+export interface SaveFigureOptions extends ImageOptions {
+  /** Output folder (default `<repo>/figures`). */
+  dir?: string;
+  /** HTML page title (default: the figure name). */
+  title?: string;
+}
+
+/** Absolute paths of the files {@link saveFigure} wrote, per format. */
+export type SavedFigure = Partial<Record<FigureFormat, string>>;
+
+/** Checks a figure name: letters, digits, `.`, `_`, `-` only (no folders), not starting with a dot. */
+function checkName(name: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name) || name.length > 200) {
+    throw new RangeError(`saveFigure: figure name must be letters, digits, ".", "_" or "-" (no folders), got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+/**
+ * Writes `fig` as `<dir>/<name>.<format>` for each format, every file atomically. HTML is written first (it needs
+ * no browser); PNG (default scale 2) and SVG come from the shared headless Chromium. If the browser is missing,
+ * the HTML file is still written and a {@link BrowserNotFoundError} is thrown, with no partial image files left.
+ */
+export async function saveFigure(
+  fig: PlotlyFigure,
+  name: string,
+  formats: readonly FigureFormat[] = ["html", "png"],
+  options: SaveFigureOptions = {},
+): Promise<SavedFigure> {
+  checkName(name);
+  for (const f of formats) if (f !== "html" && f !== "png" && f !== "svg") throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)}`);
+  const dir = path.resolve(options.dir ?? DEFAULT_FIGURES_DIR);
+  const saved: SavedFigure = {};
+  if (formats.includes("html")) {
+    const target = path.join(dir, `${name}.html`);
+    await writeFileAtomicAsync(target, figureHtml(fig, { title: options.title ?? name }));
+    saved.html = target;
+  }
+  const image: ImageOptions = { width: options.width, height: options.height, scale: options.scale ?? 2 };
+  if (formats.includes("png")) {
+    const png = await renderFigurePng(fig, image);
+    const target = path.join(dir, `${name}.png`);
+    await writeFileAtomicAsync(target, png);
+    saved.png = target;
+  }
+  if (formats.includes("svg")) {
+    const svg = await renderFigureSvg(fig, image);
+    const target = path.join(dir, `${name}.svg`);
+    await writeFileAtomicAsync(target, svg);
+    saved.svg = target;
+  }
+  return saved;
+}

@@ -1,0 +1,193 @@
+// End-to-end test: a real tslab kernel (TS 5.0.4 compile of src/viz) runs show()/showTable() and sends one multi-mime display_data over ZeroMQ.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "child_process";
+import { createHmac, randomBytes } from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { decodePng, REPO_ROOT } from "./figures-fixtures.test";
+
+type Zmq = typeof import("zeromq");
+const DELIM = "<IDS|MSG>";
+const key = randomBytes(16).toString("hex");
+const session = randomBytes(8).toString("hex");
+const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "viz-kernel-"));
+
+let zmq: Zmq | null = null;
+try {
+  zmq = require("zeromq") as Zmq;
+} catch {
+  zmq = null;
+}
+
+let kernel: ChildProcess | null = null;
+let kernelLog = "";
+let shell: import("zeromq").Dealer;
+let iopub: import("zeromq").Subscriber;
+
+interface Message {
+  header: { msg_type: string; msg_id: string };
+  parent_header: { msg_id?: string };
+  content: Record<string, any>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+function sign(parts: string[]): string {
+  const h = createHmac("sha256", key);
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
+
+async function send(msgType: string, content: object): Promise<string> {
+  const msgId = randomBytes(8).toString("hex");
+  const header = JSON.stringify({ msg_id: msgId, username: "test", session, msg_type: msgType, version: "5.3", date: new Date().toISOString() });
+  const parts = [header, "{}", "{}", JSON.stringify(content)];
+  await shell.send([DELIM, sign(parts), ...parts]);
+  return msgId;
+}
+
+function parse(frames: Buffer[]): Message {
+  const i = frames.findIndex((f) => f.toString() === DELIM);
+  const [hmac, header, parent, , content] = frames.slice(i + 1).map((f) => f.toString());
+  assert.equal(hmac, sign(frames.slice(i + 2, i + 6).map((f) => f.toString())), "kernel signs its messages");
+  return { header: JSON.parse(header), parent_header: JSON.parse(parent), content: JSON.parse(content) };
+}
+
+const inbox: Message[] = [];
+let wake: (() => void) | null = null;
+
+/** Reads iopub in the background (zeromq allows one pending receive per socket). */
+async function pumpIopub(): Promise<void> {
+  try {
+    for await (const frames of iopub) {
+      inbox.push(parse(frames as Buffer[]));
+      wake?.();
+    }
+  } catch {
+    // Socket closed.
+  }
+}
+
+/** The next iopub message, or null after `timeoutMs`. */
+async function nextIopub(timeoutMs: number): Promise<Message | null> {
+  if (inbox.length === 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = null;
+  }
+  return inbox.shift() ?? null;
+}
+
+/** Runs `code` in the kernel and returns every iopub message belonging to it (until the kernel is idle again). */
+async function execute(code: string, timeoutMs = 150_000): Promise<Message[]> {
+  const msgId = await send("execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
+  const out: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timeout running ${code}\n${kernelLog}`);
+    const msg = await nextIopub(left);
+    if (!msg || msg.parent_header.msg_id !== msgId) continue;
+    if (msg.header.msg_type === "status" && msg.content.execution_state === "idle") break;
+    out.push(msg);
+  }
+  const reply = parse(await shell.receive());
+  assert.equal(reply.header.msg_type, "execute_reply");
+  assert.equal(reply.content.status, "ok", JSON.stringify({ reply: reply.content, out: out.map((m) => m.content) }));
+  return out;
+}
+
+before(async () => {
+  if (!zmq) return;
+  const ports = { shell_port: await freePort(), iopub_port: await freePort(), control_port: await freePort(), stdin_port: await freePort(), hb_port: await freePort() };
+  const connection = { transport: "tcp", ip: "127.0.0.1", key, signature_scheme: "hmac-sha256", ...ports };
+  const connFile = path.join(tmpDir, "connection.json");
+  fs.writeFileSync(connFile, JSON.stringify(connection));
+  kernel = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", connFile], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CHROMIUM_PATH: "" },
+  });
+  kernel.stdout!.on("data", (d) => (kernelLog += d));
+  kernel.stderr!.on("data", (d) => (kernelLog += d));
+  shell = new zmq.Dealer();
+  shell.connect(`tcp://127.0.0.1:${ports.shell_port}`);
+  iopub = new zmq.Subscriber();
+  iopub.connect(`tcp://127.0.0.1:${ports.iopub_port}`);
+  iopub.subscribe();
+  void pumpIopub();
+  // Ping with kernel_info_request until the iopub subscription sees the kernel's status messages.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    await send("kernel_info_request", {});
+    parse(await shell.receive());
+    if (await nextIopub(500)) break;
+    if (Date.now() > deadline) throw new Error(`kernel did not come up\n${kernelLog}`);
+  }
+  // Drain the remaining status messages of the pings.
+  while (await nextIopub(300));
+});
+
+after(async () => {
+  if (kernel && kernel.exitCode === null) {
+    const exited = new Promise((r) => kernel!.once("exit", r));
+    kernel.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (kernel.exitCode === null && kernel.signalCode === null) kernel.kill("SIGKILL");
+  }
+  if (zmq) {
+    shell?.close();
+    iopub?.close();
+  }
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+});
+
+test("show() in a real tslab kernel sends ONE display_data with plotly JSON + PNG + text", { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 }, async () => {
+  const messages = await execute(
+    [
+      'import { show } from "./src/viz/display";',
+      // tslab's loader resolves compiled local files by path + ".js" only, so a folder import needs the explicit /index.
+      'import { trainingCurves } from "./src/viz/figures/index";',
+      'const fig = trainingCurves([{ name: "r", train: [1, 0.6, 0.5], validation: [1.2, 0.9, 0.8] }], { title: "<script>alert(1)</script>" });',
+      "await show(fig, { width: 420, height: 280 });",
+    ].join("\n"),
+  );
+  const errors = messages.filter((m) => m.header.msg_type === "error" || (m.header.msg_type === "stream" && m.content.name === "stderr"));
+  assert.deepEqual(errors.map((m) => m.content), []);
+  const displays = messages.filter((m) => m.header.msg_type === "display_data");
+  assert.equal(displays.length, 1, "one output");
+  const data = displays[0].content.data as Record<string, any>;
+  assert.deepEqual(Object.keys(data).sort(), ["application/vnd.plotly.v1+json", "image/png", "text/plain"]);
+  assert.equal(data["application/vnd.plotly.v1+json"].layout.title.text, "&lt;script&gt;alert(1)&lt;/script&gt;");
+  assert.ok(data["application/vnd.plotly.v1+json"].data.length >= 2);
+  const png = decodePng(Buffer.from(data["image/png"], "base64"));
+  assert.deepEqual([png.width, png.height], [420, 280]);
+  assert.ok(png.distinctPixels > 20);
+  assert.ok(JSON.stringify(data).length < 200_000, "no plotly.js inside the output");
+});
+
+test("showTable() in a real tslab kernel sends an escaped HTML table", { skip: zmq ? false : "zeromq unavailable", timeout: 120_000 }, async () => {
+  const messages = await execute(['import { showTable } from "./src/viz/display";', 'showTable([{ a: "<b>x</b>" }, { a: 2 }, { a: 3 }], { maxRows: 1 });'].join("\n"));
+  const displays = messages.filter((m) => m.header.msg_type === "display_data");
+  assert.equal(displays.length, 1);
+  const html = String(displays[0].content.data["text/html"]);
+  assert.ok(html.includes("<td>&lt;b&gt;x&lt;/b&gt;</td>"));
+  assert.ok(html.includes("… 2 more rows"));
+});
