@@ -179,7 +179,8 @@ export class SparseTableUpdater {
     for (const tb of this.tables) {
       if (!tb.trainable) continue;
       const variable = this.model.tableVariable(tb.layer);
-      tf.tidy(() => variable.assign(tf.tensor2d(tb.w, [tb.rows, tb.dim])));
+      // A copy: TF.js backends keep a reference to the array they are given, and `w` keeps changing.
+      tf.tidy(() => variable.assign(tf.tensor2d(tb.w.slice(), [tb.rows, tb.dim])));
     }
   }
 }
