@@ -11,8 +11,10 @@ export interface TableRef {
   layer: string;
   /** Index of the model input whose ids select the rows. */
   input: number;
-  /** L2 weight on the rows a batch touches: `lambda * mean_b ||row||^2` (0 = none). */
+  /** L2 weight on the rows a batch touches: `lambda * mean_b ||row - anchor||^2` (0 = none). */
   l2: number;
+  /** Rows the L2 pulls towards instead of zero (rows x dim, row-major), e.g. stage 1's movie embeddings. */
+  anchor?: Float32Array;
 }
 
 /** The JSON-serialisable description that, with the weights, rebuilds a model. */
@@ -52,8 +54,14 @@ export class RecModel {
   penalty(inputs: tf.Tensor[]): tf.Scalar | null {
     if (!this.tables.some((t) => t.l2 > 0)) return null;
     return tf.tidy(() => {
-      const rows = this.tables.map((t) => tf.gather(this.tableVariable(t.layer), inputs[t.input].reshape([-1])));
-      return rowPenalty(this.tables, rows)!;
+      const ids = this.tables.map((t) => inputs[t.input].reshape([-1]));
+      const rows = this.tables.map((t, i) => tf.gather(this.tableVariable(t.layer), ids[i]));
+      const anchors = this.tables.map((t, i) => {
+        if (!t.anchor) return null;
+        const d = t.anchor.length / this.tableVariable(t.layer).shape[0];
+        return tf.gather(tf.tensor2d(t.anchor, [t.anchor.length / d, d]), ids[i]);
+      });
+      return rowPenalty(this.tables, rows, anchors)!;
     });
   }
 
@@ -102,12 +110,12 @@ export class RecModel {
   }
 }
 
-/** `sum_t lambda_t * mean_b ||rows_t[b]||^2` for the tables with L2, or null. */
-export function rowPenalty(tables: TableRef[], rows: tf.Tensor[]): tf.Scalar | null {
+/** `sum_t lambda_t * mean_b ||rows_t[b] - anchors_t[b]||^2` for the tables with L2, or null. */
+export function rowPenalty(tables: TableRef[], rows: tf.Tensor[], anchors: (tf.Tensor | null)[] = []): tf.Scalar | null {
   let total: tf.Scalar | null = null;
   tables.forEach((t, i) => {
     if (t.l2 <= 0) return;
-    const r = rows[i];
+    const r = anchors[i] ? rows[i].sub(anchors[i]!) : rows[i];
     const p = r.square().sum().div(r.shape[0]).mul(t.l2) as tf.Scalar;
     total = total ? (total.add(p) as tf.Scalar) : p;
   });
@@ -131,6 +139,8 @@ export interface TableOptions {
   trainable?: boolean;
   /** "zeros" for bias tables. */
   init?: "normal" | "zeros";
+  /** L2 pulls rows towards these (rows x dim) instead of zero. */
+  anchor?: Matrix;
 }
 
 /**
@@ -166,7 +176,12 @@ export function assemble(
   const net = tf.model({ inputs, outputs: buildHead(flat), name });
   const rowInputs = tables.map((t) => tf.input({ shape: [t.dim], name: `${t.name}_rows` }));
   const head = tf.model({ inputs: rowInputs, outputs: buildHead(rowInputs), name: `${name}_head` });
-  const refs = tables.map((t) => ({ layer: t.name, input: t.input, l2: t.trainable === false ? 0 : (t.l2 ?? 0) }));
+  const refs: TableRef[] = tables.map((t) => ({
+    layer: t.name,
+    input: t.input,
+    l2: t.trainable === false ? 0 : (t.l2 ?? 0),
+    ...(t.anchor ? { anchor: Float32Array.from(t.anchor.data) } : {}),
+  }));
   return new RecModel(spec, net, inputNames, refs, head);
 }
 

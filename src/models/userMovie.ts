@@ -4,8 +4,12 @@ import { Matrix } from "../util/matrix";
 import { RecModel, TableOptions, assemble, layerCache } from "./base";
 import { HeadActivation, ScoreHead } from "./layers";
 
-/** How stage 2 uses stage 1's movie embeddings. */
-export type MovieInit = "finetune" | "frozen" | "random";
+/**
+ * How stage 2 uses stage 1's movie embeddings: start from them and fine-tune; keep them frozen; start from them and
+ * let L2 pull towards them instead of towards zero ("anchored": movies with few ratings stay near their genre-based
+ * vector); or ignore them (the random-initialisation ablation).
+ */
+export type MovieInit = "finetune" | "frozen" | "anchored" | "random";
 
 /** Which bias terms the model has. */
 export type BiasTerms = "both" | "user" | "none";
@@ -58,6 +62,7 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
       l2,
       weights: init === "random" ? undefined : o.movieEmbeddings,
       trainable: init !== "frozen",
+      anchor: init === "anchored" ? o.movieEmbeddings : undefined,
     },
   ];
   if (biases !== "none") tables.push({ name: "user_bias", input: 0, rows: o.numUsers, dim: 1, seed: 0, init: "zeros", l2 });

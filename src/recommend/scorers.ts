@@ -56,30 +56,22 @@ function activate(w: DotWeights, s: number): number {
  */
 export function dotScorer(name: string, w: DotWeights, transform?: RatingTransform): MovieScorer {
   const d = w.users.cols;
-  const scoreMovies = (user: number, movies: Int32Array): Float32Array => {
-    if (user < 0 || user >= w.users.rows) throw new RangeError(`user index ${user} out of range 0..${w.users.rows - 1}`);
-    const uv = w.users.data.subarray(user * d, (user + 1) * d);
-    const ub = w.userBias ? w.userBias[user] : 0;
-    const out = new Float32Array(movies.length);
-    for (let k = 0; k < movies.length; k++) out[k] = rawScore(w, uv, ub, movies[k]);
-    return out;
+  const userVec = (u: number): Float32Array => {
+    if (u < 0 || u >= w.users.rows) throw new RangeError(`user index ${u} out of range 0..${w.users.rows - 1}`);
+    return w.users.data.subarray(u * d, (u + 1) * d);
   };
-  const scorer: MovieScorer = { name, scoreMovies };
-  if (transform) {
-    return {
-      ...scorer,
-      predictRatings(users, movies) {
-        const out = new Float32Array(users.length);
-        for (let k = 0; k < users.length; k++) {
-          const u = users[k];
-          const s = rawScore(w, w.users.data.subarray(u * d, (u + 1) * d), w.userBias ? w.userBias[u] : 0, movies[k]);
-          out[k] = transform.toRating(activate(w, s), movies[k]);
-        }
-        return out;
-      },
-    };
-  }
-  return scorer;
+  const scoreMovies = (user: number, movies: Int32Array): Float32Array => {
+    const uv = userVec(user);
+    const ub = w.userBias ? w.userBias[user] : 0;
+    return Float32Array.from(movies, (m) => rawScore(w, uv, ub, m));
+  };
+  if (!transform) return { name, scoreMovies };
+  const predictRatings = (users: Int32Array, movies: Int32Array): Float32Array =>
+    Float32Array.from(users, (u, k) => transform.toRating(activate(w, rawScore(w, userVec(u), w.userBias ? w.userBias[u] : 0, movies[k])), movies[k]));
+  // With per-movie offsets (movie-mean targets) the raw score is a residual: rank by the predicted rating instead.
+  const rank =
+    transform.kind === "movie-mean" ? (u: number, movies: Int32Array) => predictRatings(new Int32Array(movies.length).fill(u), movies) : scoreMovies;
+  return { name, scoreMovies: rank, predictRatings };
 }
 
 /** A scorer for any model through `net.predict`, in batches; `toScore` maps the output rows to one number each. */

@@ -10,6 +10,13 @@ import { RecModel, rowPenalty } from "../models/base";
 import type { OptimizerName } from "./fit";
 import { Forward, Task, TaskBatch } from "./task";
 
+/** The anchor rows for `ids`, as a [B, dim] tensor. */
+function anchorRows(anchor: Float32Array, dim: number, ids: Int32Array): tf.Tensor2D {
+  const out = new Float32Array(ids.length * dim);
+  for (let k = 0; k < ids.length; k++) out.set(anchor.subarray(ids[k] * dim, (ids[k] + 1) * dim), k * dim);
+  return tf.tensor2d(out, [ids.length, dim]);
+}
+
 interface TableState {
   layer: string;
   input: number;
@@ -108,7 +115,8 @@ export class SparseTableUpdater {
             const rows = this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti]));
             out = this.model.head.apply(rows, { training: true }) as tf.Tensor;
             used.set(set, out);
-            const p = rowPenalty(this.model.tables, rows);
+            const anchors = this.model.tables.map((t, ti) => (t.anchor ? anchorRows(t.anchor, this.tables[ti].dim, batch.ids[set][t.input]) : null));
+            const p = rowPenalty(this.model.tables, rows, anchors);
             if (p) penalties.push(p);
           }
           return out;

@@ -1,0 +1,267 @@
+// Recipes: the lab's models with their tested hyperparameters, each trained on a split and returned as a scorer (used by the facade, notebooks and the quality bench).
+import { Dataset } from "../data/types";
+import { RecModel } from "../models/base";
+import { denseClassModel } from "../models/denseClasses";
+import { movieGenreModel } from "../models/movieGenre";
+import { MovieInit, userMovieModel } from "../models/userMovie";
+import { MovieScorer, biasScorer, dotScorer, dotWeights, expectedRating, globalMeanScorer, netScorer, popularityScorer } from "../recommend/scorers";
+import { EarlyStopping, History, OptimizerName, fit } from "../training/fit";
+import { ProgressMode, ProgressSink } from "../training/progress";
+import { implicitTask } from "../training/tasks/implicit";
+import { MovieGenreTask, movieGenreTask } from "../training/tasks/movieGenre";
+import { ratingClassTask } from "../training/tasks/ratingClasses";
+import { RatingTarget, RatingTransform, ratingTask } from "../training/tasks/ratings";
+import { Matrix } from "../util/matrix";
+import { Rng } from "../util/random";
+
+/** A trained model (or a non-learned baseline) ready for evaluation and recommendation. */
+export interface Trained {
+  name: string;
+  scorer: MovieScorer;
+  /** The TF.js model (null for non-learned baselines). Dispose it when done. */
+  model: RecModel | null;
+  history: History | null;
+  /** How ratings map to the model's targets (rating models). */
+  transform: RatingTransform | null;
+  seconds: number;
+}
+
+/** Training options shared by every recipe; anything left out takes the recipe's tested default. */
+export interface RecipeOptions {
+  seed?: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  optimizer?: OptimizerName;
+  dim?: number;
+  l2?: number;
+  /** Ratings used to monitor training (and early-stop, when `earlyStopping` is given); never the test set. */
+  validation?: Int32Array;
+  earlyStopping?: EarlyStopping;
+  progress?: ProgressMode | ProgressSink;
+  updates?: "auto" | "sparse" | "dense";
+}
+
+/** Splits training indices into a smaller training set and a seeded validation set (for early stopping). */
+export function validationSplit(train: Int32Array, fraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`validation fraction must be in (0, 1), got ${fraction}`);
+  const perm = new Rng(seed).permutation(train.length);
+  const n = Math.round(train.length * fraction);
+  const validation = new Int32Array(n);
+  const rest = new Int32Array(train.length - n);
+  for (let k = 0; k < perm.length; k++) (k < n ? validation : rest)[k < n ? k : k - n] = train[perm[k]];
+  return { train: rest, validation };
+}
+
+function meanRating(ds: Dataset, idx: Int32Array): number {
+  let s = 0;
+  for (const i of idx) s += ds.ratings.rating[i];
+  return idx.length ? s / idx.length : 0;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  const t0 = Date.now();
+  const value = await f();
+  return { value, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Stage 1 defaults. */
+export const STAGE1_DEFAULTS = { dim: 32, epochs: 8, batchSize: 128, learningRate: 0.01, l2: 1e-3, negativeRatio: 4 };
+
+/** Trains stage 1 (movie–genre) and returns the model, its task and history. */
+export async function trainStage1(
+  ds: Dataset,
+  o: RecipeOptions & { negativeRatio?: number; validationFraction?: number } = {},
+): Promise<{ model: RecModel; task: MovieGenreTask; history: History; seconds: number }> {
+  const seed = o.seed ?? 42;
+  const d = STAGE1_DEFAULTS;
+  const model = movieGenreModel({
+    numMovies: ds.numMovies,
+    numGenres: ds.movies.genreVocabulary.length,
+    dim: o.dim ?? d.dim,
+    seed,
+    l2: o.l2 ?? d.l2,
+  });
+  const task = movieGenreTask(ds.movies, { seed, negativeRatio: o.negativeRatio ?? d.negativeRatio, validationFraction: o.validationFraction ?? 0.1 });
+  const { value: history, seconds } = await timed(() =>
+    fit(model, task, {
+      epochs: o.epochs ?? d.epochs,
+      batchSize: o.batchSize ?? d.batchSize,
+      learningRate: o.learningRate ?? d.learningRate,
+      seed,
+      earlyStopping: o.earlyStopping,
+      progress: o.progress,
+      updates: o.updates,
+      title: "stage 1: movie–genre",
+    }),
+  );
+  return { model, task, history, seconds };
+}
+
+/** Stage 2 defaults for explicit ratings (MSE). */
+export const STAGE2_DEFAULTS = { dim: 32, epochs: 20, batchSize: 256, learningRate: 0.003, l2: 0.1 };
+
+/** Options for {@link trainStage2}. */
+export interface Stage2Options extends RecipeOptions {
+  /** Stage 1's movie embeddings (dim must match), or null for the random-initialisation ablation. */
+  stage1?: Matrix | null;
+  movieInit?: MovieInit;
+  /** "mse" on ratings, "bce" on min-max ratings (sigmoid head), or an implicit top-N objective. */
+  loss?: "mse" | "bce" | "bpr" | "sampled";
+  /** Implicit only: ratings at or above count as positives (null: all). */
+  threshold?: number | null;
+}
+
+/** Trains stage 2 (user–movie) on `train`, initialised from stage 1 when given. */
+export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Options = {}): Promise<Trained> {
+  const seed = o.seed ?? 42;
+  const d = STAGE2_DEFAULTS;
+  const dim = o.dim ?? o.stage1?.cols ?? d.dim;
+  const loss = o.loss ?? "mse";
+  const implicit = loss === "bpr" || loss === "sampled";
+  const init: MovieInit = o.stage1 ? (o.movieInit ?? "finetune") : "random";
+  const mean = meanRating(ds, train);
+  const model = userMovieModel({
+    numUsers: ds.numUsers,
+    numMovies: ds.numMovies,
+    dim,
+    seed,
+    output: loss === "bce" ? "sigmoid" : "linear",
+    offset: implicit || loss === "bce" ? 0 : mean,
+    l2: o.l2 ?? (implicit ? 1e-4 : d.l2),
+    movieEmbeddings: o.stage1 ?? undefined,
+    movieInit: init,
+  });
+  const task = implicit
+    ? implicitTask(ds, { train, validation: o.validation, loss, threshold: o.threshold, seed })
+    : ratingTask(ds, { train, validation: o.validation, loss: loss as "mse" | "bce" });
+  const { value: history, seconds } = await timed(() =>
+    fit(model, task, {
+      epochs: o.epochs ?? d.epochs,
+      batchSize: o.batchSize ?? d.batchSize,
+      learningRate: o.learningRate ?? d.learningRate,
+      optimizer: o.optimizer,
+      seed,
+      earlyStopping: o.earlyStopping,
+      progress: o.progress,
+      updates: o.updates,
+      title: `stage 2 (${loss}, ${init})`,
+    }),
+  );
+  const transform = "transform" in task ? (task as { transform: RatingTransform }).transform : null;
+  return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer: dotScorer("stage 2", dotWeights(model), transform ?? undefined), model, history, transform, seconds };
+}
+
+async function dotRecipe(
+  ds: Dataset,
+  train: Int32Array,
+  name: string,
+  o: RecipeOptions,
+  cfg: {
+    dim: number;
+    biases: "both" | "user" | "none";
+    output: "linear" | "sigmoid";
+    loss: "mse" | "bce";
+    target: RatingTarget;
+    offset: number;
+    l2: number;
+    epochs: number;
+    batchSize: number;
+    learningRate: number;
+    initStddev?: number;
+  },
+): Promise<Trained> {
+  const seed = o.seed ?? 42;
+  const model = userMovieModel({
+    numUsers: ds.numUsers,
+    numMovies: ds.numMovies,
+    dim: o.dim ?? cfg.dim,
+    seed,
+    output: cfg.output,
+    biases: cfg.biases,
+    offset: cfg.offset,
+    l2: o.l2 ?? cfg.l2,
+    initStddev: cfg.initStddev,
+  });
+  const task = ratingTask(ds, { train, validation: o.validation, loss: cfg.loss, target: cfg.target });
+  const { value: history, seconds } = await timed(() =>
+    fit(model, task, {
+      epochs: o.epochs ?? cfg.epochs,
+      batchSize: o.batchSize ?? cfg.batchSize,
+      learningRate: o.learningRate ?? cfg.learningRate,
+      optimizer: o.optimizer,
+      seed,
+      earlyStopping: o.earlyStopping,
+      progress: o.progress,
+      updates: o.updates,
+      title: name,
+    }),
+  );
+  return { name, scorer: dotScorer(name, dotWeights(model), task.transform), model, history, transform: task.transform, seconds };
+}
+
+/**
+ * Seed 000 / the Keras collaborative-filtering example ("RecommenderNet"): 50-d user and movie embeddings with biases,
+ * sigmoid, BCE on min-max normalised ratings, L2 1e-6, Adam 1e-3, batch 64, 5 epochs.
+ */
+export function trainKerasBce(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+  return dotRecipe(ds, train, "dot + biases, BCE (seed 000)", o, {
+    dim: 50, biases: "both", output: "sigmoid", loss: "bce", target: "minmax", offset: 0, l2: 1e-6, epochs: 5, batchSize: 64, learningRate: 1e-3,
+  });
+}
+
+/**
+ * Seed 001: matrix factorisation on per-movie mean-normalised ratings with a user bias and L2, trained full-batch
+ * (one gradient step per epoch over all training ratings, as the seed's GradientTape loop does) with Adam 0.1.
+ */
+export function trainMfMeanNorm(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+  return dotRecipe(ds, train, "MF, mean-normalised (seed 001)", o, {
+    dim: 10, biases: "user", output: "linear", loss: "mse", target: "movie-mean", offset: 0, l2: 0.1, epochs: 200,
+    batchSize: train.length, learningRate: 0.1, initStddev: 0.1,
+  });
+}
+
+/**
+ * Seed 002: a 64-d dot product under MSE with Adam 1e-3 (no biases). It trains with dense Adam updates by default, as
+ * Keras does: with lazy (sparse) Adam this bias-free model converges much more slowly at 1e-3.
+ */
+export function trainDot64(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+  return dotRecipe(ds, train, "dot product, MSE (seed 002)", { updates: "dense", ...o }, {
+    dim: 64, biases: "none", output: "linear", loss: "mse", target: "raw", offset: 0, l2: 0, epochs: 10, batchSize: 64, learningRate: 1e-3, initStddev: 0.3,
+  });
+}
+
+/** Seed 003: embeddings into dense ReLU layers and a softmax over rating classes (expected rating for RMSE). */
+export async function trainDenseClasses(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+  const seed = o.seed ?? 42;
+  const task = ratingClassTask(ds, { train, validation: o.validation });
+  const model = denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: task.classes.length, dim: o.dim ?? 32, seed, dropout: 0.2 });
+  const name = "dense net over rating classes (seed 003)";
+  const { value: history, seconds } = await timed(() =>
+    fit(model, task, {
+      epochs: o.epochs ?? 5,
+      batchSize: o.batchSize ?? 256,
+      learningRate: o.learningRate ?? 1e-3,
+      optimizer: o.optimizer,
+      seed,
+      earlyStopping: o.earlyStopping,
+      progress: o.progress,
+      updates: o.updates,
+      title: name,
+    }),
+  );
+  const toRating = expectedRating(task.classes);
+  return { name, scorer: netScorer(name, model, (out, width) => toRating(out, width), { ratings: true }), model, history, transform: null, seconds };
+}
+
+/** The non-learned baselines (global mean, user + movie bias, popularity), instantly "trained". */
+export function nonLearnedBaselines(ds: Dataset, train: Int32Array): Trained[] {
+  return [globalMeanScorer(ds, train), biasScorer(ds, train), popularityScorer(ds, train)].map((scorer) => ({
+    name: scorer.name,
+    scorer,
+    model: null,
+    history: null,
+    transform: null,
+    seconds: 0,
+  }));
+}
