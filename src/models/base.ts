@@ -128,7 +128,7 @@ export function indexInput(name: string): tf.SymbolicTensor {
 }
 
 /** Options of one embedding table. */
-export interface TableOptions {
+export interface EmbeddingTableOptions {
   name: string;
   rows: number;
   dim: number;
@@ -152,7 +152,7 @@ export function assemble(
   spec: ModelSpec,
   name: string,
   inputNames: string[],
-  tables: (TableOptions & { input: number; l2?: number })[],
+  tables: (EmbeddingTableOptions & { input: number; l2?: number })[],
   buildHead: (rows: tf.SymbolicTensor[]) => tf.SymbolicTensor,
 ): RecModel {
   const inputs = inputNames.map(indexInput);

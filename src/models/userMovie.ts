@@ -1,7 +1,7 @@
 // Stage 2 and the seeds' dot-product models: user and movie embeddings, optional biases and global mean, one score head.
 import { tf } from "../backend";
 import { Matrix } from "../util/matrix";
-import { RecModel, TableOptions, assemble, layerCache } from "./base";
+import { RecModel, EmbeddingTableOptions, assemble, layerCache } from "./base";
 import { HeadActivation, ScoreHead } from "./layers";
 
 /**
@@ -50,7 +50,7 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
   }
   const stddev = o.initStddev ?? 0.05;
   const l2 = o.l2 ?? 0;
-  const tables: (TableOptions & { input: number; l2?: number })[] = [
+  const tables: (EmbeddingTableOptions & { input: number; l2?: number })[] = [
     { name: "user_embedding", input: 0, rows: o.numUsers, dim: o.dim, seed: o.seed, stddev, l2 },
     {
       name: "movie_embedding",

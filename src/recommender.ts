@@ -1,0 +1,222 @@
+// MovieRecommender: seed 004's workflow as one object (loadData → preprocessData → stage 1 → embeddings → stage 2 → evaluate → recommend), over the module API.
+import { loadDataset, LoadDatasetOptions } from "./data/load";
+import { filterByMinRatings } from "./data/preprocess";
+import { perUserHoldout, randomSplit, temporalSplit } from "./data/splits";
+import { Dataset, DatasetName, Split } from "./data/types";
+import { CompareOptions, ModelReport, evaluateTrained } from "./experiments/compare";
+import { Stage2Options, Trained, trainStage1, trainStage2, validationSplit } from "./experiments/recipes";
+import { RecModel } from "./models/base";
+import { movieGenreModel } from "./models/movieGenre";
+import { movieGenreTask } from "./training/tasks/movieGenre";
+import { PlotlyFigure } from "./viz/figures/types";
+import { MovieViewOptions, genreEmbeddingView, movieEmbeddingView } from "./viz/views";
+import { coldStartMovieVector, coldMovieUserScores, foldInUser, foldedUserScorer } from "./recommend/coldStart";
+import { MovieRow, RatedRow, recommendForUser, similarMovies, similarToVector, topRatedByUser } from "./recommend/recommend";
+import { dotWeights } from "./recommend/scorers";
+import { History } from "./training/fit";
+import { ProgressMode } from "./training/progress";
+import { Matrix } from "./util/matrix";
+
+/** Options for {@link MovieRecommender}. */
+export interface MovieRecommenderOptions {
+  dataset?: DatasetName;
+  /** Folder with the extracted dataset (else MOVIELENS_DIR, data/, or a download when `download` is true). */
+  dir?: string;
+  download?: boolean;
+  /** Embedding dimension of both stages (stage 2 starts from stage 1's movie vectors, so they must match). */
+  embeddingDim?: number;
+  seed?: number;
+  progress?: ProgressMode;
+}
+
+/** Which movie embeddings to use: stage 1's (genre-shaped) or stage 2's (taste-shaped). */
+export type EmbeddingStage = "stage1" | "stage2";
+
+/**
+ * The lab in one object, with seed 004's method names in camelCase. Every step is also a plain function in the module
+ * API (data/, models/, training/, evaluation/, recommend/); this class only keeps the state between them.
+ */
+export class MovieRecommender {
+  readonly options: Required<Omit<MovieRecommenderOptions, "dir" | "download">> & Pick<MovieRecommenderOptions, "dir" | "download">;
+  data: Dataset | null = null;
+  split: Split | null = null;
+  stage1: RecModel | null = null;
+  stage1History: History | null = null;
+  stage2: Trained | null = null;
+
+  constructor(options: MovieRecommenderOptions = {}) {
+    this.options = {
+      dataset: options.dataset ?? "ml-latest-small",
+      embeddingDim: options.embeddingDim ?? 32,
+      seed: options.seed ?? 42,
+      progress: options.progress ?? "auto",
+      dir: options.dir,
+      download: options.download,
+    };
+  }
+
+  private need<T>(value: T | null, what: string, step: string): T {
+    if (value === null) throw new Error(`MovieRecommender: ${what} is missing; call ${step}() first`);
+    return value;
+  }
+
+  /** Loads the dataset (seed 004's `load_data`). */
+  async loadData(options: Partial<LoadDatasetOptions> = {}): Promise<Dataset> {
+    this.data = await loadDataset(this.options.dataset, { dir: this.options.dir, download: this.options.download, ...options });
+    return this.data;
+  }
+
+  /** Filters sparse users/movies and splits the ratings (seed 004's `preprocess_data`). */
+  preprocessData(o: { minRatingsPerUser?: number; minRatingsPerMovie?: number; split?: "random" | "per-user-latest" | "temporal"; testFraction?: number; k?: number } = {}): Split {
+    let ds = this.need(this.data, "the dataset", "loadData");
+    if ((o.minRatingsPerUser ?? 0) > 1 || (o.minRatingsPerMovie ?? 0) > 1) {
+      ds = filterByMinRatings(ds, { minPerUser: o.minRatingsPerUser, minPerMovie: o.minRatingsPerMovie }).dataset;
+      this.data = ds;
+    }
+    const kind = o.split ?? "random";
+    this.split =
+      kind === "random"
+        ? randomSplit(ds, { testFraction: o.testFraction ?? 0.1, seed: this.options.seed })
+        : kind === "temporal"
+          ? temporalSplit(ds, { testFraction: o.testFraction ?? 0.1 })
+          : perUserHoldout(ds, { k: o.k ?? 5, by: "time" });
+    return this.split;
+  }
+
+  /** The (movie, genre, label) pairs stage 1 trains on, positives and sampled negatives (seed 004's `create_movie_genre_pairs`). */
+  createMovieGenrePairs(negativeRatio = 4): { movie: Int32Array; genre: Int32Array; label: Float32Array } {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    return movieGenreTask(ds.movies, { seed: this.options.seed, negativeRatio }).labelledPairs();
+  }
+
+  /** Builds the stage 1 model without training it (seed 004's `build_movie_genre_model`); `summary()` shows it. */
+  buildMovieGenreModel(): RecModel {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    this.stage1?.dispose();
+    this.stage1 = movieGenreModel({ numMovies: ds.numMovies, numGenres: ds.movies.genreVocabulary.length, dim: this.options.embeddingDim, seed: this.options.seed });
+    return this.stage1;
+  }
+
+  /** Trains stage 1 (seed 004's `train_movie_genre_model`). Retraining replaces the previous model. */
+  async trainMovieGenreModel(o: { epochs?: number; batchSize?: number; learningRate?: number; negativeRatio?: number } = {}): Promise<History> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    this.stage1?.dispose();
+    const r = await trainStage1(ds, { ...o, dim: this.options.embeddingDim, seed: this.options.seed, progress: this.options.progress });
+    this.stage1 = r.model;
+    this.stage1History = r.history;
+    return r.history;
+  }
+
+  /** Stage 1's movie embeddings, numMovies x d (seed 004's `extract_movie_embeddings`). */
+  extractMovieEmbeddings(stage: EmbeddingStage = "stage1"): Matrix {
+    if (stage === "stage2") return this.need(this.stage2?.model ?? null, "stage 2", "trainUserMovieModel").weight("movie_embedding");
+    return this.need(this.stage1, "stage 1", "trainMovieGenreModel").weight("movie_embedding");
+  }
+
+  /** Stage 1's genre embeddings, numGenres x d. */
+  extractGenreEmbeddings(): Matrix {
+    return this.need(this.stage1, "stage 1", "trainMovieGenreModel").weight("genre_embedding");
+  }
+
+  /**
+   * A 2-D view of a stage's movie embeddings coloured by genre (seed 004's `visualize_embeddings`): t-SNE by default,
+   * or PCA / UMAP. Show it with `await show(fig)` or save it with `saveFigure(fig, name)`.
+   */
+  visualizeEmbeddings(o: MovieViewOptions & { stage?: EmbeddingStage } = {}): PlotlyFigure {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    return movieEmbeddingView(ds, this.extractMovieEmbeddings(o.stage ?? "stage1"), { seed: this.options.seed, ...o }).figure;
+  }
+
+  /** Stage 1's genre vectors on the movies' PCA map. */
+  visualizeGenres(): PlotlyFigure {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    return genreEmbeddingView(ds, this.extractMovieEmbeddings("stage1"), this.extractGenreEmbeddings(), { seed: this.options.seed });
+  }
+
+  /** Trains stage 2 on the training split, initialised from stage 1 unless `movieInit` is "random". */
+  async trainUserMovieModel(o: Omit<Stage2Options, "stage1"> & { validationFraction?: number } = {}): Promise<Trained> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const split = this.need(this.split, "the split", "preprocessData");
+    const init = o.movieInit ?? "finetune";
+    const stage1 = init === "random" ? null : this.extractMovieEmbeddings("stage1");
+    const { train, validation } = validationSplit(split.train, o.validationFraction ?? 0.05, this.options.seed);
+    this.stage2?.model?.dispose();
+    this.stage2 = await trainStage2(ds, train, {
+      earlyStopping: { patience: 2 },
+      ...o,
+      validation,
+      stage1,
+      movieInit: init,
+      dim: this.options.embeddingDim,
+      seed: this.options.seed,
+      progress: this.options.progress,
+    });
+    return this.stage2;
+  }
+
+  /** RMSE, MAE and top-N metrics of stage 2 on the test split. */
+  async evaluate(o: CompareOptions = {}): Promise<ModelReport> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    return evaluateTrained(ds, this.need(this.split, "the split", "preprocessData"), this.need(this.stage2, "stage 2", "trainUserMovieModel"), o);
+  }
+
+  /** Top-N unseen movies for a user (original id), next to the movies they rated highest (seed 000's report). */
+  recommend(userId: number, n = 10): { topRated: RatedRow[]; recommendations: MovieRow[] } {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const split = this.need(this.split, "the split", "preprocessData");
+    const t = this.need(this.stage2, "stage 2", "trainUserMovieModel");
+    return {
+      topRated: topRatedByUser(ds, userId, 5, split.train),
+      recommendations: recommendForUser(ds, t.scorer, userId, { n, seen: split.train, minRatings: 5 }),
+    };
+  }
+
+  /** Movies most similar to `movieId` in either stage's embedding space. */
+  similarMovies(movieId: number, k = 10, stage: EmbeddingStage = "stage1"): MovieRow[] {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    return similarMovies(ds, this.extractMovieEmbeddings(stage), movieId, { k, minRatings: 5 });
+  }
+
+  /** A movie that has no ratings yet, from its genres: its nearest movies, and the users most likely to like it. */
+  coldStartMovie(genres: string[], k = 10): { similar: MovieRow[]; topUsers: { userId: number; score: number }[] } {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const v = coldStartMovieVector(this.extractGenreEmbeddings(), ds.movies.genreVocabulary, genres);
+    const similar = similarToVector(ds, this.extractMovieEmbeddings("stage1"), v, { k, minRatings: 5 });
+    let topUsers: { userId: number; score: number }[] = [];
+    if (this.stage2?.model && this.stage2.model.spec.options.movieInit !== "random") {
+      const scores = coldMovieUserScores(dotWeights(this.stage2.model), v);
+      topUsers = Array.from(scores, (score, u) => ({ userId: ds.userIds[u], score }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, k);
+    }
+    return { similar, topUsers };
+  }
+
+  /** A new user from a handful of (movieId, rating) pairs, by fold-in against stage 2: their top-N. */
+  coldStartUser(ratings: { movieId: number; rating: number }[], n = 10): MovieRow[] {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const t = this.need(this.stage2, "stage 2", "trainUserMovieModel");
+    const w = dotWeights(this.need(t.model, "a stage 2 model", "trainUserMovieModel"));
+    const user = foldInUser(ds, w, ratings, { transform: t.transform ?? undefined });
+    const rated = new Set(ratings.map((r) => r.movieId));
+    const counts = new Int32Array(ds.numMovies);
+    for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
+    const scorer = foldedUserScorer(w, user);
+    const candidates = Int32Array.from(
+      Array.from({ length: ds.numMovies }, (_, m) => m).filter((m) => !rated.has(ds.movies.ids[m]) && counts[m] >= 5),
+    );
+    const scores = scorer.scoreMovies(-1, candidates);
+    return Array.from(candidates, (m, k) => ({ m, s: scores[k] }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, n)
+      .map(({ m, s }, k) => ({ rank: k + 1, movieId: ds.movies.ids[m], title: ds.movies.titles[m], year: ds.movies.years[m], genres: ds.movies.genres[m].join("|"), score: s }));
+  }
+
+  /** Frees both stages' tensors. */
+  dispose(): void {
+    this.stage1?.dispose();
+    this.stage2?.model?.dispose();
+    this.stage1 = null;
+    this.stage2 = null;
+  }
+}

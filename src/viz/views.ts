@@ -1,0 +1,114 @@
+// Embedding views: project a stage's movie (or user) embeddings with PCA, t-SNE or UMAP and turn them into Plotly figures in one call.
+import { Dataset } from "../data/types";
+import { Matrix, takeRows } from "../util/matrix";
+import { PlotlyFigure } from "./figures/types";
+import { movieEmbeddingScatter } from "./figures/movies";
+import { genreEmbeddingScatter } from "./figures/genres";
+import { userEmbeddingScatter } from "./figures/users";
+import { pca } from "./projection/pca";
+import { tsne } from "./projection/tsne";
+import { ProjectionResult } from "./projection/types";
+import { umap } from "./projection/umap";
+
+/** The projections a view can use. */
+export type ViewMethod = "pca" | "tsne" | "umap";
+
+/** Options for {@link projectEmbeddings}. */
+export interface ProjectOptions {
+  method?: ViewMethod;
+  seed?: number;
+  /** t-SNE perplexity (default 30). */
+  perplexity?: number;
+  /** UMAP neighbourhood size (default 15). */
+  nNeighbors?: number;
+  /** Distance for t-SNE/UMAP on embeddings; cosine is usually what "similar movies" means (default "cosine"). */
+  metric?: "euclidean" | "cosine";
+  /** t-SNE iterations (default 1000). */
+  nIter?: number;
+}
+
+/** Projects the rows of `m` to 2-D with the chosen method (seeded and repeatable). */
+export function projectEmbeddings(m: Matrix, o: ProjectOptions = {}): ProjectionResult<unknown> {
+  const method = o.method ?? "tsne";
+  const seed = o.seed ?? 42;
+  const metric = o.metric ?? "cosine";
+  switch (method) {
+    case "pca":
+      return pca(m, { seed });
+    case "umap":
+      return umap(m, { seed, nNeighbors: o.nNeighbors, metric });
+    case "tsne":
+      return tsne(m, { seed, perplexity: o.perplexity, metric, nIter: o.nIter });
+    default:
+      throw new Error(`unknown projection "${method as string}" (use pca, tsne or umap)`);
+  }
+}
+
+/** Display names of the methods, for axis titles. */
+export const METHOD_LABEL: Record<ViewMethod, string> = { pca: "PC", tsne: "t-SNE", umap: "UMAP" };
+
+/** Options for {@link movieEmbeddingView}. */
+export interface MovieViewOptions extends ProjectOptions {
+  /** Only movies with at least this many ratings (untrained vectors of unrated movies are noise; default 10). */
+  minRatings?: number;
+  highlightGenre?: string;
+  title?: string;
+}
+
+/** The movies with at least `minRatings` ratings, as dense indices. */
+export function moviesWithRatings(ds: Dataset, minRatings: number): Int32Array {
+  const counts = new Int32Array(ds.numMovies);
+  for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
+  const keep: number[] = [];
+  for (let m = 0; m < ds.numMovies; m++) if (counts[m] >= minRatings) keep.push(m);
+  return Int32Array.from(keep);
+}
+
+/** A 2-D view of movie embeddings (numMovies x d), coloured by genre, with the projection it used. */
+export function movieEmbeddingView(ds: Dataset, embeddings: Matrix, o: MovieViewOptions = {}): { figure: PlotlyFigure; projection: ProjectionResult<unknown>; movies: Int32Array } {
+  if (embeddings.rows !== ds.numMovies) throw new RangeError(`embeddings have ${embeddings.rows} rows, ${ds.name} has ${ds.numMovies} movies`);
+  const movies = moviesWithRatings(ds, o.minRatings ?? 10);
+  if (movies.length < 3) throw new Error(`only ${movies.length} movies have ${o.minRatings ?? 10}+ ratings; lower minRatings`);
+  const projection = projectEmbeddings(takeRows(embeddings, movies), o);
+  const method = o.method ?? "tsne";
+  const figure = movieEmbeddingScatter(projection, ds.movies, {
+    movieIndex: movies,
+    highlightGenre: o.highlightGenre,
+    projectionName: METHOD_LABEL[method],
+    title: o.title ?? `${ds.name}: movie embeddings (${METHOD_LABEL[method]}, ${movies.length.toLocaleString("en-US")} movies with ${o.minRatings ?? 10}+ ratings)`,
+  });
+  return { figure, projection, movies };
+}
+
+/** Genre embeddings as labelled points on a PCA of movie and genre vectors together (genres on the movies' map). */
+export function genreEmbeddingView(ds: Dataset, movieEmbeddings: Matrix, genreEmbeddings: Matrix, o: { seed?: number; title?: string } = {}): PlotlyFigure {
+  const G = genreEmbeddings.rows;
+  const both = new Float32Array((movieEmbeddings.rows + G) * genreEmbeddings.cols);
+  both.set(movieEmbeddings.data);
+  both.set(genreEmbeddings.data, movieEmbeddings.data.length);
+  const proj = pca({ data: both, rows: movieEmbeddings.rows + G, cols: genreEmbeddings.cols }, { seed: o.seed ?? 42 });
+  const genreXY = proj.coords.slice(movieEmbeddings.rows * 2);
+  const movieXY = proj.coords.slice(0, movieEmbeddings.rows * 2);
+  return genreEmbeddingScatter({ coords: genreXY, dims: 2 }, ds.movies.genreVocabulary, {
+    background: { coords: movieXY, dims: 2 },
+    projectionName: "PC",
+    title: o.title ?? `${ds.name}: genre embeddings on the movies' PCA map`,
+  });
+}
+
+/** User embeddings coloured by a demographic (datasets with users: ml-100k, ml-1m). */
+export function userEmbeddingView(
+  ds: Dataset,
+  userEmbeddings: Matrix,
+  colorBy: "gender" | "ageBracket" | "occupation",
+  o: ProjectOptions & { title?: string } = {},
+): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
+  if (!ds.users) throw new Error(`${ds.name} has no user demographics; use ml-100k or ml-1m`);
+  const projection = projectEmbeddings(userEmbeddings, o);
+  const method = o.method ?? "tsne";
+  const figure = userEmbeddingScatter(projection, ds.users, colorBy, {
+    projectionName: METHOD_LABEL[method],
+    title: o.title ?? `${ds.name}: user embeddings by ${colorBy} (${METHOD_LABEL[method]})`,
+  });
+  return { figure, projection };
+}
