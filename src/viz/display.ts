@@ -1,7 +1,7 @@
 // Notebook display for tslab cells: Plotly figures as one multi-mime output (interactive JSON + static PNG + text) and escaped HTML tables.
 import * as path from "path";
 import { escapeHtml } from "../util/html";
-import { plainFigure, renderFigurePng } from "./export";
+import { plainFigure, renderFigurePng, saveFigure } from "./export";
 import type { ImageOptions } from "./export";
 import type { PlotlyFigure } from "./figures/types";
 import { unescapePlotlyText } from "./theme";
@@ -135,7 +135,15 @@ export function publishMimeBundle(bundle: MimeBundle, metadata: Record<string, u
 export interface ShowOptions extends ImageOptions {
   /** Also render a static PNG fallback with the headless browser (default true). */
   staticImage?: boolean;
+  /**
+   * A file name for the figure. When the environment variable MOVIELENS_LAB_FIGURES_DIR is set (as `npm run reproduce`
+   * does), the figure is also saved there as `<name>.png`. Use `saveFigure` to export on purpose.
+   */
+  name?: string;
 }
+
+/** The environment variable naming a folder where every named figure shown is also saved. */
+export const FIGURES_DIR_ENV = "MOVIELENS_LAB_FIGURES_DIR";
 
 let browserNoteShown = false;
 
@@ -171,6 +179,10 @@ export async function show(fig: PlotlyFigure, options: ShowOptions = {}): Promis
     metadata["image/png"] = { width: Math.round(width), height: Math.round(height) };
   }
   publishMimeBundle(figureMimeBundle(fig, { png, note }), metadata);
+  const dir = process.env[FIGURES_DIR_ENV];
+  if (options.name && dir) {
+    await saveFigure(fig, options.name, ["png"], { dir, width: options.width, height: options.height });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -186,7 +198,7 @@ export interface DataFrameLike {
 }
 
 /** What {@link showTable} accepts: a danfojs DataFrame or an array of plain row objects. */
-export type TableInput = DataFrameLike | ReadonlyArray<Record<string, unknown>>;
+export type TableInput = DataFrameLike | ReadonlyArray<object>;
 
 /** Options for {@link tableHtml} / {@link showTable}. */
 export interface TableOptions {

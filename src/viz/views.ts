@@ -9,6 +9,7 @@ import { pca } from "./projection/pca";
 import { tsne } from "./projection/tsne";
 import { ProjectionResult } from "./projection/types";
 import { umap } from "./projection/umap";
+import { categoryStyle, defaultConfig, escapePlotlyText, themedLayout } from "./theme";
 
 /** The projections a view can use. */
 export type ViewMethod = "pca" | "tsne" | "umap";
@@ -110,5 +111,44 @@ export function userEmbeddingView(
     projectionName: METHOD_LABEL[method],
     title: o.title ?? `${ds.name}: user embeddings by ${colorBy} (${METHOD_LABEL[method]})`,
   });
+  return { figure, projection };
+}
+
+/** User embeddings coloured by how many ratings each user gave (for datasets without demographics). */
+export function userActivityView(ds: Dataset, userEmbeddings: Matrix, o: ProjectOptions & { title?: string } = {}): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
+  const projection = projectEmbeddings(userEmbeddings, o);
+  const counts = new Int32Array(ds.numUsers);
+  for (const u of ds.ratings.user) counts[u]++;
+  const buckets = [
+    { name: "fewer than 50 ratings", lo: 0, hi: 50 },
+    { name: "50–199 ratings", lo: 50, hi: 200 },
+    { name: "200–999 ratings", lo: 200, hi: 1000 },
+    { name: "1,000+ ratings", lo: 1000, hi: Infinity },
+  ];
+  const method = o.method ?? "tsne";
+  const data = buckets
+    .map((b, i) => {
+      const users = Array.from({ length: ds.numUsers }, (_, u) => u).filter((u) => counts[u] >= b.lo && counts[u] < b.hi);
+      return {
+        type: "scatter",
+        mode: "markers",
+        name: escapePlotlyText(b.name),
+        x: users.map((u) => projection.coords[u * 2]),
+        y: users.map((u) => projection.coords[u * 2 + 1]),
+        customdata: users.map((u) => [ds.userIds[u], counts[u]]),
+        marker: { color: categoryStyle(i).color, size: 6, opacity: 0.8 },
+        hovertemplate: "user %{customdata[0]}: %{customdata[1]} ratings<extra></extra>",
+      };
+    })
+    .filter((t) => t.x.length > 0);
+  const figure: PlotlyFigure = {
+    data,
+    layout: themedLayout({
+      title: o.title ?? `${ds.name}: user embeddings by activity (${METHOD_LABEL[method]}; no demographics in this dataset)`,
+      xTitle: `${METHOD_LABEL[method]} 1`,
+      yTitle: `${METHOD_LABEL[method]} 2`,
+    }),
+    config: defaultConfig(),
+  };
   return { figure, projection };
 }

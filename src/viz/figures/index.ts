@@ -28,3 +28,5 @@ export type { RatingHistogramOptions, RatingsByGenreOptions } from "./ratings";
 export { metricAtK } from "./evaluation";
 export type { MetricCurve, MetricAtKOptions } from "./evaluation";
 export { genreColor, genreStyle, escapePlotlyText } from "../theme";
+export { ratingDistribution, activityLongTail, genreCounts } from "./explore";
+export { rmseBars, topNCurves } from "./comparison";

@@ -1,0 +1,122 @@
+// `npm run reproduce [-- --dataset ml-100k --epochs 10 --out out/reproduce]`: executes every notebook headlessly, exports their figures, and writes an index page.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { escapeHtml } from "../src/util/html";
+import { writeFileAtomic } from "../src/util/atomic";
+
+const root = path.resolve(__dirname, "..");
+
+interface Args {
+  out: string;
+  figures: string;
+  only: string[];
+  params: Record<string, string | number | boolean>;
+  html: boolean;
+}
+
+function usage(msg?: string): never {
+  if (msg) console.error(`reproduce: ${msg}`);
+  console.error(
+    "usage: npm run reproduce -- [--out DIR] [--figures DIR] [--only NAME ...] [--no-html] [--<parameter> VALUE ...]\n" +
+      "  parameters override the notebooks' first cells, e.g. --dataset ml-100k --epochs 10 --dim 64 --seed 1",
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { out: path.join(root, "out", "reproduce"), figures: path.join(root, "figures"), only: [], params: {}, html: true };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i];
+    if (!key.startsWith("--")) usage(`unexpected argument "${key}"`);
+    const name = key.slice(2);
+    if (name === "no-html") {
+      a.html = false;
+      continue;
+    }
+    if (name === "help") usage();
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith("--")) usage(`${key} needs a value`);
+    i++;
+    if (name === "out") a.out = path.resolve(value);
+    else if (name === "figures") a.figures = path.resolve(value);
+    else if (name === "only") a.only.push(value);
+    else if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) usage(`"${key}" is not a parameter name`);
+    else a.params[name] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === "true" ? true : value === "false" ? false : value;
+  }
+  return a;
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const python = path.join(root, ".venv", "bin", "python");
+  if (!fs.existsSync(python)) usage(`${python} is missing; run \`npm run setup\` first`);
+  const nbDir = path.join(root, "notebooks");
+  let notebooks = fs.readdirSync(nbDir).filter((f) => f.endsWith(".ipynb")).sort();
+  if (args.only.length) notebooks = notebooks.filter((n) => args.only.some((o) => n.includes(o)));
+  if (notebooks.length === 0) usage("no notebook matched --only");
+  fs.mkdirSync(args.out, { recursive: true });
+  fs.mkdirSync(args.figures, { recursive: true });
+  const timings = path.join(args.out, "timings.json");
+  const env = {
+    ...process.env,
+    MOVIELENS_LAB_PARAMS: JSON.stringify(args.params),
+    MOVIELENS_LAB_FIGURES_DIR: args.figures,
+  };
+  console.log(`reproduce: ${notebooks.length} notebooks, parameters ${JSON.stringify(args.params)}, figures -> ${path.relative(root, args.figures) || "."}`);
+  const t0 = Date.now();
+  const r = spawnSync(python, [path.join(root, "scripts", "run_notebooks.py"), "--out", args.out, "--json", timings, ...notebooks.map((n) => path.join(nbDir, n))], {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  if (r.status !== 0) {
+    console.error(`reproduce: FAILED after ${seconds.toFixed(0)} s (see the notebook and cell named above; executed copies are in ${args.out})`);
+    process.exit(r.status ?? 1);
+  }
+  if (args.html) {
+    for (const nb of notebooks) {
+      const c = spawnSync(path.join(root, ".venv", "bin", "jupyter"), ["nbconvert", "--to", "html", "--log-level", "WARN", "--output-dir", args.out, path.join(args.out, nb)], { stdio: "inherit" });
+      if (c.status !== 0) console.error(`reproduce: nbconvert failed for ${nb} (the executed notebook is still in ${args.out})`);
+    }
+  }
+  const times = JSON.parse(fs.readFileSync(timings, "utf8")) as { notebook: string; seconds: number }[];
+  const figures = fs.readdirSync(args.figures).filter((f) => /\.(png|svg|html)$/.test(f)).sort();
+  writeIndex(args, notebooks, times, figures, seconds);
+  console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s`);
+  for (const t of times) console.log(`  ${t.notebook.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)} s`);
+  console.log(`  index: ${path.join(args.out, "index.html")}`);
+}
+
+function writeIndex(args: Args, notebooks: string[], times: { notebook: string; seconds: number }[], figures: string[], seconds: number): void {
+  const rel = (p: string): string => path.relative(args.out, p).split(path.sep).map(encodeURIComponent).join("/");
+  const rows = notebooks
+    .map((nb) => {
+      const t = times.find((x) => x.notebook === nb);
+      const html = nb.replace(/\.ipynb$/, ".html");
+      const htmlLink = fs.existsSync(path.join(args.out, html)) ? `<a href="${encodeURIComponent(html)}">HTML</a> · ` : "";
+      return `<tr><td>${escapeHtml(nb)}</td><td>${htmlLink}<a href="${encodeURIComponent(nb)}">notebook</a></td><td style="text-align:right">${t ? t.seconds.toFixed(1) : "?"} s</td></tr>`;
+    })
+    .join("\n");
+  const figs = figures
+    .filter((f) => f.endsWith(".png"))
+    .map((f) => `<figure><a href="${rel(path.join(args.figures, f))}"><img src="${rel(path.join(args.figures, f))}" alt="${escapeHtml(f)}" loading="lazy"></a><figcaption>${escapeHtml(f)}</figcaption></figure>`)
+    .join("\n");
+  const page = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>MovieLens embedding lab — reproduce run</title>
+<style>body{font-family:sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}td,th{padding:4px 12px;border-bottom:1px solid #ddd}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:16px}figure{margin:0}img{width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}</style></head>
+<body><h1>MovieLens embedding lab — reproduce run</h1>
+<p>${escapeHtml(new Date().toISOString())} · parameters ${escapeHtml(JSON.stringify(args.params))} · ${notebooks.length} notebooks in ${seconds.toFixed(0)} s</p>
+<h2>Executed notebooks</h2><table><tr><th>notebook</th><th>open</th><th>time</th></tr>
+${rows}
+</table>
+<h2>Figures</h2><div class="grid">
+${figs}
+</div></body></html>
+`;
+  writeFileAtomic(path.join(args.out, "index.html"), page);
+}
+
+main();

@@ -1,0 +1,12 @@
+// Embedding projections for plots (PCA, UMAP, fast Barnes–Hut t-SNE, tsne-js reference) and their quality metrics.
+export * from "./matrix";
+export * from "./types";
+export * from "./pca";
+export * from "./umap";
+export * from "./tsne";
+export * from "./tsne-exact";
+export * from "./knn";
+export * from "./affinities";
+export * from "./bhtree";
+export * from "./metrics";
+export * from "./synthetic";

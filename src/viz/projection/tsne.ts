@@ -1,0 +1,363 @@
+// Fast t-SNE: exact kNN affinities (vantage-point tree) + Barnes–Hut gradient, seeded and repeatable.
+import { Rng } from "../../util/random";
+import { SparseP, sparseAffinities } from "./affinities";
+import { BhTree, exactRepulsion } from "./bhtree";
+import { KnnResult, exactKnn } from "./knn";
+import { Matrix, MatrixInput, assertFinite, toMatrix } from "./matrix";
+import { pca } from "./pca";
+import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
+
+/** Input distances fast t-SNE supports; "cosine" is Euclidean distance between L2-normalised rows. */
+export type TsneMetric = "euclidean" | "cosine" | "manhattan";
+
+/** Progress callback: `kl` (KL divergence on the sparse P, un-exaggerated) is computed only at reporting iterations. */
+export type TsneProgress = (iter: number, total: number, kl?: number) => void;
+
+/** Options for {@link tsne}; names shared with tsne-js (dim, perplexity, earlyExaggeration, learningRate, nIter, metric) mean the same. */
+export interface TsneOptions extends BaseProjectionOptions {
+  /** Effective number of neighbours (default 30). Clamped to max(1, (rows-1)/3) on small inputs. */
+  perplexity?: number;
+  /** Factor P is multiplied by during the first `exaggerationIter` iterations (default 12). */
+  earlyExaggeration?: number;
+  /** Iterations with early exaggeration (default 250). */
+  exaggerationIter?: number;
+  /** Gradient-descent step; "auto" = max(rows / earlyExaggeration / 4, 50) (default "auto"). Gradient includes the factor 4, as in tsne-js. */
+  learningRate?: number | "auto";
+  /** Total iterations (default 1000). */
+  nIter?: number;
+  /** Input distance (default "euclidean"). */
+  metric?: TsneMetric;
+  /** Barnes–Hut accuracy: 0 = exact O(n²) repulsion; default 0.5; keep below ~0.7. */
+  theta?: number;
+  /** "pca" (default; first PCs scaled to std 1e-4), "random" (seeded N(0, 1e-4²)), or explicit `rows x dim` coordinates. */
+  init?: "pca" | "random" | MatrixInput;
+  /** Momentum before `momentumSwitchIter` (default 0.5). */
+  initialMomentum?: number;
+  /** Momentum after `momentumSwitchIter` (default 0.8). */
+  finalMomentum?: number;
+  /** Iteration at which momentum switches (default 250). */
+  momentumSwitchIter?: number;
+  /** Lower bound of the per-coordinate adaptive gains (default 0.01). */
+  minGain?: number;
+  /** kNN search: "auto" (brute force up to 1,500 rows, else vantage-point tree), "vptree" or "brute". */
+  knnMethod?: "auto" | "vptree" | "brute";
+  /** Called every `progressEvery` iterations and after the last one. */
+  onProgress?: TsneProgress;
+  /** Reporting interval for `onProgress` (default 50). KL costs about one gradient's attractive pass. */
+  progressEvery?: number;
+}
+
+/** What {@link tsne} reports besides coordinates. */
+export interface TsneDiagnostics {
+  /** KL(P || Q) of the final embedding with the sparse (kNN) P; Z is exact for ≤ 5,000 rows, Barnes–Hut above. */
+  klDivergence: number;
+  iterations: number;
+  /** Perplexity actually used (after clamping). */
+  perplexity: number;
+  /** Neighbours per row used for P (3 x perplexity, at most rows-1). */
+  neighbors: number;
+  /** Non-zeros of the symmetrised P. */
+  nonzeros: number;
+  learningRate: number;
+  earlyExaggeration: number;
+  theta: number;
+  init: "pca" | "random" | "given";
+  knnMethod: "vptree" | "brute" | "none";
+  /** Rows whose bandwidth search missed the perplexity (e.g. many exact duplicates). */
+  unconvergedRows: number;
+  /** Seconds per phase. */
+  timings: { knn: number; affinities: number; init: number; optimize: number };
+  /** KL at each progress report (only when `onProgress` is given). */
+  klHistory: { iter: number; kl: number }[];
+}
+
+const EXACT_Z_MAX_N = 5000;
+
+/**
+ * Fast t-SNE (Barnes–Hut). Affinities use exact k = 3·perplexity nearest neighbours (vantage-point tree),
+ * per-row bandwidths calibrated to the perplexity, and symmetrised P. Optimisation: early exaggeration,
+ * momentum switch, delta-bar-delta gains, re-centring each iteration. Same input, options and seed -> identical output.
+ * @throws RangeError on NaN/Infinity input or invalid options.
+ */
+export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionResult<TsneDiagnostics> {
+  const t0 = performance.now();
+  const m0 = toMatrix(input, "tsne");
+  assertFinite(m0, "tsne");
+  const dim = checkDim(options.dim, 3, "tsne");
+  const seed = checkSeed(options.seed, "tsne");
+  const n = m0.rows;
+  const requestedPerplexity = options.perplexity ?? 30;
+  if (!(requestedPerplexity > 0)) throw new RangeError(`tsne: perplexity must be positive, got ${options.perplexity}`);
+  const ee = options.earlyExaggeration ?? 12;
+  if (!(ee >= 1)) throw new RangeError(`tsne: earlyExaggeration must be ≥ 1, got ${options.earlyExaggeration}`);
+  const nIter = options.nIter ?? 1000;
+  if (!Number.isInteger(nIter) || nIter < 0) throw new RangeError(`tsne: nIter must be a non-negative integer, got ${options.nIter}`);
+  const theta = options.theta ?? 0.5;
+  if (!(theta >= 0 && theta <= 1)) throw new RangeError(`tsne: theta must be in [0, 1], got ${options.theta}`);
+  const metric = options.metric ?? "euclidean";
+  if (metric !== "euclidean" && metric !== "cosine" && metric !== "manhattan") {
+    throw new RangeError(`tsne: unsupported metric ${String(metric)} (use euclidean, cosine or manhattan)`);
+  }
+  const lrOpt = options.learningRate ?? "auto";
+  const learningRate = lrOpt === "auto" ? Math.max(n / ee / 4, 50) : lrOpt;
+  if (!(learningRate > 0)) throw new RangeError(`tsne: learningRate must be positive, got ${options.learningRate}`);
+  const exaggerationIter = options.exaggerationIter ?? 250;
+  const momentumSwitchIter = options.momentumSwitchIter ?? 250;
+  const mom0 = options.initialMomentum ?? 0.5;
+  const mom1 = options.finalMomentum ?? 0.8;
+  const minGain = options.minGain ?? 0.01;
+  const progressEvery = Math.max(1, Math.floor(options.progressEvery ?? 50));
+  const onProgress = options.onProgress;
+  const initKind: "pca" | "random" | "given" =
+    options.init === undefined || options.init === "pca" ? "pca" : options.init === "random" ? "random" : "given";
+
+  const timings = { knn: 0, affinities: 0, init: 0, optimize: 0 };
+  const klHistory: { iter: number; kl: number }[] = [];
+  const coords = new Float32Array(n * dim);
+  const perplexity = n > 1 ? Math.min(requestedPerplexity, Math.max(1, (n - 1) / 3)) : requestedPerplexity;
+  const k = n > 1 ? Math.min(n - 1, Math.max(1, Math.floor(3 * perplexity))) : 0;
+  const base = {
+    perplexity,
+    neighbors: k,
+    learningRate,
+    earlyExaggeration: ee,
+    theta,
+    init: initKind,
+    timings,
+    klHistory,
+  };
+  if (n <= 1) {
+    return result(coords, n, dim, seed, t0, { ...base, klDivergence: 0, iterations: 0, nonzeros: 0, knnMethod: "none", unconvergedRows: 0 });
+  }
+
+  // 1. kNN (exact) and calibrated, symmetrised P.
+  let tPhase = performance.now();
+  const m = metric === "cosine" ? normaliseRows(m0) : m0;
+  const knn = exactKnn(m, k, { metric: metric === "manhattan" ? "manhattan" : "euclidean", method: options.knnMethod ?? "auto", seed });
+  timings.knn = (performance.now() - tPhase) / 1000;
+  tPhase = performance.now();
+  // Work in the kNN search's locality order (nearby rows get nearby labels) so the attractive pass reads memory locally.
+  const order = knn.order;
+  const { P, stats } = sparseAffinities(relabel(knn.indices, knn.distances, order, n, k), perplexity, true);
+  let pLogP = 0;
+  for (let e = 0; e < P.vals.length; e++) if (P.vals[e] > 0) pLogP += P.vals[e] * Math.log(P.vals[e]);
+  timings.affinities = (performance.now() - tPhase) / 1000;
+
+  // 2. Initial layout (computed in input order, then relabelled).
+  tPhase = performance.now();
+  const y0 = initialLayout(m0, n, dim, initKind, options.init, new Rng(seed));
+  const y = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) y[i * dim + a] = y0[order[i] * dim + a];
+  timings.init = (performance.now() - tPhase) / 1000;
+
+  // 3. Gradient descent.
+  tPhase = performance.now();
+  const len = n * dim;
+  const update = new Float64Array(len);
+  const gains = new Float64Array(len).fill(1);
+  const grad = new Float64Array(len);
+  const rep = new Float64Array(len);
+  const tree = theta > 0 ? new BhTree(n, dim, 8) : null;
+  for (let iter = 0; iter < nIter; iter++) {
+    const exaggeration = iter < exaggerationIter ? ee : 1;
+    const momentum = iter < momentumSwitchIter ? mom0 : mom1;
+    const report = onProgress !== undefined && ((iter + 1) % progressEvery === 0 || iter === nIter - 1);
+    let z: number;
+    if (tree) {
+      tree.build(y);
+      z = tree.repulsion(theta, rep);
+    } else z = exactRepulsion(y, n, dim, rep);
+    const pLogOneD2 = attraction(y, n, dim, P, exaggeration, grad, report);
+    if (report) {
+      const kl = pLogP + pLogOneD2 + Math.log(z);
+      klHistory.push({ iter: iter + 1, kl });
+      onProgress(iter + 1, nIter, kl);
+    }
+    const invZ = 1 / z;
+    for (let i = 0; i < len; i++) {
+      const g = 4 * (grad[i] - rep[i] * invZ);
+      const u = update[i];
+      let gain = gains[i];
+      gain = u * g < 0 ? gain + 0.2 : gain * 0.8;
+      if (gain < minGain) gain = minGain;
+      gains[i] = gain;
+      const nu = momentum * u - learningRate * gain * g;
+      update[i] = nu;
+      y[i] += nu;
+    }
+    recentre(y, n, dim);
+  }
+  if (onProgress !== undefined && nIter === 0) onProgress(0, 0, undefined);
+
+  // 4. Final KL on the sparse P.
+  let z: number;
+  if (n <= EXACT_Z_MAX_N || !tree) z = exactRepulsion(y, n, dim, rep);
+  else {
+    tree.build(y);
+    z = tree.repulsion(theta, rep);
+  }
+  const kl = pLogP + attraction(y, n, dim, P, 1, grad, true) + Math.log(z);
+  timings.optimize = (performance.now() - tPhase) / 1000;
+
+  for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) coords[order[i] * dim + a] = y[i * dim + a];
+  return result(coords, n, dim, seed, t0, {
+    ...base,
+    klDivergence: kl,
+    iterations: nIter,
+    nonzeros: P.vals.length,
+    knnMethod: knn.method,
+    unconvergedRows: stats.unconverged,
+  });
+}
+
+function result(
+  coords: Float32Array,
+  rows: number,
+  dims: number,
+  seed: number,
+  t0: number,
+  diagnostics: TsneDiagnostics,
+): ProjectionResult<TsneDiagnostics> {
+  return { method: "tsne", coords, rows, dims, seed, seconds: (performance.now() - t0) / 1000, diagnostics };
+}
+
+/**
+ * Attractive term: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j) into `out`. When `withKl`, also returns
+ * Σ_ij P_ij log(1 + |y_i - y_j|²) (the -Σ P log q part of the KL); otherwise returns 0.
+ */
+function attraction(y: Float64Array, n: number, dim: number, P: SparseP, exaggeration: number, out: Float64Array, withKl: boolean): number {
+  const { rowPtr, cols, vals } = P;
+  let klPart = 0;
+  if (dim === 2) {
+    for (let i = 0; i < n; i++) {
+      const xi = y[2 * i];
+      const yi = y[2 * i + 1];
+      let ax = 0;
+      let ay = 0;
+      const end = rowPtr[i + 1];
+      if (withKl) {
+        for (let e = rowPtr[i]; e < end; e++) {
+          const j = cols[e];
+          const dx = xi - y[2 * j];
+          const dy = yi - y[2 * j + 1];
+          const d2 = dx * dx + dy * dy;
+          const w = vals[e] / (1 + d2);
+          ax += w * dx;
+          ay += w * dy;
+          klPart += vals[e] * Math.log1p(d2);
+        }
+      } else {
+        for (let e = rowPtr[i]; e < end; e++) {
+          const j = cols[e];
+          const dx = xi - y[2 * j];
+          const dy = yi - y[2 * j + 1];
+          const w = vals[e] / (1 + (dx * dx + dy * dy));
+          ax += w * dx;
+          ay += w * dy;
+        }
+      }
+      out[2 * i] = exaggeration * ax;
+      out[2 * i + 1] = exaggeration * ay;
+    }
+    return klPart;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < dim; a++) out[i * dim + a] = 0;
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      const j = cols[e];
+      let d2 = 0;
+      for (let a = 0; a < dim; a++) {
+        const v = y[i * dim + a] - y[j * dim + a];
+        d2 += v * v;
+      }
+      const w = (exaggeration * vals[e]) / (1 + d2);
+      for (let a = 0; a < dim; a++) out[i * dim + a] += w * (y[i * dim + a] - y[j * dim + a]);
+      if (withKl) klPart += vals[e] * Math.log1p(d2);
+    }
+  }
+  return klPart;
+}
+
+/** The kNN lists renamed so that row `order[i]` becomes row `i` (neighbour ids renamed the same way). */
+function relabel(
+  indices: Int32Array,
+  distances: Float64Array,
+  order: Int32Array,
+  n: number,
+  k: number,
+): Pick<KnnResult, "rows" | "k" | "indices" | "distances"> {
+  const inv = new Int32Array(n);
+  for (let i = 0; i < n; i++) inv[order[i]] = i;
+  const ri = new Int32Array(n * k);
+  const rd = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const src = order[i] * k;
+    for (let t = 0; t < k; t++) {
+      ri[i * k + t] = inv[indices[src + t]];
+      rd[i * k + t] = distances[src + t];
+    }
+  }
+  return { indices: ri, distances: rd, rows: n, k };
+}
+
+/** Subtracts the mean from every coordinate column. */
+function recentre(y: Float64Array, n: number, dim: number): void {
+  for (let a = 0; a < dim; a++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += y[i * dim + a];
+    s /= n;
+    for (let i = 0; i < n; i++) y[i * dim + a] -= s;
+  }
+}
+
+/** Rows scaled to unit L2 norm (zero rows stay zero), as a new Float64 matrix. */
+function normaliseRows(m: Matrix): Matrix {
+  const { rows, cols } = m;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += m.data[i * cols + j] * m.data[i * cols + j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < cols; j++) data[i * cols + j] = m.data[i * cols + j] * inv;
+  }
+  return { data, rows, cols };
+}
+
+/** The starting layout, `n x dim` Float64: scaled PCA, seeded Gaussian noise, or the given coordinates. */
+function initialLayout(
+  m: Matrix,
+  n: number,
+  dim: number,
+  kind: "pca" | "random" | "given",
+  given: TsneOptions["init"],
+  rng: Rng,
+): Float64Array {
+  const y = new Float64Array(n * dim);
+  if (kind === "given") {
+    const g = toMatrix(given as MatrixInput, "tsne init");
+    if (g.rows !== n || g.cols !== dim) throw new RangeError(`tsne: init must be ${n}x${dim}, got ${g.rows}x${g.cols}`);
+    assertFinite(g, "tsne init");
+    for (let i = 0; i < n * dim; i++) y[i] = g.data[i];
+    return y;
+  }
+  if (kind === "pca" && m.cols >= 1) {
+    const p = pca(m, { dim: Math.min(dim, m.cols) });
+    const pd = p.dims;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += p.coords[i * pd];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (p.coords[i * pd] - mean) ** 2;
+    const sd = Math.sqrt(v / n);
+    if (sd > 0) {
+      const scale = 1e-4 / sd;
+      for (let i = 0; i < n; i++) {
+        for (let a = 0; a < pd; a++) y[i * dim + a] = p.coords[i * pd + a] * scale;
+        for (let a = pd; a < dim; a++) y[i * dim + a] = rng.normal() * 1e-4; // more output dims than input columns
+      }
+      return y;
+    }
+  }
+  for (let i = 0; i < n * dim; i++) y[i] = rng.normal() * 1e-4;
+  return y;
+}

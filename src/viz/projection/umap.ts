@@ -1,0 +1,136 @@
+// UMAP projection via umap-js, seeded through our Rng, with its traps guarded (tiny inputs, exact duplicates, non-finite values).
+import { UMAP } from "umap-js";
+import { Rng } from "../../util/random";
+import { MatrixInput, assertFinite, findDuplicateRows, selectRows, toMatrix, toRows } from "./matrix";
+import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
+
+/** Options for {@link umap} (umap-js's names; its defaults unless noted). */
+export interface UmapOptions extends BaseProjectionOptions {
+  /** Neighbourhood size (default 15); clamped to (distinct rows - 1). */
+  nNeighbors?: number;
+  /** Minimum distance between embedded points (default 0.1). */
+  minDist?: number;
+  /** Scale of embedded points (default 1). */
+  spread?: number;
+  /** Optimisation epochs (default: umap-js's size-based choice, 500 for ≤ 2,500 rows down to 200). */
+  nEpochs?: number;
+  learningRate?: number;
+  negativeSampleRate?: number;
+  localConnectivity?: number;
+  repulsionStrength?: number;
+  setOpMixRatio?: number;
+  /** Input distance: "euclidean" (default) or "cosine" (1 - cosine similarity). */
+  metric?: "euclidean" | "cosine";
+}
+
+/** What {@link umap} reports besides coordinates. */
+export interface UmapDiagnostics {
+  /** nNeighbors actually passed to umap-js (after clamping). */
+  nNeighbors: number;
+  requestedNeighbors: number;
+  /** Rows that exactly equal an earlier row; they were collapsed before UMAP and share that row's coordinates. */
+  duplicates: number;
+  /** Distinct rows actually embedded by umap-js. */
+  distinctRows: number;
+  /** Epochs umap-js ran (0 when the input was too small to need it). */
+  nEpochs: number;
+  /**
+   * "umap" normally; "trivial" when there were ≤ 2 distinct rows: one distinct row goes to the origin,
+   * two go to -1 and +1 on the first axis (UMAP needs at least one real neighbour per point).
+   */
+  mode: "umap" | "trivial";
+}
+
+/**
+ * UMAP of the rows (umap-js), fully seeded: umap-js's `random` is our {@link Rng}, so the same input, options
+ * and seed give identical coordinates.
+ *
+ * Traps handled:
+ * - fewer rows than nNeighbors: nNeighbors is clamped to (distinct rows - 1);
+ * - ≤ 2 distinct rows: placed deterministically without running UMAP (see {@link UmapDiagnostics.mode});
+ * - exact duplicate rows: deduplicated, embedded once, and expanded back, so identical inputs get identical
+ *   coordinates (umap-js otherwise builds disconnected cliques of zero-distance neighbours);
+ * - NaN/Infinity: a RangeError naming the first offending cell.
+ */
+export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionResult<UmapDiagnostics> {
+  const t0 = performance.now();
+  const m = toMatrix(input, "umap");
+  assertFinite(m, "umap");
+  const dims = checkDim(options.dim, 32, "umap");
+  const seed = checkSeed(options.seed, "umap");
+  const requestedNeighbors = options.nNeighbors ?? 15;
+  if (!Number.isInteger(requestedNeighbors) || requestedNeighbors < 2) {
+    throw new RangeError(`umap: nNeighbors must be an integer ≥ 2, got ${options.nNeighbors}`);
+  }
+  const metric = options.metric ?? "euclidean";
+  if (metric !== "euclidean" && metric !== "cosine") throw new RangeError(`umap: unsupported metric ${String(metric)}`);
+  const n = m.rows;
+  const { firstOf, unique, duplicates } = findDuplicateRows(m);
+  const u = unique.length;
+  const coords = new Float32Array(n * dims);
+  const finish = (uniqueCoords: ArrayLike<number>, nNeighbors: number, nEpochs: number, mode: "umap" | "trivial"): ProjectionResult<UmapDiagnostics> => {
+    // Expand: row i takes the coordinates of the distinct row it equals.
+    const slot = new Int32Array(n);
+    for (let r = 0; r < u; r++) slot[unique[r]] = r;
+    for (let i = 0; i < n; i++) {
+      const r = slot[firstOf[i]];
+      for (let a = 0; a < dims; a++) coords[i * dims + a] = uniqueCoords[r * dims + a];
+    }
+    return {
+      method: "umap",
+      coords,
+      rows: n,
+      dims,
+      seed,
+      seconds: (performance.now() - t0) / 1000,
+      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, mode },
+    };
+  };
+
+  if (u <= 2) {
+    const uc = new Float64Array(u * dims);
+    if (u === 2) {
+      uc[0] = -1;
+      uc[dims] = 1;
+    }
+    return finish(uc, 0, 0, "trivial");
+  }
+
+  const nNeighbors = Math.min(requestedNeighbors, u - 1);
+  const rng = new Rng(seed);
+  const model = new UMAP({
+    nComponents: dims,
+    nNeighbors,
+    minDist: options.minDist,
+    spread: options.spread,
+    nEpochs: options.nEpochs,
+    learningRate: options.learningRate,
+    negativeSampleRate: options.negativeSampleRate,
+    localConnectivity: options.localConnectivity,
+    repulsionStrength: options.repulsionStrength,
+    setOpMixRatio: options.setOpMixRatio,
+    distanceFn: metric === "cosine" ? cosineDistance : undefined,
+    random: () => rng.next(),
+  });
+  const rows = toRows(duplicates > 0 ? selectRows(m, unique) : m);
+  const nEpochs = model.initializeFit(rows);
+  for (let e = 0; e < nEpochs; e++) model.step();
+  const emb = model.getEmbedding();
+  const uc = new Float64Array(u * dims);
+  for (let r = 0; r < u; r++) for (let a = 0; a < dims; a++) uc[r * dims + a] = emb[r][a];
+  return finish(uc, nNeighbors, nEpochs, "umap");
+}
+
+/** 1 - cosine similarity; 1 when either vector is zero. */
+function cosineDistance(x: number[], y: number[]): number {
+  let dot = 0;
+  let nx = 0;
+  let ny = 0;
+  for (let i = 0; i < x.length; i++) {
+    dot += x[i] * y[i];
+    nx += x[i] * x[i];
+    ny += y[i] * y[i];
+  }
+  if (nx === 0 || ny === 0) return 1;
+  return 1 - dot / Math.sqrt(nx * ny);
+}
