@@ -98,3 +98,10 @@ export function regenerateResultsMarkdown(): void {
   }
   writeFileAtomic(path.join(__dirname, "RESULTS.md"), lines.join("\n"));
 }
+
+/** Where real GroupLens data that cannot be committed lives: $MOVIELENS_DIR, else ../shared/data/movielens beside the repo. */
+export function movielensDir(): string | undefined {
+  if (process.env.MOVIELENS_DIR) return process.env.MOVIELENS_DIR;
+  const shared = path.resolve(__dirname, "..", "..", "shared", "data", "movielens");
+  return fs.existsSync(shared) ? shared : undefined;
+}

@@ -204,3 +204,16 @@ test("progress: one line per epoch in logs, one in-place notebook display", asyn
   assert.match(html[html.length - 1], /finished 3 epoch/);
   m.dispose();
 });
+
+test("the plain-op heads compute exactly what the layers heads compute", () => {
+  const um = userMovieModel({ numUsers: 9, numMovies: 11, dim: 5, seed: 3, offset: 3.5, output: "sigmoid" });
+  const mg = movieGenreModel({ numMovies: 11, numGenres: 4, dim: 5, seed: 3 });
+  for (const m of [um, mg]) {
+    assert.ok(m.headFn, `${m.kind} has a plain-op head`);
+    const rows = m.tables.map((t, i) => tf.randomNormal([7, m.tableVariable(t.layer).shape[1] as number], 0, 1, "float32", i + 1));
+    const a = (m.head.apply(rows) as tf.Tensor).dataSync();
+    const b = m.headFn!(rows).dataSync();
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `${m.kind}: ${a[i]} vs ${b[i]}`);
+    m.dispose();
+  }
+});

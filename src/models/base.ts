@@ -39,7 +39,17 @@ export class RecModel {
     readonly tables: TableRef[],
     /** Takes one [B, dim] row tensor per table and returns the model output. */
     readonly head: tf.LayersModel,
+    /**
+     * The same computation as `head` written with plain ops (fewer kernel calls per training step), for heads
+     * without weights. Tests check that both agree.
+     */
+    readonly headFn: ((rows: tf.Tensor[]) => tf.Tensor) | null = null,
   ) {}
+
+  /** Runs the head on looked-up rows: the plain-op version when there is one, else the layers. */
+  applyHead(rows: tf.Tensor[], training: boolean): tf.Tensor {
+    return this.headFn ? this.headFn(rows) : (this.head.apply(rows, { training }) as tf.Tensor);
+  }
 
   get kind(): ModelKind {
     return this.spec.kind;
@@ -154,6 +164,7 @@ export function assemble(
   inputNames: string[],
   tables: (EmbeddingTableOptions & { input: number; l2?: number })[],
   buildHead: (rows: tf.SymbolicTensor[]) => tf.SymbolicTensor,
+  headFn: ((rows: tf.Tensor[]) => tf.Tensor) | null = null,
 ): RecModel {
   const inputs = inputNames.map(indexInput);
   const flat: tf.SymbolicTensor[] = [];
@@ -182,7 +193,7 @@ export function assemble(
     l2: t.trainable === false ? 0 : (t.l2 ?? 0),
     ...(t.anchor ? { anchor: Float32Array.from(t.anchor.data) } : {}),
   }));
-  return new RecModel(spec, net, inputNames, refs, head);
+  return new RecModel(spec, net, inputNames, refs, head, headFn);
 }
 
 /** Memoises layer construction so `buildHead` creates each layer once and reuses it on its second call. */

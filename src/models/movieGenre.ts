@@ -39,5 +39,6 @@ export function movieGenreModel(o: MovieGenreModelOptions): RecModel {
       const d = layer("dot", () => tf.layers.dot({ axes: 1, name: "dot" })).apply([m, g]) as tf.SymbolicTensor;
       return layer("head", () => new ScoreHead({ name: "sigmoid", activation: "sigmoid" })).apply(d) as tf.SymbolicTensor;
     },
+    ([m, g]) => tf.sigmoid(m.mul(g).sum(1, true)),
   );
 }

@@ -80,5 +80,11 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
       const head = layer("score", () => new ScoreHead({ name: "score", offset: o.offset ?? 0, activation: o.output ?? "linear" }));
       return head.apply(bias.length ? [dot, ...bias] : dot) as tf.SymbolicTensor;
     },
+    ([u, m, ...bias]) => {
+      let s = u.mul(m).sum(1, true);
+      for (const b of bias) s = s.add(b);
+      if (o.offset) s = s.add(o.offset);
+      return o.output === "sigmoid" ? tf.sigmoid(s) : s;
+    },
   );
 }

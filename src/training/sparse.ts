@@ -113,7 +113,7 @@ export class SparseTableUpdater {
           let out = used.get(set);
           if (!out) {
             const rows = this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti]));
-            out = this.model.head.apply(rows, { training: true }) as tf.Tensor;
+            out = this.model.applyHead(rows, true);
             used.set(set, out);
             const anchors = this.model.tables.map((t, ti) => (t.anchor ? anchorRows(t.anchor, this.tables[ti].dim, batch.ids[set][t.input]) : null));
             const p = rowPenalty(this.model.tables, rows, anchors);

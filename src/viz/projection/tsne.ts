@@ -141,6 +141,7 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
   const { P, stats } = sparseAffinities(relabel(knn.indices, knn.distances, order, n, k), perplexity, true);
   let pLogP = 0;
   for (let e = 0; e < P.vals.length; e++) if (P.vals[e] > 0) pLogP += P.vals[e] * Math.log(P.vals[e]);
+  const U = upperTriangle(P);
   timings.affinities = (performance.now() - tPhase) / 1000;
 
   // 2. Initial layout (computed in input order, then relabelled).
@@ -167,7 +168,7 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
       tree.build(y);
       z = tree.repulsion(theta, rep);
     } else z = exactRepulsion(y, n, dim, rep);
-    const pLogOneD2 = attraction(y, n, dim, P, exaggeration, grad, report);
+    const pLogOneD2 = attraction(y, n, dim, U, exaggeration, grad, report);
     if (report) {
       const kl = pLogP + pLogOneD2 + Math.log(z);
       klHistory.push({ iter: iter + 1, kl });
@@ -196,7 +197,7 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
     tree.build(y);
     z = tree.repulsion(theta, rep);
   }
-  const kl = pLogP + attraction(y, n, dim, P, 1, grad, true) + Math.log(z);
+  const kl = pLogP + attraction(y, n, dim, U, 1, grad, true) + Math.log(z);
   timings.optimize = (performance.now() - tPhase) / 1000;
 
   for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) coords[order[i] * dim + a] = y[i * dim + a];
@@ -221,13 +222,37 @@ function result(
   return { method: "tsne", coords, rows, dims, seed, seconds: (performance.now() - t0) / 1000, diagnostics };
 }
 
+/** The strict upper triangle (j > i) of a symmetric CSR matrix, so each pair is visited once. */
+function upperTriangle(P: SparseP): SparseP {
+  const { rows: n, rowPtr, cols, vals } = P;
+  const up = new Int32Array(n + 1);
+  let w = 0;
+  for (let i = 0; i < n; i++) for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) if (cols[e] > i) w++;
+  const uc = new Int32Array(w);
+  const uv = new Float64Array(w);
+  w = 0;
+  for (let i = 0; i < n; i++) {
+    up[i] = w;
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      if (cols[e] > i) {
+        uc[w] = cols[e];
+        uv[w++] = vals[e];
+      }
+    }
+  }
+  up[n] = w;
+  return { rows: n, rowPtr: up, cols: uc, vals: uv };
+}
+
 /**
- * Attractive term: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j) into `out`. When `withKl`, also returns
- * Σ_ij P_ij log(1 + |y_i - y_j|²) (the -Σ P log q part of the KL); otherwise returns 0.
+ * Attractive term from the upper triangle `U` of the symmetric P: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j)
+ * into `out`, visiting each pair once. When `withKl`, also returns Σ_{i≠j} P_ij log(1 + |y_i - y_j|²) (the
+ * -Σ P log q part of the KL); otherwise returns 0.
  */
-function attraction(y: Float64Array, n: number, dim: number, P: SparseP, exaggeration: number, out: Float64Array, withKl: boolean): number {
-  const { rowPtr, cols, vals } = P;
+function attraction(y: Float64Array, n: number, dim: number, U: SparseP, exaggeration: number, out: Float64Array, withKl: boolean): number {
+  const { rowPtr, cols, vals } = U;
   let klPart = 0;
+  out.fill(0);
   if (dim === 2) {
     for (let i = 0; i < n; i++) {
       const xi = y[2 * i];
@@ -235,47 +260,44 @@ function attraction(y: Float64Array, n: number, dim: number, P: SparseP, exagger
       let ax = 0;
       let ay = 0;
       const end = rowPtr[i + 1];
-      if (withKl) {
-        for (let e = rowPtr[i]; e < end; e++) {
-          const j = cols[e];
-          const dx = xi - y[2 * j];
-          const dy = yi - y[2 * j + 1];
-          const d2 = dx * dx + dy * dy;
-          const w = vals[e] / (1 + d2);
-          ax += w * dx;
-          ay += w * dy;
-          klPart += vals[e] * Math.log1p(d2);
-        }
-      } else {
-        for (let e = rowPtr[i]; e < end; e++) {
-          const j = cols[e];
-          const dx = xi - y[2 * j];
-          const dy = yi - y[2 * j + 1];
-          const w = vals[e] / (1 + (dx * dx + dy * dy));
-          ax += w * dx;
-          ay += w * dy;
-        }
+      for (let e = rowPtr[i]; e < end; e++) {
+        const j = cols[e];
+        const dx = xi - y[2 * j];
+        const dy = yi - y[2 * j + 1];
+        const d2 = dx * dx + dy * dy;
+        const w = vals[e] / (1 + d2);
+        const fx = w * dx;
+        const fy = w * dy;
+        ax += fx;
+        ay += fy;
+        out[2 * j] -= fx;
+        out[2 * j + 1] -= fy;
+        if (withKl) klPart += vals[e] * Math.log1p(d2);
       }
-      out[2 * i] = exaggeration * ax;
-      out[2 * i + 1] = exaggeration * ay;
+      out[2 * i] += ax;
+      out[2 * i + 1] += ay;
     }
-    return klPart;
-  }
-  for (let i = 0; i < n; i++) {
-    for (let a = 0; a < dim; a++) out[i * dim + a] = 0;
-    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-      const j = cols[e];
-      let d2 = 0;
-      for (let a = 0; a < dim; a++) {
-        const v = y[i * dim + a] - y[j * dim + a];
-        d2 += v * v;
+  } else {
+    for (let i = 0; i < n; i++) {
+      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+        const j = cols[e];
+        let d2 = 0;
+        for (let a = 0; a < dim; a++) {
+          const v = y[i * dim + a] - y[j * dim + a];
+          d2 += v * v;
+        }
+        const w = vals[e] / (1 + d2);
+        for (let a = 0; a < dim; a++) {
+          const f = w * (y[i * dim + a] - y[j * dim + a]);
+          out[i * dim + a] += f;
+          out[j * dim + a] -= f;
+        }
+        if (withKl) klPart += vals[e] * Math.log1p(d2);
       }
-      const w = (exaggeration * vals[e]) / (1 + d2);
-      for (let a = 0; a < dim; a++) out[i * dim + a] += w * (y[i * dim + a] - y[j * dim + a]);
-      if (withKl) klPart += vals[e] * Math.log1p(d2);
     }
   }
-  return klPart;
+  if (exaggeration !== 1) for (let i = 0; i < n * dim; i++) out[i] *= exaggeration;
+  return 2 * klPart;
 }
 
 /** The kNN lists renamed so that row `order[i]` becomes row `i` (neighbour ids renamed the same way). */

@@ -1,0 +1,192 @@
+// Training throughput (ratings/s) of every model on ml-100k and synthetic ML-1M/ML-25M-shaped data, against Keras training the same model at the same batch size on the same data in the same run.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { loadDataset } from "../src/data/load";
+import { generateSyntheticDataset } from "../src/data/synthetic";
+import { Dataset } from "../src/data/types";
+import { RecModel } from "../src/models/base";
+import { denseClassModel } from "../src/models/denseClasses";
+import { movieGenreModel } from "../src/models/movieGenre";
+import { userMovieModel } from "../src/models/userMovie";
+import { fit } from "../src/training/fit";
+import { movieGenreTask, positivePairs } from "../src/training/tasks/movieGenre";
+import { ratingClasses, ratingClassTask } from "../src/training/tasks/ratingClasses";
+import { ratingTask } from "../src/training/tasks/ratings";
+import { Task } from "../src/training/task";
+import { Rng } from "../src/util/random";
+import { BenchRecord, movielensDir, record } from "./lib";
+
+export const name = "training";
+
+const root = path.resolve(__dirname, "..");
+const EPOCHS = 3;
+
+/** One model configuration, defined once for both TF.js and Keras. */
+interface Case {
+  id: string;
+  keras: "dot-bias-sigmoid" | "dot-bias-linear" | "dot" | "dense-classes" | "movie-genre";
+  dim: number;
+  batchSize: number;
+  build(ds: Dataset): RecModel;
+  task(ds: Dataset, train: Int32Array): Task;
+  /** Index arrays and targets as Keras sees them. */
+  arrays(ds: Dataset, train: Int32Array): { a: Int32Array; b: Int32Array; target: Float32Array; numA: number; numB: number; numClasses?: number };
+}
+
+function ratingArrays(ds: Dataset, train: Int32Array, target: (r: number) => number) {
+  return {
+    a: Int32Array.from(train, (i) => ds.ratings.user[i]),
+    b: Int32Array.from(train, (i) => ds.ratings.movie[i]),
+    target: Float32Array.from(train, (i) => target(ds.ratings.rating[i])),
+    numA: ds.numUsers,
+    numB: ds.numMovies,
+  };
+}
+
+function cases(): Case[] {
+  const minmax = (ds: Dataset) => (r: number) => (r - ds.ratingScale.min) / (ds.ratingScale.max - ds.ratingScale.min);
+  return [
+    {
+      id: "dot + biases, BCE (seed 000, batch 64)",
+      keras: "dot-bias-sigmoid",
+      dim: 50,
+      batchSize: 64,
+      build: (ds) => userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 50, seed: 1, output: "sigmoid", l2: 1e-6 }),
+      task: (ds, train) => ratingTask(ds, { train, loss: "bce" }),
+      arrays: (ds, train) => ratingArrays(ds, train, minmax(ds)),
+    },
+    {
+      id: "stage 2 explicit (dot + biases + mean, MSE)",
+      keras: "dot-bias-linear",
+      dim: 32,
+      batchSize: 1024,
+      build: (ds) => userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 32, seed: 1, offset: 3.5, l2: 1e-6 }),
+      task: (ds, train) => ratingTask(ds, { train }),
+      arrays: (ds, train) => ratingArrays(ds, train, (r) => r),
+    },
+    {
+      id: "dot product, MSE (seed 002)",
+      keras: "dot",
+      dim: 64,
+      batchSize: 1024,
+      build: (ds) => userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 64, seed: 1, biases: "none" }),
+      task: (ds, train) => ratingTask(ds, { train }),
+      arrays: (ds, train) => ratingArrays(ds, train, (r) => r),
+    },
+    {
+      id: "dense net over rating classes (seed 003)",
+      keras: "dense-classes",
+      dim: 32,
+      batchSize: 1024,
+      build: (ds) => denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: ratingClasses(ds).length, dim: 32, seed: 1 }),
+      task: (ds, train) => ratingClassTask(ds, { train }),
+      arrays: (ds, train) => {
+        const cls = ratingClasses(ds);
+        return { ...ratingArrays(ds, train, (r) => cls.indexOf(r)), numClasses: cls.length };
+      },
+    },
+  ];
+}
+
+/** A seeded subset of `n` ratings (the tables keep the full dataset's size, which is what scales). */
+function subset(ds: Dataset, n: number, seed: number): Int32Array {
+  const perm = new Rng(seed).permutation(ds.ratings.length);
+  return perm.slice(0, Math.min(n, perm.length));
+}
+
+function medianEpochRate(examples: number, epochSeconds: number[]): number {
+  const rest = epochSeconds.length > 1 ? epochSeconds.slice(1) : epochSeconds;
+  const s = [...rest].sort((a, b) => a - b)[Math.floor(rest.length / 2)];
+  return examples / s;
+}
+
+async function ours(model: RecModel, task: Task, batchSize: number, updates: "sparse" | "dense"): Promise<number> {
+  const h = await fit(model, task, { epochs: EPOCHS, batchSize, learningRate: 1e-3, seed: 1, progress: "none", updates, validate: false });
+  model.dispose();
+  return medianEpochRate(task.trainSize * task.examplesPerUnit, h.epochs.map((e) => e.seconds));
+}
+
+function kerasPython(): string | null {
+  const r = spawnSync("bash", [path.join(root, "bench", "keras", "ensure_venv.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) return null;
+  return r.stdout.trim();
+}
+
+function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: string): number {
+  const prefix = path.join(tmp, "data");
+  fs.writeFileSync(`${prefix}.user.i32`, Buffer.from(arrays.a.buffer, arrays.a.byteOffset, arrays.a.byteLength));
+  fs.writeFileSync(`${prefix}.movie.i32`, Buffer.from(arrays.b.buffer, arrays.b.byteOffset, arrays.b.byteLength));
+  fs.writeFileSync(`${prefix}.target.f32`, Buffer.from(arrays.target.buffer, arrays.target.byteOffset, arrays.target.byteLength));
+  const job = {
+    data: prefix,
+    model: c.keras,
+    numUsers: arrays.numA,
+    numMovies: arrays.numB,
+    numClasses: arrays.numClasses,
+    dim: c.dim,
+    batchSize: c.batchSize,
+    epochs: EPOCHS,
+    learningRate: 1e-3,
+    l2: c.keras.startsWith("dot-bias") ? 1e-6 : 0,
+    offset: c.keras === "dot-bias-linear" ? 3.5 : 0,
+    seed: 1,
+  };
+  const jobFile = path.join(tmp, "job.json");
+  const resFile = path.join(tmp, "result.json");
+  fs.writeFileSync(jobFile, JSON.stringify(job));
+  fs.rmSync(resFile, { force: true });
+  const r = spawnSync(py, [path.join(root, "bench", "keras", "train_reference.py"), jobFile, resFile], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`Keras reference failed for ${c.id}: ${r.stderr.slice(-2000)}`);
+  return (JSON.parse(fs.readFileSync(resFile, "utf8")) as { examplesPerSecond: number }).examplesPerSecond;
+}
+
+async function syntheticDataset(format: "ml-1m" | "ml-25m"): Promise<Dataset> {
+  const dir = path.join(root, "data", "synthetic", format === "ml-1m" ? "ml-1m" : "ml-25m");
+  if (!fs.existsSync(path.join(dir, format === "ml-1m" ? "ratings.dat" : "ratings.csv"))) {
+    console.log(`  generating synthetic ${format} data in ${path.relative(root, dir)} (one-off)`);
+    await generateSyntheticDataset({ format, dir, seed: 1 });
+  }
+  return loadDataset(format, { dir });
+}
+
+export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]> {
+  const records: BenchRecord[] = [];
+  const py = kerasPython();
+  if (!py) console.log("  Keras reference unavailable (bench/keras/ensure_venv.sh failed); reporting TF.js only");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-training-"));
+  const datasets: { label: string; load: () => Promise<Dataset>; n: number }[] = [
+    { label: "ml-100k", load: () => loadDataset("ml-100k", { movielensDir: movielensDir() }), n: 100_000 },
+    { label: "synthetic ML-1M-shaped (6,040 users x 3,883 movies)", load: () => syntheticDataset("ml-1m"), n: quick ? 102_400 : 204_800 },
+  ];
+  if (!quick) datasets.push({ label: "synthetic ML-25M-shaped (162,541 users x 62,423 movies)", load: () => syntheticDataset("ml-25m"), n: 204_800 });
+  try {
+    for (const d of datasets) {
+      const ds = await d.load();
+      const train = subset(ds, d.n, 7);
+      const label = `${d.label}, ${train.length.toLocaleString("en-US")} training ratings per epoch`;
+      console.log(`  ${label}`);
+      const list = cases().filter((_, i) => !quick || i < 2);
+      for (const c of list) {
+        const sparse = await ours(c.build(ds), c.task(ds, train), c.batchSize, "sparse");
+        const dense = await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense");
+        const ref = py ? keras(py, c, c.arrays(ds, train), tmp) : null;
+        console.log(`    ${c.id}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`);
+        records.push(record({ metric: `${c.id}: TF.js, sparse row updates`, value: sparse, unit: "ratings/s", reference: ref ? "Keras (tf-cpu, same model, batch, data)" : null, referenceValue: ref, goal: ">= 1x Keras", dataset: label }));
+        records.push(record({ metric: `${c.id}: TF.js, dense updates (stock optimiser)`, value: dense, unit: "ratings/s", reference: ref ? "Keras (tf-cpu, same model, batch, data)" : null, referenceValue: ref, goal: null, dataset: label }));
+      }
+      // Stage 1 trains on movie–genre pairs: one positive + 4 negatives per unit.
+      const pairs = positivePairs(ds.movies);
+      if (pairs.movie.length > 0) {
+        const s1 = movieGenreModel({ numMovies: ds.numMovies, numGenres: ds.movies.genreVocabulary.length, dim: 32, seed: 1 });
+        const t = movieGenreTask(ds.movies, { seed: 1, negativeRatio: 4, validationFraction: 0 });
+        const rate = await ours(s1, t, 256, "sparse");
+        records.push(record({ metric: "stage 1 movie–genre (pairs incl. 4 negatives, batch 256 groups)", value: rate, unit: "pairs/s", dataset: `${d.label}, ${t.trainSize.toLocaleString("en-US")} positive pairs` }));
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return records;
+}
