@@ -1,0 +1,45 @@
+// Short versions of the quality bench on real data: the Keras example's BCE goal, top-N against popularity and seed 002, stage 2 RMSE on ml-100k u1.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadDataset } from "../src/data/load";
+import { predefinedSplit } from "../src/data/splits";
+import { kerasExampleProtocol, ratingFolds, topNComparison } from "../src/experiments/quality";
+
+const shared = process.env.MOVIELENS_DIR ?? path.resolve(__dirname, "..", "..", "shared", "data", "movielens");
+
+test("the Keras example's protocol on ml-latest-small reaches validation BCE <= 0.610 (the example: 0.6147)", async () => {
+  const ds = await loadDataset("ml-latest-small");
+  const { valLoss, model } = await kerasExampleProtocol(ds);
+  model.dispose();
+  console.log(`validation BCE per epoch: ${valLoss.map((v) => v.toFixed(4)).join(", ")}`);
+  assert.equal(valLoss.length, 5);
+  assert.ok(valLoss[4] <= 0.61, `validation BCE ${valLoss[4]}`);
+});
+
+test("ml-100k u1 top-N: the stage 2 implicit model beats popularity and seed 002 under both protocols", async () => {
+  assert.ok(fs.existsSync(path.join(shared, "ml-100k")), `ml-100k not found under ${shared} (set MOVIELENS_DIR)`);
+  const ds = await loadDataset("ml-100k", { movielensDir: shared });
+  const reports = await topNComparison(ds, predefinedSplit(ds, "u1"), { ks: [10] });
+  const [ours, ...refs] = reports;
+  for (const protocol of ["full-ranking", "leave-one-out"] as const) {
+    for (const metric of ["recall", "ndcg"] as const) {
+      const v = ours.topN.find((t) => t.protocol === protocol)![metric];
+      for (const ref of refs) {
+        const rv = ref.topN.find((t) => t.protocol === protocol)![metric];
+        console.log(`${protocol} ${metric}@10: ${ours.model} ${v.toFixed(4)} vs ${ref.model} ${rv.toFixed(4)}`);
+        assert.ok(v > rv, `${protocol} ${metric}@10: ${ours.model} ${v} does not beat ${ref.model} ${rv}`);
+      }
+    }
+  }
+});
+
+test("ml-100k u1: stage 2 from stage 1 beats the bias baseline on RMSE", async () => {
+  const ds = await loadDataset("ml-100k", { movielensDir: shared });
+  const results = await ratingFolds(ds, [predefinedSplit(ds, "u1")], { models: ["stage 2 (from stage 1)", "stage 2 (random init)", "user + movie bias"] });
+  const get = (m: string) => results.find((r) => r.model === m)!.meanRmse;
+  console.log(results.map((r) => `${r.model}: ${r.meanRmse.toFixed(4)}`).join("; "));
+  assert.ok(get("stage 2 (from stage 1)") < get("user + movie bias") - 0.01);
+  assert.ok(get("stage 2 (from stage 1)") < 0.93, `u1 RMSE ${get("stage 2 (from stage 1)")}`);
+});
