@@ -25,8 +25,10 @@ export interface UserMovieModelOptions {
   biases?: BiasTerms;
   /** Constant added to every score (e.g. the global mean rating; 0 for normalised targets). */
   offset?: number;
-  /** L2 weight on the embedding rows and biases a batch touches. */
+  /** L2 weight on the embedding rows a batch touches (and on the biases unless `biasL2` is given). */
   l2?: number;
+  /** L2 weight on the user and movie biases (default: `l2`). */
+  biasL2?: number;
   /** Stage 1's movie embeddings (numMovies x dim); with `movieInit` "finetune" or "frozen" they initialise the table. */
   movieEmbeddings?: Matrix;
   /** "random" ignores `movieEmbeddings` (the ablation). Default "finetune" when embeddings are given. */
@@ -65,8 +67,9 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
       anchor: init === "anchored" ? o.movieEmbeddings : undefined,
     },
   ];
-  if (biases !== "none") tables.push({ name: "user_bias", input: 0, rows: o.numUsers, dim: 1, seed: 0, init: "zeros", l2 });
-  if (biases === "both") tables.push({ name: "movie_bias", input: 1, rows: o.numMovies, dim: 1, seed: 0, init: "zeros", l2 });
+  const biasL2 = o.biasL2 ?? l2;
+  if (biases !== "none") tables.push({ name: "user_bias", input: 0, rows: o.numUsers, dim: 1, seed: 0, init: "zeros", l2: biasL2 });
+  if (biases === "both") tables.push({ name: "movie_bias", input: 1, rows: o.numMovies, dim: 1, seed: 0, init: "zeros", l2: biasL2 });
   const { movieEmbeddings: _drop, ...serialisable } = o;
   void _drop;
   const layer = layerCache();

@@ -4,7 +4,7 @@ import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
 import { SparseTableUpdater } from "./sparse";
-import { Forward, Task, TaskBatch, disposeBatch, range } from "./task";
+import { Task, TaskBatch, disposeBatch, memoForward, range } from "./task";
 
 /** The optimisers the loop can build by name. */
 export type OptimizerName = "adam" | "sgd" | "adagrad" | "rmsprop";
@@ -115,15 +115,7 @@ export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { l
     const ids = idTensors(batch);
     try {
       const vals = tf.tidy(() => {
-        const memo = new Map<number, tf.Tensor>();
-        const forward: Forward = (set) => {
-          let out = memo.get(set);
-          if (!out) {
-            out = model.forward(ids[set], false);
-            memo.set(set, out);
-          }
-          return out;
-        };
+        const { forward } = memoForward((set) => model.forward(ids[set], false));
         const l = task.loss(forward, batch);
         const out0 = forward(0);
         return [l, ...task.metrics.map((m) => m.perExample(forward, batch, out0).sum())];
@@ -153,15 +145,7 @@ function denseStep(model: RecModel, task: Task, batch: TaskBatch, optimizer: tf.
     const cost = optimizer.minimize(
       () =>
         tf.tidy(() => {
-          const used = new Map<number, tf.Tensor>();
-          const forward: Forward = (set) => {
-            let out = used.get(set);
-            if (!out) {
-              out = model.forward(ids[set], true);
-              used.set(set, out);
-            }
-            return out;
-          };
+          const { forward, used } = memoForward((set) => model.forward(ids[set], true));
           let l = task.loss(forward, batch);
           for (const set of used.keys()) {
             const p = model.penalty(ids[set]);

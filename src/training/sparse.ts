@@ -8,7 +8,7 @@
 import { tf } from "../backend";
 import { RecModel, rowPenalty } from "../models/base";
 import type { OptimizerName } from "./fit";
-import { Forward, Task, TaskBatch } from "./task";
+import { Task, TaskBatch, memoForward } from "./task";
 
 /** The anchor rows for `ids`, as a [B, dim] tensor. */
 function anchorRows(anchor: Float32Array, dim: number, ids: Int32Array): tf.Tensor2D {
@@ -107,20 +107,14 @@ export class SparseTableUpdater {
     const trainableRows = rowVars.filter((_, ti) => this.tables[ti].trainable) as tf.Variable[];
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const used = new Map<number, tf.Tensor>();
         const penalties: tf.Scalar[] = [];
-        const forward: Forward = (set) => {
-          let out = used.get(set);
-          if (!out) {
-            const rows = this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti]));
-            out = this.model.applyHead(rows, true);
-            used.set(set, out);
-            const anchors = this.model.tables.map((t, ti) => (t.anchor ? anchorRows(t.anchor, this.tables[ti].dim, batch.ids[set][t.input]) : null));
-            const p = rowPenalty(this.model.tables, rows, anchors);
-            if (p) penalties.push(p);
-          }
-          return out;
-        };
+        const { forward } = memoForward((set) => {
+          const rows = this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti]));
+          const anchors = this.model.tables.map((t, ti) => (t.anchor ? anchorRows(t.anchor, this.tables[ti].dim, batch.ids[set][t.input]) : null));
+          const p = rowPenalty(this.model.tables, rows, anchors);
+          if (p) penalties.push(p);
+          return this.model.applyHead(rows, true);
+        });
         let l = task.loss(forward, batch);
         for (const p of penalties) l = l.add(p) as tf.Scalar;
         return l;

@@ -68,3 +68,17 @@ export function range(from: number, to: number): Int32Array {
 export function disposeBatch(b: TaskBatch): void {
   tf.dispose([b.target, ...(b.aux ?? [])]);
 }
+
+/** Wraps a per-set model call so each index set runs once per batch; `used` lists the sets that ran. */
+export function memoForward(run: (set: number) => tf.Tensor): { forward: Forward; used: Map<number, tf.Tensor> } {
+  const used = new Map<number, tf.Tensor>();
+  const forward: Forward = (set) => {
+    let out = used.get(set);
+    if (!out) {
+      out = run(set);
+      used.set(set, out);
+    }
+    return out;
+  };
+  return { forward, used };
+}
