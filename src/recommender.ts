@@ -141,8 +141,9 @@ export class MovieRecommender {
     const stage1 = init === "random" ? null : this.extractMovieEmbeddings("stage1");
     const { train, validation } = validationSplit(split.train, o.validationFraction ?? 0.05, this.options.seed);
     this.stage2?.model?.dispose();
+    const implicit = o.loss === "bpr" || o.loss === "sampled";
     this.stage2 = await trainStage2(ds, train, {
-      earlyStopping: { patience: 2 },
+      earlyStopping: implicit ? { patience: 2 } : { patience: 3, monitor: "rmse" },
       ...o,
       validation,
       stage1,

@@ -51,17 +51,17 @@ async function trainByName(
   seed: number,
   progress: ProgressMode,
 ): Promise<Trained> {
-  const es = { patience: 2 };
+  const es = { patience: 4, monitor: "rmse" };
   const common = { seed, validation, progress };
   switch (name) {
     case "stage 2 (from stage 1)":
-      return trainStage2(ds, train, { ...common, stage1, movieInit: "finetune", earlyStopping: es });
+      return trainStage2(ds, train, { ...common, stage1, movieInit: "finetune", earlyStopping: es, epochs: 60 });
     case "stage 2 (random init)":
-      return trainStage2(ds, train, { ...common, stage1: null, dim: stage1.cols, earlyStopping: es });
+      return trainStage2(ds, train, { ...common, stage1: null, dim: stage1.cols, earlyStopping: es, epochs: 60 });
     case "stage 2 (frozen stage 1)":
-      return trainStage2(ds, train, { ...common, stage1, movieInit: "frozen", earlyStopping: es });
+      return trainStage2(ds, train, { ...common, stage1, movieInit: "frozen", earlyStopping: es, epochs: 60 });
     case "stage 2 (anchored to stage 1)":
-      return trainStage2(ds, train, { ...common, stage1, movieInit: "anchored", earlyStopping: es });
+      return trainStage2(ds, train, { ...common, stage1, movieInit: "anchored", earlyStopping: es, epochs: 60 });
     case "dot + biases, BCE (seed 000)":
       return trainKerasBce(ds, train, common);
     case "MF, mean-normalised (seed 001)":

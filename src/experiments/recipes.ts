@@ -98,8 +98,11 @@ export async function trainStage1(
   return { model, task, history, seconds };
 }
 
-/** Stage 2 defaults for explicit ratings (MSE). */
-export const STAGE2_DEFAULTS = { dim: 32, epochs: 20, batchSize: 256, learningRate: 0.003, l2: 0.1 };
+/**
+ * Stage 2 defaults for explicit ratings (MSE), chosen on ml-100k u1/u2 with early stopping on a validation carve-out
+ * (never the test folds): dim 32, Adam 3e-3, batch 256, L2 0.1 on embedding rows and 0.01 on biases.
+ */
+export const STAGE2_DEFAULTS = { dim: 32, epochs: 20, batchSize: 256, learningRate: 0.003, l2: 0.1, biasL2: 0.01 };
 
 /** Options for {@link trainStage2}. */
 export interface Stage2Options extends RecipeOptions {
@@ -110,6 +113,8 @@ export interface Stage2Options extends RecipeOptions {
   loss?: "mse" | "bce" | "bpr" | "sampled";
   /** Implicit only: ratings at or above count as positives (null: all). */
   threshold?: number | null;
+  /** L2 on the biases (explicit models; default 0.01). */
+  biasL2?: number;
 }
 
 /** Trains stage 2 (user–movie) on `train`, initialised from stage 1 when given. */
@@ -129,6 +134,7 @@ export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Optio
     output: loss === "bce" ? "sigmoid" : "linear",
     offset: implicit || loss === "bce" ? 0 : mean,
     l2: o.l2 ?? (implicit ? 1e-4 : d.l2),
+    biasL2: implicit ? undefined : (o.biasL2 ?? d.biasL2),
     movieEmbeddings: o.stage1 ?? undefined,
     movieInit: init,
   });
