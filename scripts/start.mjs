@@ -18,6 +18,8 @@ const args = [
   "lab",
   `--ServerApp.root_dir=${path.join(root, "notebooks")}`,
   `--ServerApp.open_browser=${openBrowser ? "True" : "False"}`,
+  // Jupyter refuses to start as root (containers, CI) unless told; ordinary users are unaffected.
+  ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
   ...process.argv.slice(2),
 ];
 console.log(`[start] JupyterLab on notebooks/ (kernel: TypeScript/tslab)${openBrowser ? "" : "; open the URL printed below in your browser"}`);
