@@ -41,6 +41,21 @@ export function datasetUrl(name: DatasetName): string {
  * that it can be checked against a trusted copy and pinned here.
  * ml-latest is a moving target (re-released periodically) and can never be pinned for good.
  */
+/**
+ * MD5 sums as GroupLens publishes them next to each archive (`<name>.zip.md5`), used when no SHA-256 is pinned. Each
+ * value below was found identically in independent public repositories that check these archives; the others are
+ * unknown here and stay null (such downloads are refused unless `allowUnverified`).
+ */
+export const PINNED_MD5: Readonly<Record<DatasetName, string | null>> = {
+  "ml-100k": "0e33842e24a9c977be4e0107933c0723",
+  "ml-1m": "c4d9eecfca2ab87c1945afe126590906",
+  "ml-latest-small": null,
+  "ml-latest": null,
+  "ml-20m": null,
+  "ml-25m": "6b51fb2759a8657d3bfcbfc42b592ada",
+  "ml-32m": null,
+};
+
 export const PINNED_SHA256: Readonly<Record<DatasetName, string | null>> = {
   "ml-100k": null,
   "ml-1m": null,

@@ -1,4 +1,4 @@
-// Downloads a GroupLens zip with progress, verifies its pinned SHA-256, and unpacks it safely and atomically into data/<name>/.
+// Downloads a GroupLens zip with progress, verifies its pinned SHA-256 (or GroupLens's published MD5), and unpacks it safely and atomically into data/<name>/.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
@@ -7,7 +7,7 @@ import * as path from "path";
 import { Transform, TransformCallback } from "stream";
 import { pipeline } from "stream/promises";
 import { writeDirAtomic } from "../util/atomic";
-import { DATASET_FORMATS, PINNED_SHA256, REQUIRED_FILES, datasetUrl, repoDataDir } from "./catalog";
+import { DATASET_FORMATS, PINNED_MD5, PINNED_SHA256, REQUIRED_FILES, datasetUrl, repoDataDir } from "./catalog";
 import { ChecksumError, DownloadError, MissingFileError } from "./errors";
 import { ProgressCallback, stderrProgressBar } from "./progress";
 import type { DatasetName } from "./types";
@@ -17,6 +17,8 @@ import { extractZip } from "./unzip";
 export interface DownloadFileOptions {
   /** Expected SHA-256 (hex). null = none pinned: refused unless `allowUnverified`. */
   readonly sha256: string | null;
+  /** Expected MD5 (hex) as GroupLens publishes it; checked when no SHA-256 is pinned. */
+  readonly md5?: string | null;
   /** Accept a download whose checksum cannot be verified (no pinned value). A mismatch is never accepted. */
   readonly allowUnverified?: boolean;
   readonly onProgress?: ProgressCallback;
@@ -103,11 +105,13 @@ export async function downloadFile(url: string, target: string, options: Downloa
     const lengthHeader = res.headers["content-length"];
     const expectedBytes = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
     const hash = crypto.createHash("sha256");
+    const md5Hash = crypto.createHash("md5");
     let bytes = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
         bytes += chunk.length;
         hash.update(chunk);
+        md5Hash.update(chunk);
         options.onProgress?.({ phase: "download", file: url, bytes, totalBytes: expectedBytes });
         cb(null, chunk);
       },
@@ -122,11 +126,16 @@ export async function downloadFile(url: string, target: string, options: Downloa
       throw new DownloadError(url, null, `${expectedBytes} bytes (Content-Length)`, `${bytes} bytes: the transfer was interrupted`);
     }
     const sha256 = hash.digest("hex");
+    const md5 = md5Hash.digest("hex");
     const pinned = options.sha256 === null ? null : options.sha256.toLowerCase();
+    const pinnedMd5 = options.md5 ? options.md5.toLowerCase() : null;
     if (pinned !== null && sha256 !== pinned) {
       throw new ChecksumError(url, null, `SHA-256 ${pinned}`, sha256, "the download is corrupt or not the published file; it was deleted");
     }
-    if (pinned === null && !options.allowUnverified) {
+    if (pinned === null && pinnedMd5 !== null && md5 !== pinnedMd5) {
+      throw new ChecksumError(url, null, `MD5 ${pinnedMd5} (published by GroupLens)`, md5, "the download is corrupt or not the published file; it was deleted");
+    }
+    if (pinned === null && pinnedMd5 === null && !options.allowUnverified) {
       throw new ChecksumError(
         url,
         null,
@@ -137,7 +146,7 @@ export async function downloadFile(url: string, target: string, options: Downloa
     }
     fs.renameSync(tmp, target);
     inFlight.delete(tmp);
-    return { file: target, bytes, sha256, verified: pinned !== null };
+    return { file: target, bytes, sha256, verified: pinned !== null || pinnedMd5 !== null };
   } finally {
     untrack(tmp);
   }
@@ -183,6 +192,7 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
   try {
     const got = await downloadFile(url, zip, {
       sha256: options.sha256 !== undefined ? options.sha256 : PINNED_SHA256[name],
+      md5: options.sha256 !== undefined ? null : PINNED_MD5[name],
       allowUnverified: options.allowUnverified,
       onProgress,
       timeoutMs: options.timeoutMs,

@@ -11,7 +11,7 @@ import {
   DataFormatError,
   DataProgress,
   DownloadError,
-  PINNED_SHA256,
+  PINNED_MD5, PINNED_SHA256,
   UnsafeZipEntryError,
   downloadDataset,
   extractZip,
@@ -113,9 +113,10 @@ test("checksum mismatch: ChecksumError, nothing left behind", async (t) => {
 
 test("no pinned checksum: refused unless allowUnverified", async (t) => {
   const dataDir = tempDir(t);
-  // The real pinned table (null for ml-100k) is used when no sha256 option is given.
-  assert.equal(PINNED_SHA256["ml-100k"], null);
-  await assert.rejects(downloadDataset("ml-100k", { dataDir, url: `${base}/good.zip`, progress: false }), (err: unknown) => {
+  // The real pinned tables (nothing known for ml-32m) are used when no sha256 option is given.
+  assert.equal(PINNED_SHA256["ml-32m"], null);
+  assert.equal(PINNED_MD5["ml-32m"], null);
+  await assert.rejects(downloadDataset("ml-32m", { dataDir, url: `${base}/good.zip`, progress: false }), (err: unknown) => {
     assert.ok(err instanceof ChecksumError);
     assert.ok(err.message.includes(sha(good)), "the computed SHA-256 is shown so it can be checked and pinned");
     assert.match(err.message, /allowUnverified/);
@@ -125,11 +126,23 @@ test("no pinned checksum: refused unless allowUnverified", async (t) => {
   const stderrWrite = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write; // silence the expected warning
   try {
-    await downloadDataset("ml-100k", { dataDir, url: `${base}/good.zip`, progress: false, allowUnverified: true });
+    // Explicitly unpinned (sha256: null) ml-100k-shaped archive: accepted only with allowUnverified.
+    await downloadDataset("ml-100k", { dataDir, url: `${base}/good.zip`, sha256: null, progress: false, allowUnverified: true });
   } finally {
     process.stderr.write = stderrWrite;
   }
   assert.deepEqual(listTree(dataDir), ["ml-100k", "ml-100k/u.data", "ml-100k/u.item", "ml-100k/u.user"]);
+});
+
+test("GroupLens's published MD5 is checked when no SHA-256 is pinned", async (t) => {
+  const dataDir = tempDir(t);
+  assert.equal(PINNED_MD5["ml-100k"], "0e33842e24a9c977be4e0107933c0723");
+  await assert.rejects(downloadDataset("ml-100k", { dataDir, url: `${base}/good.zip`, progress: false }), (err: unknown) => {
+    assert.ok(err instanceof ChecksumError);
+    assert.match(err.message, /MD5 0e33842e24a9c977be4e0107933c0723 \(published by GroupLens\)/);
+    return true;
+  });
+  assert.deepEqual(listTree(dataDir), []);
 });
 
 test("interrupted download and HTTP errors: DownloadError, nothing left behind", async (t) => {
