@@ -1,6 +1,7 @@
 // The MovieRecommender facade end to end on the real ml-latest-small: recommendations, similar movies, cold start for new movies and users, clear errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { tf } from "../src/backend";
 import { MovieRecommender } from "../src/recommender";
 import { coldStartMovieVector, foldInUser, foldedUserScorer } from "../src/recommend/coldStart";
 import { dotWeights } from "../src/recommend/scorers";
@@ -124,4 +125,20 @@ test("cold start: a new user folded in from their ratings predicts their held-ou
   assert.ok(!recs.some((r) => [1, 2571, 296].includes(r.movieId)));
   assert.throws(() => rec.coldStartUser([{ movieId: 1, rating: 9 }]), /outside 0.5..5/);
   rec.dispose();
+});
+
+test("rerunning a training step (as a notebook cell rerun does) frees the previous model's tensors", async () => {
+
+  const r = new MovieRecommender({ dataset: "ml-latest-small", embeddingDim: 8, seed: 1, progress: "none" });
+  await r.loadData();
+  r.preprocessData();
+  await r.trainMovieGenreModel({ epochs: 1 });
+  await r.trainUserMovieModel({ epochs: 1 });
+  const after1 = tf.memory().numTensors;
+  await r.trainMovieGenreModel({ epochs: 1 });
+  await r.trainUserMovieModel({ epochs: 1 });
+  const after2 = tf.memory().numTensors;
+  assert.ok(after2 <= after1, `tensors grew from ${after1} to ${after2} on retraining`);
+  r.dispose();
+  assert.ok(tf.memory().numTensors < after1, "dispose() did not free the models");
 });

@@ -181,7 +181,11 @@ export function assemble(
       trainable: t.trainable ?? true,
     });
     const looked = layer.apply(inputs[t.input]) as tf.SymbolicTensor;
-    if (t.weights) layer.setWeights([tf.tensor2d(t.weights.data, [t.rows, t.dim])]);
+    if (t.weights) {
+      const w = tf.tensor2d(t.weights.data, [t.rows, t.dim]);
+      layer.setWeights([w]);
+      w.dispose(); // the variable holds its own reference to the data
+    }
     flat.push(tf.layers.flatten({ name: `${t.name}_flat` }).apply(looked) as tf.SymbolicTensor);
   }
   const net = tf.model({ inputs, outputs: buildHead(flat), name });
