@@ -30,5 +30,4 @@ export * from "./viz/views";
 export * from "./viz/display";
 export * from "./viz/export";
 export * from "./viz/figures/index";
-export { pca, umap, tsne, tsneExact } from "./viz/projection/index";
-export type { ProjectionResult, ProjectionMethod, PcaOptions, UmapOptions, TsneOptions } from "./viz/projection/index";
+export * from "./viz/projection/index";

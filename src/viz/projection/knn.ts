@@ -1,6 +1,6 @@
 // Exact k-nearest-neighbour search over matrix rows: a vantage-point tree (sub-quadratic on clustered data) or symmetric brute force.
 import { Rng } from "../../util/random";
-import { Matrix } from "./matrix";
+import { DenseMatrix } from "./matrix";
 
 /** Distances the kNN search supports (both are true metrics, as the vantage-point tree needs). */
 export type KnnMetric = "euclidean" | "manhattan";
@@ -38,7 +38,7 @@ const LEAF_SIZE = 32;
  * Exact k nearest neighbours of every row of `m` among the other rows (k is clamped to rows-1).
  * Ties at the k-th distance are broken by search order, which is fixed by `seed`.
  */
-export function exactKnn(m: Matrix, k: number, options: KnnOptions = {}): KnnResult {
+export function exactKnn(m: DenseMatrix, k: number, options: KnnOptions = {}): KnnResult {
   const n = m.rows;
   const kk = Math.max(0, Math.min(Math.floor(k), n - 1));
   const metric = options.metric ?? "euclidean";

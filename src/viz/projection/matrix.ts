@@ -1,25 +1,25 @@
 // The plain-matrix input every projection accepts (row-major typed array or nested arrays), plus validation helpers.
 
 /** A dense row-major matrix: row `i`, column `j` is `data[i * cols + j]`. */
-export interface Matrix {
+export interface DenseMatrix {
   readonly data: Float32Array | Float64Array;
   readonly rows: number;
   readonly cols: number;
 }
 
-/** What projections accept: a {@link Matrix} or an array of equally long number rows. */
-export type MatrixInput = Matrix | ReadonlyArray<ArrayLike<number>>;
+/** What projections accept: a {@link DenseMatrix} or an array of equally long number rows. */
+export type MatrixInput = DenseMatrix | ReadonlyArray<ArrayLike<number>>;
 
 /** True when `input` is the `{ data, rows, cols }` form rather than nested rows. */
-export function isMatrix(input: MatrixInput): input is Matrix {
-  return !Array.isArray(input) && typeof (input as Matrix).rows === "number";
+export function isMatrix(input: MatrixInput): input is DenseMatrix {
+  return !Array.isArray(input) && typeof (input as DenseMatrix).rows === "number";
 }
 
 /**
- * Normalises `input` to a {@link Matrix}, checking its shape. Nested rows are copied into a Float64Array;
- * a Matrix is returned as is (not copied). Throws a RangeError on ragged rows or a data length that does not match.
+ * Normalises `input` to a {@link DenseMatrix}, checking its shape. Nested rows are copied into a Float64Array;
+ * a DenseMatrix is returned as is (not copied). Throws a RangeError on ragged rows or a data length that does not match.
  */
-export function toMatrix(input: MatrixInput, who = "projection"): Matrix {
+export function toMatrix(input: MatrixInput, who = "projection"): DenseMatrix {
   if (isMatrix(input)) {
     const { data, rows, cols } = input;
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
@@ -42,7 +42,7 @@ export function toMatrix(input: MatrixInput, who = "projection"): Matrix {
 }
 
 /** Throws a RangeError naming the first NaN or ±Infinity in `m` (row and column), if any. */
-export function assertFinite(m: Matrix, who = "projection"): void {
+export function assertFinite(m: DenseMatrix, who = "projection"): void {
   const { data, cols } = m;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
@@ -55,7 +55,7 @@ export function assertFinite(m: Matrix, who = "projection"): void {
 }
 
 /** Nested `number[][]` rows of `m` (for libraries that want them, e.g. umap-js, tsne-js, Plotly). */
-export function toRows(m: Matrix): number[][] {
+export function toRows(m: DenseMatrix): number[][] {
   const out: number[][] = new Array(m.rows);
   for (let i = 0; i < m.rows; i++) {
     const row: number[] = new Array(m.cols);
@@ -66,7 +66,7 @@ export function toRows(m: Matrix): number[][] {
 }
 
 /** Row `i` of `m` as a new plain array. */
-export function rowOf(m: Matrix, i: number): number[] {
+export function rowOf(m: DenseMatrix, i: number): number[] {
   return Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols));
 }
 
@@ -86,7 +86,7 @@ export function columnsOf(coords: Float32Array, dims: number): Float32Array[] {
  * Groups exactly equal rows (-0 equals 0). Returns `firstOf[i]` = the index of the first row equal to row `i`,
  * `unique` = the first occurrences in order, and `duplicates` = rows - unique.length.
  */
-export function findDuplicateRows(m: Matrix): { firstOf: Int32Array; unique: Int32Array; duplicates: number } {
+export function findDuplicateRows(m: DenseMatrix): { firstOf: Int32Array; unique: Int32Array; duplicates: number } {
   const { data, rows, cols } = m;
   const firstOf = new Int32Array(rows);
   const buckets = new Map<number, number[]>();
@@ -133,7 +133,7 @@ export function findDuplicateRows(m: Matrix): { firstOf: Int32Array; unique: Int
 }
 
 /** The rows of `m` listed in `indices`, as a new Float64 matrix. */
-export function selectRows(m: Matrix, indices: ArrayLike<number>): { data: Float64Array; rows: number; cols: number } {
+export function selectRows(m: DenseMatrix, indices: ArrayLike<number>): { data: Float64Array; rows: number; cols: number } {
   const { cols } = m;
   const data = new Float64Array(indices.length * cols);
   for (let r = 0; r < indices.length; r++) {

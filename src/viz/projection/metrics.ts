@@ -1,7 +1,7 @@
 // Quality measures for projections: exact t-SNE KL divergence (small n), kNN preservation and kNN label purity.
 import { denseAffinities } from "./affinities";
 import { KnnMetric, exactKnn } from "./knn";
-import { Matrix, MatrixInput, assertFinite, toMatrix } from "./matrix";
+import { DenseMatrix, MatrixInput, assertFinite, toMatrix } from "./matrix";
 
 /** Options for {@link exactKL}. */
 export interface ExactKlOptions {
@@ -64,7 +64,7 @@ export function exactKL(input: MatrixInput, embedding: MatrixInput, options: Exa
 }
 
 /** Dense n x n distance matrix of the rows (Euclidean or L1). */
-export function pairwiseDistances(m: Matrix, metric: KnnMetric = "euclidean"): Float64Array {
+export function pairwiseDistances(m: DenseMatrix, metric: KnnMetric = "euclidean"): Float64Array {
   const { rows: n, cols, data } = m;
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {

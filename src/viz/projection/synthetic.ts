@@ -1,6 +1,6 @@
 // Seeded synthetic embeddings with planted Gaussian clusters, for projection tests, benchmarks and notebook demos.
 import { Rng } from "../../util/random";
-import { Matrix } from "./matrix";
+import { DenseMatrix } from "./matrix";
 
 /** Options for {@link gaussianClusters}. */
 export interface GaussianClustersOptions {
@@ -19,7 +19,7 @@ export interface GaussianClustersOptions {
 }
 
 /** A matrix of points plus the planted cluster label of each row. */
-export interface LabelledMatrix extends Matrix {
+export interface LabelledMatrix extends DenseMatrix {
   readonly data: Float32Array;
   /** Cluster index per row, 0..clusters-1. */
   readonly labels: Int32Array;

@@ -3,7 +3,7 @@ import { Rng } from "../../util/random";
 import { SparseP, sparseAffinities } from "./affinities";
 import { BhTree, exactRepulsion } from "./bhtree";
 import { KnnResult, exactKnn } from "./knn";
-import { Matrix, MatrixInput, assertFinite, toMatrix } from "./matrix";
+import { DenseMatrix, MatrixInput, assertFinite, toMatrix } from "./matrix";
 import { pca } from "./pca";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
@@ -333,7 +333,7 @@ function recentre(y: Float64Array, n: number, dim: number): void {
 }
 
 /** Rows scaled to unit L2 norm (zero rows stay zero), as a new Float64 matrix. */
-function normaliseRows(m: Matrix): Matrix {
+function normaliseRows(m: DenseMatrix): DenseMatrix {
   const { rows, cols } = m;
   const data = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) {
@@ -347,7 +347,7 @@ function normaliseRows(m: Matrix): Matrix {
 
 /** The starting layout, `n x dim` Float64: scaled PCA, seeded Gaussian noise, or the given coordinates. */
 function initialLayout(
-  m: Matrix,
+  m: DenseMatrix,
   n: number,
   dim: number,
   kind: "pca" | "random" | "given",
