@@ -39,7 +39,17 @@ export interface FoldResult {
   mae: number[];
   meanRmse: number;
   meanMae: number;
+  /** RMSE on test ratings of rarely rated movies (fewer than `rareBelow` training ratings), per fold and mean. */
+  rareRmse: number[];
+  meanRareRmse: number;
   seconds: number;
+}
+
+/** Test ratings whose movie has fewer than `below` ratings in `train`. */
+export function rareMovieTest(ds: Dataset, fold: Pick<Split, "train" | "test">, below: number): Int32Array {
+  const counts = new Int32Array(ds.numMovies);
+  for (const i of fold.train) counts[ds.ratings.movie[i]]++;
+  return fold.test.filter((i) => counts[ds.ratings.movie[i]] < below);
 }
 
 async function trainByName(
@@ -88,6 +98,8 @@ export interface RatingFoldsOptions {
   progress?: ProgressMode;
   /** Called after each (fold, model) with its test RMSE. */
   onResult?: (fold: string, model: RatingModelName, rmse: number) => void;
+  /** "Rare" movies have fewer training ratings than this (default 10). */
+  rareBelow?: number;
 }
 
 /**
@@ -101,22 +113,27 @@ export async function ratingFolds(ds: Dataset, folds: Split[], o: RatingFoldsOpt
   const s1 = await trainStage1(ds, { seed, dim: o.dim, progress });
   const stage1 = s1.model.weight("movie_embedding");
   s1.model.dispose();
-  const results = new Map<RatingModelName, FoldResult>(models.map((m) => [m, { model: m, rmse: [], mae: [], meanRmse: NaN, meanMae: NaN, seconds: 0 }]));
+  const results = new Map<RatingModelName, FoldResult>(
+    models.map((m) => [m, { model: m, rmse: [], mae: [], meanRmse: NaN, meanMae: NaN, rareRmse: [], meanRareRmse: NaN, seconds: 0 }]),
+  );
   for (const fold of folds) {
     const { train, validation } = validationSplit(fold.train, o.validationFraction ?? 0.05, seed);
+    const rare = rareMovieTest(ds, fold, o.rareBelow ?? 10);
     for (const name of models) {
       const t = await trainByName(name, ds, train, validation, stage1, seed, progress);
       const rep = await evaluateTrained(ds, fold, t, { protocols: [] });
+      const rareRep = await evaluateTrained(ds, { train: fold.train, test: rare }, t, { protocols: [] });
       t.model?.dispose();
       const r = results.get(name)!;
       r.rmse.push(rep.rmse);
       r.mae.push(rep.mae);
+      r.rareRmse.push(rareRep.rmse);
       r.seconds += t.seconds;
       o.onResult?.(fold.name, name, rep.rmse);
     }
   }
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return [...results.values()].map((r) => ({ ...r, meanRmse: mean(r.rmse), meanMae: mean(r.mae) }));
+  return [...results.values()].map((r) => ({ ...r, meanRmse: mean(r.rmse), meanMae: mean(r.mae), meanRareRmse: mean(r.rareRmse) }));
 }
 
 /**
