@@ -1,5 +1,6 @@
 // `npm run reproduce [-- --dataset ml-100k --epochs 10 --out out/reproduce]`: executes every notebook headlessly, exports their figures, and writes an index page.
-import { spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
 import { escapeHtml } from "../src/util/html";
@@ -13,6 +14,8 @@ interface Args {
   only: string[];
   params: Record<string, string | number | boolean>;
   html: boolean;
+  /** Notebooks executed at once (each in its own kernel). */
+  jobs: number;
 }
 
 function usage(msg?: string): never {
@@ -25,7 +28,14 @@ function usage(msg?: string): never {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { out: path.join(root, "out", "reproduce"), figures: path.join(root, "figures"), only: [], params: {}, html: true };
+  const a: Args = {
+    out: path.join(root, "out", "reproduce"),
+    figures: path.join(root, "figures"),
+    only: [],
+    params: {},
+    html: true,
+    jobs: Math.max(1, Math.min(2, os.cpus().length)),
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i];
     if (!key.startsWith("--")) usage(`unexpected argument "${key}"`);
@@ -41,13 +51,33 @@ function parseArgs(argv: string[]): Args {
     if (name === "out") a.out = path.resolve(value);
     else if (name === "figures") a.figures = path.resolve(value);
     else if (name === "only") a.only.push(value);
+    else if (name === "jobs") {
+      a.jobs = Number(value);
+      if (!Number.isInteger(a.jobs) || a.jobs < 1) usage(`--jobs needs a positive integer, got "${value}"`);
+    }
     else if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) usage(`"${key}" is not a parameter name`);
     else a.params[name] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === "true" ? true : value === "false" ? false : value;
   }
   return a;
 }
 
-function main(): void {
+/** Runs one notebook through scripts/run_notebooks.py; resolves with its exit code. */
+function runNotebook(python: string, nb: string, args: Args, env: NodeJS.ProcessEnv, timingsFile: string, running: Set<ChildProcess>): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(python, [path.join(root, "scripts", "run_notebooks.py"), "--out", args.out, "--json", timingsFile, path.join(root, "notebooks", nb)], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    running.add(child);
+    child.on("exit", (code) => {
+      running.delete(child);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const python = path.join(root, ".venv", "bin", "python");
   if (!fs.existsSync(python)) usage(`${python} is missing; run \`npm run setup\` first`);
@@ -57,34 +87,53 @@ function main(): void {
   if (notebooks.length === 0) usage("no notebook matched --only");
   fs.mkdirSync(args.out, { recursive: true });
   fs.mkdirSync(args.figures, { recursive: true });
-  const timings = path.join(args.out, "timings.json");
   const env = {
     ...process.env,
     MOVIELENS_LAB_PARAMS: JSON.stringify(args.params),
     MOVIELENS_LAB_FIGURES_DIR: args.figures,
   };
-  console.log(`reproduce: ${notebooks.length} notebooks, parameters ${JSON.stringify(args.params)}, figures -> ${path.relative(root, args.figures) || "."}`);
+  console.log(
+    `reproduce: ${notebooks.length} notebooks, ${args.jobs} at a time, parameters ${JSON.stringify(args.params)}, figures -> ${path.relative(root, args.figures) || "."}`,
+  );
   const t0 = Date.now();
-  const r = spawnSync(python, [path.join(root, "scripts", "run_notebooks.py"), "--out", args.out, "--json", timings, ...notebooks.map((n) => path.join(nbDir, n))], {
-    cwd: root,
-    env,
-    stdio: "inherit",
-  });
+  // Longest first, so that two workers finish together (05 trains nine models, 03 five).
+  const heavy = ["05-", "03-", "02-"];
+  const rank = (n: string): number => (heavy.findIndex((h) => n.startsWith(h)) + heavy.length + 1) % (heavy.length + 1);
+  const queue = [...notebooks].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const running = new Set<ChildProcess>();
+  const timingFiles: string[] = [];
+  let failed: string | null = null;
+  const worker = async (): Promise<void> => {
+    while (queue.length && failed === null) {
+      const nb = queue.shift()!;
+      const tf = path.join(args.out, `.${nb}.timings.json`);
+      timingFiles.push(tf);
+      const code = await runNotebook(python, nb, args, env, tf, running);
+      if (code !== 0 && failed === null) {
+        failed = nb;
+        for (const c of running) c.kill("SIGTERM"); // stop at the first failing notebook
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(args.jobs, notebooks.length) }, worker));
   const seconds = (Date.now() - t0) / 1000;
-  if (r.status !== 0) {
-    console.error(`reproduce: FAILED after ${seconds.toFixed(0)} s (see the notebook and cell named above; executed copies are in ${args.out})`);
-    process.exit(r.status ?? 1);
+  if (failed !== null) {
+    console.error(`reproduce: FAILED in ${failed} after ${seconds.toFixed(0)} s (the notebook and cell are named above; executed copies are in ${args.out})`);
+    process.exit(1);
   }
+  const times = timingFiles.flatMap((f) => JSON.parse(fs.readFileSync(f, "utf8")) as { notebook: string; seconds: number }[]);
+  timingFiles.forEach((f) => fs.rmSync(f, { force: true }));
+  times.sort((a, b) => a.notebook.localeCompare(b.notebook));
+  writeFileAtomic(path.join(args.out, "timings.json"), JSON.stringify({ seconds, jobs: args.jobs, notebooks: times }, null, 2) + "\n");
   if (args.html) {
     for (const nb of notebooks) {
       const c = spawnSync(path.join(root, ".venv", "bin", "jupyter"), ["nbconvert", "--to", "html", "--log-level", "WARN", "--output-dir", args.out, path.join(args.out, nb)], { stdio: "inherit" });
       if (c.status !== 0) console.error(`reproduce: nbconvert failed for ${nb} (the executed notebook is still in ${args.out})`);
     }
   }
-  const times = JSON.parse(fs.readFileSync(timings, "utf8")) as { notebook: string; seconds: number }[];
   const figures = fs.readdirSync(args.figures).filter((f) => /\.(png|svg|html)$/.test(f)).sort();
   writeIndex(args, notebooks, times, figures, seconds);
-  console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s`);
+  console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s (${args.jobs} at a time)`);
   for (const t of times) console.log(`  ${t.notebook.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)} s`);
   console.log(`  index: ${path.join(args.out, "index.html")}`);
 }
@@ -119,4 +168,7 @@ ${figs}
   writeFileAtomic(path.join(args.out, "index.html"), page);
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -228,12 +228,12 @@ export function trainMfMeanNorm(ds: Dataset, train: Int32Array, o: RecipeOptions
 }
 
 /**
- * Seed 002: a 64-d dot product under MSE with Adam 1e-3 (no biases). It trains with dense Adam updates by default, as
- * Keras does: with lazy (sparse) Adam this bias-free model converges much more slowly at 1e-3.
+ * Seed 002: a 64-d dot product under MSE with Adam 1e-3 (no biases), batch 256. It trains with dense Adam updates by
+ * default, as Keras does: with lazy (sparse) Adam this bias-free model converges much more slowly at 1e-3.
  */
 export function trainDot64(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
   return dotRecipe(ds, train, "dot product, MSE (seed 002)", { updates: "dense", ...o }, {
-    dim: 64, biases: "none", output: "linear", loss: "mse", target: "raw", offset: 0, l2: 0, epochs: 10, batchSize: 64, learningRate: 1e-3, initStddev: 0.3,
+    dim: 64, biases: "none", output: "linear", loss: "mse", target: "raw", offset: 0, l2: 0, epochs: 10, batchSize: 256, learningRate: 1e-3, initStddev: 0.3,
   });
 }
 
