@@ -6,16 +6,9 @@
 // gradients come back to be applied in place — the "lazy" update TF Addons' LazyAdam and PyTorch's SparseAdam make.
 // Non-table weights (dense layers) still use the TF.js optimiser. `sync()` writes the tables back into the model.
 import { tf } from "../backend";
-import { RecModel, rowPenalty } from "../models/base";
+import { RecModel } from "../models/base";
 import type { OptimizerName } from "./fit";
 import { Task, TaskBatch, memoForward } from "./task";
-
-/** The anchor rows for `ids`, as a [B, dim] tensor. */
-function anchorRows(anchor: Float32Array, dim: number, ids: Int32Array): tf.Tensor2D {
-  const out = new Float32Array(ids.length * dim);
-  for (let k = 0; k < ids.length; k++) out.set(anchor.subarray(ids[k] * dim, (ids[k] + 1) * dim), k * dim);
-  return tf.tensor2d(out, [ids.length, dim]);
-}
 
 interface TableState {
   layer: string;
@@ -106,20 +99,21 @@ export class SparseTableUpdater {
     const localT = local.map((set) => set.map((ids) => tf.tensor1d(ids, "int32")));
     const trainableRows = rowVars.filter((_, ti) => this.tables[ti].trainable) as tf.Variable[];
     try {
+      let usedSets: number[] = [];
       const { value, grads } = tf.variableGrads(() => {
-        const penalties: tf.Scalar[] = [];
-        const { forward } = memoForward((set) => {
-          const rows = this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti]));
-          const anchors = this.model.tables.map((t, ti) => (t.anchor ? anchorRows(t.anchor, this.tables[ti].dim, batch.ids[set][t.input]) : null));
-          const p = rowPenalty(this.model.tables, rows, anchors);
-          if (p) penalties.push(p);
-          return this.model.applyHead(rows, true);
-        });
-        let l = task.loss(forward, batch);
-        for (const p of penalties) l = l.add(p) as tf.Scalar;
+        const { forward, used } = memoForward((set) => this.model.applyHead(this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti])), true));
+        const l = task.loss(forward, batch);
+        usedSets = [...used.keys()];
         return l;
       }, [...this.headVars, ...trainableRows]);
-      const loss = value.dataSync()[0];
+      let loss = value.dataSync()[0];
+      // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
+      // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
+      const rowGrads = this.tables.map((tb, ti) => {
+        const g = tb.trainable ? grads[(rowVars[ti] as tf.Variable).name] : undefined;
+        return g ? Float32Array.from(g.dataSync() as Float32Array) : null;
+      });
+      loss += this.addPenalty(batch, local, usedSets, rowGrads);
       if (Number.isFinite(loss)) {
         this.t += 1;
         if (this.headVars.length) {
@@ -128,9 +122,8 @@ export class SparseTableUpdater {
           this.headOptimizer.applyGradients(named);
         }
         this.tables.forEach((tb, ti) => {
-          if (!tb.trainable) return;
-          const g = grads[(rowVars[ti] as tf.Variable).name];
-          if (g) this.applyRows(tb, uniq[ti], g.dataSync() as Float32Array);
+          const g = rowGrads[ti];
+          if (tb.trainable && g) this.applyRows(tb, uniq[ti], g);
         });
       }
       tf.dispose(value);
@@ -140,6 +133,32 @@ export class SparseTableUpdater {
       tf.dispose(rowVars);
       tf.dispose(localT.flat());
     }
+  }
+
+  /** Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value. */
+  private addPenalty(batch: TaskBatch, local: Int32Array[][], usedSets: number[], rowGrads: (Float32Array | null)[]): number {
+    let value = 0;
+    this.model.tables.forEach((t, ti) => {
+      const tb = this.tables[ti];
+      const g = rowGrads[ti];
+      if (t.l2 <= 0 || !tb.trainable || !g) return;
+      const d = tb.dim;
+      for (const s of usedSets) {
+        const ids = batch.ids[s][t.input];
+        const pos = local[s][ti];
+        const c = t.l2 / ids.length;
+        for (let k = 0; k < ids.length; k++) {
+          const o = ids[k] * d;
+          const p = pos[k] * d;
+          for (let j = 0; j < d; j++) {
+            const x = tb.w[o + j] - (t.anchor ? t.anchor[o + j] : 0);
+            value += c * x * x;
+            g[p + j] += 2 * c * x;
+          }
+        }
+      }
+    });
+    return value;
   }
 
   private applyRows(tb: TableState, rows: number[], g: Float32Array): void {
