@@ -29,7 +29,14 @@ export function rmseBars(reports: readonly ModelReport[], options: CommonFigureO
     ],
     layout: themedLayout(
       { title: options.title ?? "Test RMSE (lower is better)", xTitle: "RMSE", width: options.width, height: options.height ?? 120 + 36 * rows.length },
-      { showlegend: false, margin: { l: 290, r: 40, t: 60, b: 50 }, shapes, annotations },
+      {
+        showlegend: false,
+        margin: { l: 290, r: 40, t: 60, b: 50 },
+        shapes,
+        annotations,
+        // Room for the value labels outside the longest bar.
+        xaxis: { range: [0, Math.max(...rows.map((r) => r.rmse), options.reference?.rmse ?? 0) * 1.15] },
+      },
     ),
     config: defaultConfig(),
   };
