@@ -88,8 +88,13 @@ export class SparseTableUpdater {
 
     const rowVars = this.tables.map((tb, ti) => {
       const u = uniq[ti];
-      const data = new Float32Array(u.length * tb.dim);
-      for (let k = 0; k < u.length; k++) data.set(tb.w.subarray(u[k] * tb.dim, (u[k] + 1) * tb.dim), k * tb.dim);
+      const d = tb.dim;
+      const data = new Float32Array(u.length * d);
+      for (let k = 0; k < u.length; k++) {
+        const o = u[k] * d;
+        const p = k * d;
+        for (let j = 0; j < d; j++) data[p + j] = tb.w[o + j];
+      }
       const t = tf.tensor2d(data, [u.length, tb.dim]);
       if (!tb.trainable) return t;
       const v = tf.variable(t, true);
