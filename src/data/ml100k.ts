@@ -5,7 +5,7 @@ import { IdTable, buildDataset } from "./columnar";
 import { DataFormatError, MissingFileError, describeFound } from "./errors";
 import type { ProgressCallback } from "./progress";
 import { parseRatingsFile } from "./ratingsParser";
-import { ageBracketOf, buildMovies, checkUniqueId, parseGender } from "./tables";
+import { ageBracketOf, buildMovies, checkUniqueId, emptyUserColumns, parseGender } from "./tables";
 import { decodeText, parseIntField, readFileOrThrow, splitLines } from "./text";
 import type { Dataset, Movies, Users } from "./types";
 
@@ -80,12 +80,7 @@ export function parseMl100kItems(file: string, vocabulary: readonly string[]): M
 export function parseMl100kUsers(file: string): Users {
   const lines = splitLines(decodeText(readFileOrThrow(file, "ml-100k's user list u.user"), file, "latin1"), file);
   const n = lines.length;
-  const ids = new Int32Array(n);
-  const age = new Int16Array(n);
-  const gender: ("M" | "F")[] = [];
-  const ageBracket: string[] = [];
-  const occupation: string[] = [];
-  const zip: string[] = [];
+  const { ids, age, gender, ageBracket, occupation, zip } = emptyUserColumns(n);
   const seen = new Set<number>();
   lines.forEach((l, i) => {
     const line = i + 1;

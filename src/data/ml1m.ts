@@ -4,7 +4,7 @@ import { IdTable, buildDataset } from "./columnar";
 import { DataFormatError, MissingFileError, describeFound } from "./errors";
 import type { FormatLoadOptions } from "./ml100k";
 import { parseRatingsFile } from "./ratingsParser";
-import { AGE_BRACKETS, NO_GENRES_LABEL, buildMovies, checkUniqueId, parseGender } from "./tables";
+import { AGE_BRACKETS, NO_GENRES_LABEL, buildMovies, checkUniqueId, emptyUserColumns, parseGender } from "./tables";
 import { decodeText, parseIntField, readFileOrThrow, splitLines } from "./text";
 import type { Dataset, Movies, Users } from "./types";
 import * as fs from "fs";
@@ -68,12 +68,7 @@ export function parseMl1mMovies(file: string): Movies {
 export function parseMl1mUsers(file: string): Users {
   const lines = splitLines(decodeText(readFileOrThrow(file, "ml-1m's user list users.dat"), file, "latin1"), file);
   const n = lines.length;
-  const ids = new Int32Array(n);
-  const age = new Int16Array(n);
-  const gender: ("M" | "F")[] = [];
-  const ageBracket: string[] = [];
-  const occupation: string[] = [];
-  const zip: string[] = [];
+  const { ids, age, gender, ageBracket, occupation, zip } = emptyUserColumns(n);
   const seen = new Set<number>();
   lines.forEach((l, i) => {
     const line = i + 1;

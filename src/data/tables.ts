@@ -75,15 +75,22 @@ export function subsetMovies(m: Movies, keep: ArrayLike<number>): Movies {
   return { ids, titles, rawTitles, years, genres, genreVocabulary: m.genreVocabulary, genreMatrix };
 }
 
+/** The columns of a user table with `n` rows, typed arrays sized and string columns empty (filled by the parsers). */
+export function emptyUserColumns(n: number): {
+  ids: Int32Array;
+  age: Int16Array;
+  gender: ("M" | "F")[];
+  ageBracket: string[];
+  occupation: string[];
+  zip: string[];
+} {
+  return { ids: new Int32Array(n), age: new Int16Array(n), gender: [], ageBracket: [], occupation: [], zip: [] };
+}
+
 /** Keeps the rows `keep` (dense indices, ascending) of a user table. */
 export function subsetUsers(u: Users, keep: ArrayLike<number>): Users {
   const n = keep.length;
-  const ids = new Int32Array(n);
-  const age = new Int16Array(n);
-  const gender: ("M" | "F")[] = [];
-  const ageBracket: string[] = [];
-  const occupation: string[] = [];
-  const zip: string[] = [];
+  const { ids, age, gender, ageBracket, occupation, zip } = emptyUserColumns(n);
   for (let k = 0; k < n; k++) {
     const i = keep[k];
     ids[k] = u.ids[i];

@@ -6,6 +6,7 @@ import { movieGenreModel } from "../models/movieGenre";
 import { MovieInit, userMovieModel } from "../models/userMovie";
 import { MovieScorer, biasScorer, dotScorer, dotWeights, expectedRating, globalMeanScorer, netScorer, popularityScorer } from "../recommend/scorers";
 import { EarlyStopping, History, OptimizerName, fit } from "../training/fit";
+import { Task } from "../training/task";
 import { ProgressMode, ProgressSink } from "../training/progress";
 import { implicitTask } from "../training/tasks/implicit";
 import { MovieGenreTask, movieGenreTask } from "../training/tasks/movieGenre";
@@ -65,6 +66,29 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: numbe
   return { value, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** Trains with the recipe's defaults under the caller's overrides; returns the history and the wall time. */
+async function fitRecipe(
+  model: RecModel,
+  task: Task,
+  o: RecipeOptions,
+  defaults: { epochs: number; batchSize: number; learningRate: number },
+  title: string,
+): Promise<{ value: History; seconds: number }> {
+  return timed(() =>
+    fit(model, task, {
+      epochs: o.epochs ?? defaults.epochs,
+      batchSize: o.batchSize ?? defaults.batchSize,
+      learningRate: o.learningRate ?? defaults.learningRate,
+      optimizer: o.optimizer,
+      seed: o.seed ?? 42,
+      earlyStopping: o.earlyStopping,
+      progress: o.progress,
+      updates: o.updates,
+      title,
+    }),
+  );
+}
+
 /** Stage 1 defaults. */
 export const STAGE1_DEFAULTS = { dim: 32, epochs: 8, batchSize: 128, learningRate: 0.01, l2: 1e-3, negativeRatio: 4 };
 
@@ -83,18 +107,7 @@ export async function trainStage1(
     l2: o.l2 ?? d.l2,
   });
   const task = movieGenreTask(ds.movies, { seed, negativeRatio: o.negativeRatio ?? d.negativeRatio, validationFraction: o.validationFraction ?? 0.1 });
-  const { value: history, seconds } = await timed(() =>
-    fit(model, task, {
-      epochs: o.epochs ?? d.epochs,
-      batchSize: o.batchSize ?? d.batchSize,
-      learningRate: o.learningRate ?? d.learningRate,
-      seed,
-      earlyStopping: o.earlyStopping,
-      progress: o.progress,
-      updates: o.updates,
-      title: "stage 1: movie–genre",
-    }),
-  );
+  const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, "stage 1: movie–genre");
   return { model, task, history, seconds };
 }
 
@@ -141,19 +154,7 @@ export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Optio
   const task = implicit
     ? implicitTask(ds, { train, validation: o.validation, loss, threshold: o.threshold, seed })
     : ratingTask(ds, { train, validation: o.validation, loss: loss as "mse" | "bce" });
-  const { value: history, seconds } = await timed(() =>
-    fit(model, task, {
-      epochs: o.epochs ?? d.epochs,
-      batchSize: o.batchSize ?? d.batchSize,
-      learningRate: o.learningRate ?? d.learningRate,
-      optimizer: o.optimizer,
-      seed,
-      earlyStopping: o.earlyStopping,
-      progress: o.progress,
-      updates: o.updates,
-      title: `stage 2 (${loss}, ${init})`,
-    }),
-  );
+  const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, `stage 2 (${loss}, ${init})`);
   const transform = "transform" in task ? (task as { transform: RatingTransform }).transform : null;
   return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer: dotScorer("stage 2", dotWeights(model), transform ?? undefined), model, history, transform, seconds };
 }
@@ -190,19 +191,7 @@ async function dotRecipe(
     initStddev: cfg.initStddev,
   });
   const task = ratingTask(ds, { train, validation: o.validation, loss: cfg.loss, target: cfg.target });
-  const { value: history, seconds } = await timed(() =>
-    fit(model, task, {
-      epochs: o.epochs ?? cfg.epochs,
-      batchSize: o.batchSize ?? cfg.batchSize,
-      learningRate: o.learningRate ?? cfg.learningRate,
-      optimizer: o.optimizer,
-      seed,
-      earlyStopping: o.earlyStopping,
-      progress: o.progress,
-      updates: o.updates,
-      title: name,
-    }),
-  );
+  const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, cfg, name);
   return { name, scorer: dotScorer(name, dotWeights(model), task.transform), model, history, transform: task.transform, seconds };
 }
 
@@ -243,19 +232,7 @@ export async function trainDenseClasses(ds: Dataset, train: Int32Array, o: Recip
   const task = ratingClassTask(ds, { train, validation: o.validation });
   const model = denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: task.classes.length, dim: o.dim ?? 32, seed, dropout: 0.2 });
   const name = "dense net over rating classes (seed 003)";
-  const { value: history, seconds } = await timed(() =>
-    fit(model, task, {
-      epochs: o.epochs ?? 5,
-      batchSize: o.batchSize ?? 256,
-      learningRate: o.learningRate ?? 1e-3,
-      optimizer: o.optimizer,
-      seed,
-      earlyStopping: o.earlyStopping,
-      progress: o.progress,
-      updates: o.updates,
-      title: name,
-    }),
-  );
+  const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, { epochs: 5, batchSize: 256, learningRate: 1e-3 }, name);
   const toRating = expectedRating(task.classes);
   return { name, scorer: netScorer(name, model, (out, width) => toRating(out, width), { ratings: true }), model, history, transform: null, seconds };
 }
