@@ -44,6 +44,10 @@ function parseArgs(argv: string[]): Args {
       a.html = false;
       continue;
     }
+    if (name === "download") {
+      process.env.MOVIELENS_DOWNLOAD = "1";
+      continue;
+    }
     if (name === "help") usage();
     const value = argv[i + 1];
     if (value === undefined || value.startsWith("--")) usage(`${key} needs a value`);

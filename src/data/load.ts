@@ -78,7 +78,10 @@ export function loadDatasetFromDir(dir: string, format: DatasetFormat, options: 
 
 /** Options of {@link loadDataset}. */
 export interface LoadDatasetOptions extends ResolveOptions {
-  /** Download into data/<name>/ when no folder holds the dataset (default false). */
+  /**
+   * Download into data/<name>/ when no folder holds the dataset. Default: true when the environment variable
+   * MOVIELENS_DOWNLOAD is "1" (so notebooks and `npm run reproduce` can download without code changes), else false.
+   */
   readonly download?: boolean;
   /** Passed to {@link downloadDataset} (e.g. allowUnverified while no checksum is pinned). */
   readonly downloadOptions?: Omit<DownloadOptions, "dataDir" | "onProgress">;
@@ -95,13 +98,14 @@ export async function loadDataset(name: DatasetName = DEFAULT_DATASET, options: 
   let found = resolveDatasetDir(name, options);
   if (!found) {
     const dataDir = options.dataDir ?? repoDataDir();
-    if (!options.download) {
+    const download = options.download ?? process.env.MOVIELENS_DOWNLOAD === "1";
+    if (!download) {
       throw new MissingFileError(
         path.join(dataDir, name),
         null,
         `${name} in the dir option, $MOVIELENS_DIR/${name} or ${path.join(dataDir, name)}`,
         "none of them",
-        "set MOVIELENS_DIR, pass { dir }, or pass { download: true }",
+        "set MOVIELENS_DIR, pass { dir }, or download it: pass { download: true } or set MOVIELENS_DOWNLOAD=1",
       );
     }
     const dir = await downloadDataset(name, { ...options.downloadOptions, dataDir, onProgress: options.onProgress });
