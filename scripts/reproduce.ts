@@ -21,8 +21,9 @@ interface Args {
 function usage(msg?: string): never {
   if (msg) console.error(`reproduce: ${msg}`);
   console.error(
-    "usage: npm run reproduce -- [--out DIR] [--figures DIR] [--only NAME ...] [--no-html] [--<parameter> VALUE ...]\n" +
-      "  parameters override the notebooks' first cells, e.g. --dataset ml-100k --epochs 10 --dim 64 --seed 1",
+    "usage: npm run reproduce -- [--out DIR] [--figures DIR] [--only NAME ...] [--jobs N] [--no-html] [--download] [--<parameter> VALUE ...]\n" +
+      "  parameters override the notebooks' first cells, e.g. --dataset ml-100k --epochs 10 --dim 64 --seed 1\n" +
+      "  --jobs: notebooks run at once (default 2); --download: let notebooks fetch a missing dataset from GroupLens",
   );
   process.exit(2);
 }
