@@ -122,10 +122,3 @@ export function describeBackend(): string {
   const why = backendInfo.nativeError ? `${backendInfo.reason}: ${backendInfo.nativeError}` : backendInfo.reason;
   return `TF.js ${v} on ${backendInfo.name} (${why})`;
 }
-
-/** Fails when the active backend is not `expected` (used by CI so a silent fallback cannot pass). */
-export function assertBackend(expected: BackendName): void {
-  if (backendInfo.name !== expected) {
-    throw new Error(`expected the ${expected} backend but ${describeBackend()}`);
-  }
-}

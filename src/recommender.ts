@@ -1,6 +1,7 @@
 // MovieRecommender: seed 004's workflow as one object (loadData → preprocessData → stage 1 → embeddings → stage 2 → evaluate → recommend), over the module API.
 import { loadDataset, LoadDatasetOptions } from "./data/load";
 import { filterByMinRatings } from "./data/preprocess";
+import { ratingSummary } from "./data/stats";
 import { perUserHoldout, randomSplit, temporalSplit } from "./data/splits";
 import { Dataset, DatasetName, Split } from "./data/types";
 import { CompareOptions, ModelReport, evaluateTrained } from "./experiments/compare";
@@ -11,7 +12,7 @@ import { movieGenreTask } from "./training/tasks/movieGenre";
 import { PlotlyFigure } from "./viz/figures/types";
 import { MovieViewOptions, genreEmbeddingView, movieEmbeddingView } from "./viz/views";
 import { coldStartMovieVector, coldMovieUserScores, foldInUser, foldedUserScorer } from "./recommend/coldStart";
-import { MovieRow, RatedRow, recommendForUser, similarMovies, similarToVector, topRatedByUser } from "./recommend/recommend";
+import { MovieRow, RatedRow, rankMovies, recommendForUser, similarMovies, similarToVector, topRatedByUser } from "./recommend/recommend";
 import { dotWeights } from "./recommend/scorers";
 import { History } from "./training/fit";
 import { ProgressMode } from "./training/progress";
@@ -200,17 +201,11 @@ export class MovieRecommender {
     const w = dotWeights(this.need(t.model, "a stage 2 model", "trainUserMovieModel"));
     const user = foldInUser(ds, w, ratings, { transform: t.transform ?? undefined });
     const rated = new Set(ratings.map((r) => r.movieId));
-    const counts = new Int32Array(ds.numMovies);
-    for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
-    const scorer = foldedUserScorer(w, user);
+    const counts = ratingSummary(ds).movieCount;
     const candidates = Int32Array.from(
       Array.from({ length: ds.numMovies }, (_, m) => m).filter((m) => !rated.has(ds.movies.ids[m]) && counts[m] >= 5),
     );
-    const scores = scorer.scoreMovies(-1, candidates);
-    return Array.from(candidates, (m, k) => ({ m, s: scores[k] }))
-      .sort((a, b) => b.s - a.s)
-      .slice(0, n)
-      .map(({ m, s }, k) => ({ rank: k + 1, movieId: ds.movies.ids[m], title: ds.movies.titles[m], year: ds.movies.years[m], genres: ds.movies.genres[m].join("|"), score: s }));
+    return rankMovies(ds, candidates, foldedUserScorer(w, user).scoreMovies(-1, candidates), n);
   }
 
   /** Frees both stages' tensors. */

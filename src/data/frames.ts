@@ -124,15 +124,10 @@ export function genreStatsFrame(dataset: Dataset): Danfo.DataFrame {
 /** The most-rated movies with their mean rating: title, year, genres, ratings, meanRating (at least `minRatings` ratings). */
 export function topMoviesFrame(dataset: Dataset, options: { n?: number; minRatings?: number; by?: "ratings" | "meanRating" } = {}): Danfo.DataFrame {
   const dfd = loadDanfo();
-  const count = new Int32Array(dataset.numMovies);
-  const sum = new Float64Array(dataset.numMovies);
-  for (let i = 0; i < dataset.ratings.length; i++) {
-    count[dataset.ratings.movie[i]]++;
-    sum[dataset.ratings.movie[i]] += dataset.ratings.rating[i];
-  }
+  const { movieCount: count, movieMean: mean } = ratingSummary(dataset);
   const minRatings = options.minRatings ?? 1;
   const movies = Array.from({ length: dataset.numMovies }, (_, m) => m).filter((m) => count[m] >= minRatings);
-  const key = (m: number): number => (options.by === "meanRating" ? sum[m] / count[m] : count[m]);
+  const key = (m: number): number => (options.by === "meanRating" ? mean[m] : count[m]);
   movies.sort((a, b) => key(b) - key(a) || count[b] - count[a]);
   const top = movies.slice(0, options.n ?? 10);
   return new dfd.DataFrame({
@@ -141,6 +136,6 @@ export function topMoviesFrame(dataset: Dataset, options: { n?: number; minRatin
     year: top.map((m) => dataset.movies.years[m] ?? NaN),
     genres: top.map((m) => dataset.movies.genres[m].join("|")),
     ratings: top.map((m) => count[m]),
-    meanRating: top.map((m) => Number((sum[m] / count[m]).toFixed(3))),
+    meanRating: top.map((m) => Number(mean[m].toFixed(3))),
   });
 }

@@ -93,17 +93,28 @@ export function randomSplit(data: SplitSource, options: { readonly testFraction:
  * they have in `within` (default: ascending index). Stable counting sort, O(n).
  */
 export function groupByUser(ratings: Ratings, numUsers: number, within?: Int32Array): { readonly offsets: Int32Array; readonly order: Int32Array } {
+  return groupUserColumn(ratings.user, numUsers, within);
+}
+
+/**
+ * Counting sort of positions 0..n-1 of a user column by user: positions of user u are `order[offsets[u]..offsets[u+1])`,
+ * in the order they have in `within` (a permutation of 0..n-1; default ascending). O(n + numUsers).
+ */
+export function groupUserColumn(
+  user: ArrayLike<number>,
+  numUsers: number,
+  within?: ArrayLike<number>,
+): { readonly offsets: Int32Array; readonly order: Int32Array } {
+  const n = user.length;
   const offsets = new Int32Array(numUsers + 1);
-  for (let i = 0; i < ratings.length; i++) offsets[ratings.user[i] + 1]++;
+  for (let i = 0; i < n; i++) offsets[user[i] + 1]++;
   for (let u = 0; u < numUsers; u++) offsets[u + 1] += offsets[u];
   const fill = offsets.slice(0, numUsers);
-  const order = new Int32Array(ratings.length);
-  if (within) {
-    for (let k = 0; k < within.length; k++) {
-      const i = within[k];
-      order[fill[ratings.user[i]]++] = i;
-    }
-  } else for (let i = 0; i < ratings.length; i++) order[fill[ratings.user[i]]++] = i;
+  const order = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = within ? within[k] : k;
+    order[fill[user[i]]++] = i;
+  }
   return { offsets, order };
 }
 

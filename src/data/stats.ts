@@ -10,15 +10,20 @@ export interface RatingSummary {
   readonly globalMean: number;
 }
 
-/** Counts and mean ratings per user and per movie, in one pass over the columns. */
-export function ratingSummary(dataset: Dataset): RatingSummary {
+/**
+ * Counts and mean ratings per user and per movie, in one pass over the columns — over every rating, or only over the
+ * ratings at `indices` (e.g. a split's training set).
+ */
+export function ratingSummary(dataset: Dataset, indices?: ArrayLike<number>): RatingSummary {
   const r = dataset.ratings;
   const userCount = new Int32Array(dataset.numUsers);
   const userMean = new Float64Array(dataset.numUsers);
   const movieCount = new Int32Array(dataset.numMovies);
   const movieMean = new Float64Array(dataset.numMovies);
   let total = 0;
-  for (let i = 0; i < r.length; i++) {
+  const n = indices ? indices.length : r.length;
+  for (let k = 0; k < n; k++) {
+    const i = indices ? indices[k] : k;
     const v = r.rating[i];
     userCount[r.user[i]]++;
     userMean[r.user[i]] += v;
@@ -28,7 +33,7 @@ export function ratingSummary(dataset: Dataset): RatingSummary {
   }
   for (let u = 0; u < userMean.length; u++) userMean[u] = userCount[u] ? userMean[u] / userCount[u] : NaN;
   for (let m = 0; m < movieMean.length; m++) movieMean[m] = movieCount[m] ? movieMean[m] / movieCount[m] : NaN;
-  return { userCount, userMean, movieCount, movieMean, globalMean: r.length ? total / r.length : NaN };
+  return { userCount, userMean, movieCount, movieMean, globalMean: n ? total / n : NaN };
 }
 
 /** Per genre of the vocabulary: movies tagged with it, ratings of those movies, and their mean rating. */

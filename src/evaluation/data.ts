@@ -1,5 +1,6 @@
 // The evaluation protocols' inputs: train/test rating columns plus table sizes, built from a Dataset + Split, and per-user grouping.
 import type { Dataset, Split } from "../data/types";
+import { groupUserColumn } from "../data/splits";
 
 /** Ratings as parallel columns (a `Ratings` object from src/data/types fits). `timestamp` is optional here. */
 export interface RatingColumns {
@@ -96,12 +97,5 @@ export function checkEvaluationData(fn: string, data: EvaluationData): void {
 
 /** Groups the ratings of `cols` by user (counting sort, O(n + numUsers)). Indices must already be validated. */
 export function groupColumnsByUser(cols: RatingColumns, numUsers: number): UserGroups {
-  const n = cols.user.length;
-  const offsets = new Int32Array(numUsers + 1);
-  for (let i = 0; i < n; i++) offsets[cols.user[i] + 1]++;
-  for (let u = 0; u < numUsers; u++) offsets[u + 1] += offsets[u];
-  const fill = offsets.slice(0, numUsers);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[fill[cols.user[i]]++] = i;
-  return { offsets, order };
+  return groupUserColumn(cols.user, numUsers);
 }

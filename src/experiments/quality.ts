@@ -1,5 +1,6 @@
 // The lab's quality experiments (rating RMSE over folds, the Keras example's protocol, top-N against baselines, stage 1 → stage 2), shared by the bench and the tests.
 import { randomSplit } from "../data/splits";
+import { ratingSummary } from "../data/stats";
 import { Dataset, Split } from "../data/types";
 import { RecModel } from "../models/base";
 import { ProgressMode } from "../training/progress";
@@ -47,8 +48,7 @@ export interface FoldResult {
 
 /** Test ratings whose movie has fewer than `below` ratings in `train`. */
 export function rareMovieTest(ds: Dataset, fold: Pick<Split, "train" | "test">, below: number): Int32Array {
-  const counts = new Int32Array(ds.numMovies);
-  for (const i of fold.train) counts[ds.ratings.movie[i]]++;
+  const counts = ratingSummary(ds, fold.train).movieCount;
   return fold.test.filter((i) => counts[ds.ratings.movie[i]] < below);
 }
 

@@ -1,4 +1,5 @@
 // Recipes: the lab's models with their tested hyperparameters, each trained on a split and returned as a scorer (used by the facade, notebooks and the quality bench).
+import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { RecModel } from "../models/base";
 import { denseClassModel } from "../models/denseClasses";
@@ -54,11 +55,6 @@ export function validationSplit(train: Int32Array, fraction: number, seed: numbe
   return { train: rest, validation };
 }
 
-function meanRating(ds: Dataset, idx: Int32Array): number {
-  let s = 0;
-  for (const i of idx) s += ds.ratings.rating[i];
-  return idx.length ? s / idx.length : 0;
-}
 
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const t0 = Date.now();
@@ -138,7 +134,7 @@ export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Optio
   const loss = o.loss ?? "mse";
   const implicit = loss === "bpr" || loss === "sampled";
   const init: MovieInit = o.stage1 ? (o.movieInit ?? "finetune") : "random";
-  const mean = meanRating(ds, train);
+  const mean = train.length ? ratingSummary(ds, train).globalMean : 0;
   const model = userMovieModel({
     numUsers: ds.numUsers,
     numMovies: ds.numMovies,

@@ -1,7 +1,8 @@
 // Recommendations: top-N unseen movies for a user, the movies a user rated highest, and cosine-similar movies in an embedding space.
+import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { selectTopK } from "../evaluation/top-k";
-import { Matrix, normalizeRows } from "../util/matrix";
+import { Matrix } from "../util/matrix";
 import { MovieScorer } from "./scorers";
 
 /** A movie in a recommendation list, with what a person needs to recognise it. */
@@ -42,8 +43,7 @@ export function movieIndexOf(ds: Dataset, movieId: number): number {
 /** Finds movies whose title contains `query` (case-insensitive), most-rated first. */
 export function findMovies(ds: Dataset, query: string, limit = 10): { movieId: number; title: string; year: number | null }[] {
   const q = query.toLowerCase();
-  const counts = new Int32Array(ds.numMovies);
-  for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
+  const counts = ratingSummary(ds).movieCount;
   const hits: number[] = [];
   ds.movies.titles.forEach((t, m) => {
     if (t.toLowerCase().includes(q)) hits.push(m);
@@ -61,6 +61,12 @@ function movieRow(ds: Dataset, m: number, rank: number, score: number): MovieRow
     genres: ds.movies.genres[m].join("|"),
     score,
   };
+}
+
+/** The `n` best-scoring `candidates` (dense movie indices), best first, as rows with title, year and genres. */
+export function rankMovies(ds: Dataset, candidates: Int32Array, scores: ArrayLike<number>, n: number): MovieRow[] {
+  const best = selectTopK(candidates, scores, n);
+  return Array.from(best.items, (m, k) => movieRow(ds, m, k + 1, best.scores[k]));
 }
 
 /** Movies the user has rated among `idx` (all ratings when omitted). */
@@ -88,18 +94,11 @@ export interface RecommendOptions {
 export function recommendForUser(ds: Dataset, scorer: MovieScorer, userId: number, o: RecommendOptions = {}): MovieRow[] {
   const u = userIndexOf(ds, userId);
   const seen = ratedBy(ds, u, o.seen);
-  let counts: Int32Array | null = null;
-  if (o.minRatings && o.minRatings > 1) {
-    counts = new Int32Array(ds.numMovies);
-    const idx = o.seen;
-    if (idx) for (const i of idx) counts[ds.ratings.movie[i]]++;
-    else for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
-  }
+  const counts = o.minRatings && o.minRatings > 1 ? ratingSummary(ds, o.seen).movieCount : null;
   const cand: number[] = [];
   for (let m = 0; m < ds.numMovies; m++) if (!seen.has(m) && (!counts || counts[m] >= o.minRatings!)) cand.push(m);
   const candidates = Int32Array.from(cand);
-  const best = selectTopK(candidates, scorer.scoreMovies(u, candidates), o.n ?? 10);
-  return Array.from(best.items, (m, k) => movieRow(ds, m, k + 1, best.scores[k]));
+  return rankMovies(ds, candidates, scorer.scoreMovies(u, candidates), o.n ?? 10);
 }
 
 /** The user's highest-rated movies (seed 000's "movies with high ratings from user"), newest first among ties. */
@@ -119,18 +118,23 @@ export function topRatedByUser(ds: Dataset, userId: number, n = 10, idx?: Int32A
   });
 }
 
-/** Cosine similarity of one vector against every row of `normalised` (rows already L2-normalised). */
-export function cosineToAll(normalised: Matrix, vector: ArrayLike<number>): Float32Array {
+/** Cosine similarity of one vector against every row of `m` (0 for zero rows), without copying the matrix. */
+export function cosineToAll(m: Matrix, vector: ArrayLike<number>): Float32Array {
   let norm = 0;
   for (let j = 0; j < vector.length; j++) norm += vector[j] * vector[j];
   const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  const out = new Float32Array(normalised.rows);
-  const d = normalised.cols;
-  for (let i = 0; i < normalised.rows; i++) {
+  const out = new Float32Array(m.rows);
+  const d = m.cols;
+  for (let i = 0; i < m.rows; i++) {
     let s = 0;
+    let rr = 0;
     const o = i * d;
-    for (let j = 0; j < d; j++) s += normalised.data[o + j] * vector[j];
-    out[i] = s * inv;
+    for (let j = 0; j < d; j++) {
+      const x = m.data[o + j];
+      s += x * vector[j];
+      rr += x * x;
+    }
+    out[i] = rr > 0 ? (s * inv) / Math.sqrt(rr) : 0;
   }
   return out;
 }
@@ -160,13 +164,11 @@ export function similarToVector(
 ): MovieRow[] {
   if (embeddings.rows !== ds.numMovies) throw new RangeError(`embeddings have ${embeddings.rows} rows but ${ds.name} has ${ds.numMovies} movies`);
   if (vector.length !== embeddings.cols) throw new RangeError(`vector has ${vector.length} dims, embeddings have ${embeddings.cols}`);
-  const sims = cosineToAll(normalizeRows(embeddings), vector);
+  const sims = cosineToAll(embeddings, vector);
   const minR = o.minRatings ?? 1;
-  const counts = new Int32Array(ds.numMovies);
-  for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
+  const counts = ratingSummary(ds).movieCount;
   const cand: number[] = [];
   for (let i = 0; i < ds.numMovies; i++) if (i !== o.exclude && counts[i] >= minR) cand.push(i);
   const candidates = Int32Array.from(cand);
-  const best = selectTopK(candidates, Float32Array.from(cand, (i) => sims[i]), o.k ?? 10);
-  return Array.from(best.items, (mi, r) => movieRow(ds, mi, r + 1, best.scores[r]));
+  return rankMovies(ds, candidates, Float32Array.from(cand, (i) => sims[i]), o.k ?? 10);
 }

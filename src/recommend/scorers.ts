@@ -1,5 +1,6 @@
 // Scorers turn a trained model (or a non-learned baseline) into rating predictions and ranking scores that evaluation and recommendation share.
 import { tf } from "../backend";
+import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { RecModel } from "../models/base";
 import { RatingTransform } from "../training/tasks/ratings";
@@ -119,10 +120,9 @@ export function expectedRating(classValues: number[]): (out: Float32Array, width
   };
 }
 
+/** The mean training rating (the middle of the scale when `train` is empty). */
 function trainStats(ds: Dataset, train: Int32Array): { mean: number } {
-  let s = 0;
-  for (let k = 0; k < train.length; k++) s += ds.ratings.rating[train[k]];
-  return { mean: train.length ? s / train.length : (ds.ratingScale.min + ds.ratingScale.max) / 2 };
+  return { mean: train.length ? ratingSummary(ds, train).globalMean : (ds.ratingScale.min + ds.ratingScale.max) / 2 };
 }
 
 /** Non-learned baseline: every prediction is the global training mean (ranking is arbitrary: all scores equal). */
@@ -172,8 +172,7 @@ export function biasScorer(ds: Dataset, train: Int32Array, options: { reg?: numb
 
 /** Non-learned top-N baseline: movies ranked by their number of training ratings (the same for every user). */
 export function popularityScorer(ds: Dataset, train: Int32Array): MovieScorer {
-  const count = new Float32Array(ds.numMovies);
-  for (const k of train) count[ds.ratings.movie[k]] += 1;
+  const count = ratingSummary(ds, train).movieCount;
   return {
     name: "popularity",
     scoreMovies: (_u, movies) => Float32Array.from(movies, (m) => count[m]),

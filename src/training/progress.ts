@@ -134,12 +134,20 @@ export function lossCurveSvg(history: EpochLog[], epochs: number, width = 360, h
   const span = hi - lo || 1;
   const x = (e: number): number => pad.l + ((width - pad.l - pad.r) * e) / Math.max(1, epochs - 1);
   const y = (v: number): number => pad.t + (height - pad.t - pad.b) * (1 - (v - lo) / span);
-  const path = (vals: (number | null)[]): string =>
-    vals
-      .map((v, i) => (v === null || !Number.isFinite(v) ? "" : `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(v).toFixed(1)}`))
-      .join(" ")
-      .replace(/^ +/, "")
-      .replace(/^L/, "M");
+  // One polyline; a missing value (e.g. no validation yet) starts a new segment.
+  const path = (vals: (number | null)[]): string => {
+    let d = "";
+    let pen = false;
+    vals.forEach((v, i) => {
+      if (v === null || !Number.isFinite(v)) {
+        pen = false;
+        return;
+      }
+      d += `${d ? " " : ""}${pen ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+      pen = true;
+    });
+    return d;
+  };
   const train = path(history.map((h) => h.loss));
   const val = path(history.map((h) => h.valLoss));
   const dots = (vals: (number | null)[], color: string): string =>

@@ -1,4 +1,5 @@
 // Embedding views: project a stage's movie (or user) embeddings with PCA, t-SNE or UMAP and turn them into Plotly figures in one call.
+import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { Matrix, takeRows } from "../util/matrix";
 import { PlotlyFigure } from "./figures/types";
@@ -58,8 +59,7 @@ export interface MovieViewOptions extends ProjectOptions {
 
 /** The movies with at least `minRatings` ratings, as dense indices. */
 export function moviesWithRatings(ds: Dataset, minRatings: number): Int32Array {
-  const counts = new Int32Array(ds.numMovies);
-  for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
+  const counts = ratingSummary(ds).movieCount;
   const keep: number[] = [];
   for (let m = 0; m < ds.numMovies; m++) if (counts[m] >= minRatings) keep.push(m);
   return Int32Array.from(keep);
@@ -117,8 +117,7 @@ export function userEmbeddingView(
 /** User embeddings coloured by how many ratings each user gave (for datasets without demographics). */
 export function userActivityView(ds: Dataset, userEmbeddings: Matrix, o: ProjectOptions & { title?: string } = {}): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
   const projection = projectEmbeddings(userEmbeddings, o);
-  const counts = new Int32Array(ds.numUsers);
-  for (const u of ds.ratings.user) counts[u]++;
+  const counts = ratingSummary(ds).userCount;
   const buckets = [
     { name: "fewer than 50 ratings", lo: 0, hi: 50 },
     { name: "50–199 ratings", lo: 50, hi: 200 },

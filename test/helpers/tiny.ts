@@ -48,7 +48,7 @@ export function tinyDataset(o: { users?: number; movies?: number; rank?: number;
   const userIds = Int32Array.from({ length: nu }, (_, i) => i + 1);
   const mv: Movies = {
     ids: movieIds,
-    titles: movieIds.map((i) => i).reduce<string[]>((a, i) => (a.push(`Movie ${i}`), a), []),
+    titles: Array.from(movieIds, (i) => `Movie ${i}`),
     rawTitles: Array.from(movieIds, (i) => `Movie ${i} (2000)`),
     years: Array.from(movieIds, () => 2000),
     genres: genreLists,

@@ -1,5 +1,6 @@
 // The implicit top-N task: a user's liked movies ranked above sampled unseen ones, under BPR or sampled-negative BCE.
 import { tf } from "../../backend";
+import { groupUserColumn } from "../../data/splits";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
@@ -13,12 +14,8 @@ export interface UserItems {
 
 /** Groups the ratings at `idx` by user: sorted movie lists. */
 export function userItems(ds: Dataset, idx: Int32Array): UserItems {
-  const offsets = new Int32Array(ds.numUsers + 1);
-  for (let k = 0; k < idx.length; k++) offsets[ds.ratings.user[idx[k]] + 1]++;
-  for (let u = 0; u < ds.numUsers; u++) offsets[u + 1] += offsets[u];
-  const fill = offsets.slice(0, ds.numUsers);
-  const items = new Int32Array(idx.length);
-  for (let k = 0; k < idx.length; k++) items[fill[ds.ratings.user[idx[k]]]++] = ds.ratings.movie[idx[k]];
+  const { offsets, order } = groupUserColumn(gatherTyped(ds.ratings.user, idx), ds.numUsers);
+  const items = Int32Array.from(order, (k) => ds.ratings.movie[idx[k]]);
   for (let u = 0; u < ds.numUsers; u++) items.subarray(offsets[u], offsets[u + 1]).sort();
   return { offsets, items };
 }

@@ -1,5 +1,6 @@
 // Explicit-rating tasks: predict ratings under MSE, or min-max normalised ratings under BCE (seed 000 / the Keras example).
 import { tf } from "../../backend";
+import { ratingSummary } from "../../data/stats";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
@@ -31,21 +32,11 @@ export interface RatingTransform {
 /** Fits a transform on the training ratings `train` (indices into `ds.ratings`). */
 export function ratingTransform(ds: Dataset, train: Int32Array, kind: RatingTarget): RatingTransform {
   const { min, max } = ds.ratingScale;
-  let sum = 0;
-  for (let k = 0; k < train.length; k++) sum += ds.ratings.rating[train[k]];
-  const globalMean = train.length ? sum / train.length : (min + max) / 2;
-  let movieMean: Float32Array | null = null;
-  if (kind === "movie-mean") {
-    const s = new Float64Array(ds.numMovies);
-    const c = new Int32Array(ds.numMovies);
-    for (let k = 0; k < train.length; k++) {
-      const i = train[k];
-      s[ds.ratings.movie[i]] += ds.ratings.rating[i];
-      c[ds.ratings.movie[i]] += 1;
-    }
-    movieMean = new Float32Array(ds.numMovies);
-    for (let m = 0; m < ds.numMovies; m++) movieMean[m] = c[m] ? s[m] / c[m] : globalMean;
-  }
+  const summary = ratingSummary(ds, train);
+  const globalMean = train.length ? summary.globalMean : (min + max) / 2;
+  // Movies without training ratings fall back to the global mean.
+  const movieMean =
+    kind === "movie-mean" ? Float32Array.from(summary.movieMean, (m, i) => (summary.movieCount[i] ? m : globalMean)) : null;
   const clip = (r: number): number => (r < min ? min : r > max ? max : r);
   const span = max - min;
   return {
