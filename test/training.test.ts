@@ -217,3 +217,16 @@ test("the plain-op heads compute exactly what the layers heads compute", () => {
     m.dispose();
   }
 });
+
+test("anchored stage 2 (L2 towards stage 1's vectors): sparse row updates equal dense updates under SGD", async () => {
+  const anchor = { data: Float32Array.from({ length: ds.numMovies * 6 }, (_, i) => Math.sin(i) * 0.1), rows: ds.numMovies, cols: 6 };
+  const make = () => userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed: 2, offset: 3, l2: 0.05, movieEmbeddings: anchor, movieInit: "anchored" });
+  const opts = { epochs: 2, batchSize: 32, learningRate: 0.05, seed: 9, optimizer: "sgd" as const, progress: "none" as const };
+  const a = make();
+  const b = make();
+  await fit(a, ratingTask(ds, { train: split.train }), { ...opts, updates: "sparse" });
+  await fit(b, ratingTask(ds, { train: split.train }), { ...opts, updates: "dense" });
+  assert.ok(maxAbsDiff(a.weight("movie_embedding").data, b.weight("movie_embedding").data) < 1e-4);
+  a.dispose();
+  b.dispose();
+});

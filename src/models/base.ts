@@ -66,13 +66,22 @@ export class RecModel {
     return tf.tidy(() => {
       const ids = this.tables.map((t) => inputs[t.input].reshape([-1]));
       const rows = this.tables.map((t, i) => tf.gather(this.tableVariable(t.layer), ids[i]));
-      const anchors = this.tables.map((t, i) => {
-        if (!t.anchor) return null;
-        const d = t.anchor.length / this.tableVariable(t.layer).shape[0];
-        return tf.gather(tf.tensor2d(t.anchor, [t.anchor.length / d, d]), ids[i]);
-      });
+      const anchors = this.tables.map((t, i) => (t.anchor ? tf.gather(this.anchorTensor(t), ids[i]) : null));
       return rowPenalty(this.tables, rows, anchors)!;
     });
+  }
+
+  private readonly anchors = new Map<string, tf.Tensor2D>();
+
+  /** A table's anchor rows as one tensor, uploaded once (not on every batch). */
+  private anchorTensor(t: TableRef): tf.Tensor2D {
+    let a = this.anchors.get(t.layer);
+    if (!a) {
+      const rows = this.tableVariable(t.layer).shape[0];
+      a = tf.keep(tf.tensor2d(t.anchor!, [rows, t.anchor!.length / rows]));
+      this.anchors.set(t.layer, a);
+    }
+    return a;
   }
 
   /** The variable behind an embedding table. */
@@ -117,6 +126,8 @@ export class RecModel {
   /** Frees the model's tensors. */
   dispose(): void {
     this.net.dispose();
+    tf.dispose([...this.anchors.values()]);
+    this.anchors.clear();
   }
 }
 
