@@ -14,7 +14,11 @@ import { LogProgress, NotebookProgress } from "../src/training/progress";
 import { implicitTask, hasItem, userItems } from "../src/training/tasks/implicit";
 import { movieGenreTask } from "../src/training/tasks/movieGenre";
 import { ratingClassTask } from "../src/training/tasks/ratingClasses";
-import { ratingTask } from "../src/training/tasks/ratings";
+import { ratingTask, ratingTransform } from "../src/training/tasks/ratings";
+import { buildDataset, makeRatings } from "../src/data/columnar";
+import { ratingSessions } from "../src/data/sessions";
+import { RecModel } from "../src/models/base";
+import { SessionContext, dotScorer, dotWeights } from "../src/recommend/scorers";
 import { tinyDataset, tinySplit } from "./helpers/tiny";
 
 const ds = tinyDataset({ users: 50, movies: 70, seed: 11 });
@@ -229,4 +233,55 @@ test("anchored stage 2 (L2 towards stage 1's vectors): sparse row updates equal 
   assert.ok(maxAbsDiff(a.weight("movie_embedding").data, b.weight("movie_embedding").data) < 1e-4);
   a.dispose();
   b.dispose();
+});
+
+test("session biases: inputs, task checks, and a planted per-day offset is learned and used for held-out ratings", async () => {
+  // Each user rates on two days; on the second day half the users rate 1.5 stars higher than their taste says.
+  const r = ds.ratings;
+  const day = (i: number) => (i % 2 === 0 ? 0 : 1);
+  const moody = (u: number) => u % 2 === 0;
+  const timestamp = Uint32Array.from({ length: r.length }, (_, i) => 1_000_000 + day(i) * 86_400);
+  const rating = Float32Array.from(r.rating, (v, i) => (moody(r.user[i]) && day(i) === 1 ? Math.min(5, v + 1.5) : v));
+  const planted = buildDataset({ ...ds, ratings: makeRatings(r.user, r.movie, rating, timestamp) });
+  const sessions = ratingSessions(planted);
+  assert.equal(sessions.count, 2 * ds.numUsers);
+  const sp = tinySplit(planted, 4);
+  const make = (withSessions: boolean) =>
+    userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 3, seed: 3, offset: 3, l2: 0.1, ...(withSessions ? { numSessions: sessions.count, sessionL2: 0.01 } : {}) });
+  const plain = make(false);
+  const withS = make(true);
+  assert.deepEqual(withS.inputNames, ["user", "movie", "session"]);
+  assert.match(withS.summary(), /session_bias/);
+  await assert.rejects(
+    fit(plain, ratingTask(planted, { train: sp.train, sessions: sessions.session }), { epochs: 1, batchSize: 8, seed: 1, progress: "none" }),
+    /needs a model with inputs user, movie, session/,
+  );
+  assert.throws(() => ratingTask(planted, { train: sp.train, sessions: sessions.session.subarray(1) }), /sessions has \d+ entries for \d+ ratings/);
+  const opts = { epochs: 20, batchSize: 32, learningRate: 0.01, seed: 5, progress: "none" as const };
+  await fit(plain, ratingTask(planted, { train: sp.train }), opts);
+  await fit(withS, ratingTask(planted, { train: sp.train, sessions: sessions.session }), opts);
+  const testRmse = (m: RecModel, ctx?: SessionContext) => {
+    const scorer = dotScorer("m", dotWeights(m), ratingTransform(planted, sp.train, "raw"), ctx);
+    const pred = ctx ? scorer.predictRatingsAt!(sp.test) : scorer.predictRatings!(Int32Array.from(sp.test, (i) => r.user[i]), Int32Array.from(sp.test, (i) => r.movie[i]));
+    return Math.sqrt(sp.test.reduce((s, i, k) => s + (pred[k] - rating[i]) ** 2, 0) / sp.test.length);
+  };
+  const a = testRmse(plain);
+  const b = testRmse(withS, { ratings: planted.ratings, sessions: sessions.session });
+  assert.ok(b < a - 0.1, `held-out RMSE with session biases ${b.toFixed(3)} vs without ${a.toFixed(3)}`);
+  // The learned biases recover the plant: moody users' day-2 session sits above their day-1 session.
+  const sb = withS.weight("session_bias").data;
+  let gapMoody = 0;
+  let gapCalm = 0;
+  for (let u = 0; u < ds.numUsers; u++) {
+    const first = sessions.session.find((_, i) => r.user[i] === u && day(i) === 0)!;
+    const second = sessions.session.find((_, i) => r.user[i] === u && day(i) === 1)!;
+    (moody(u) ? (gapMoody += sb[second] - sb[first]) : (gapCalm += sb[second] - sb[first]));
+  }
+  assert.ok(gapMoody / (ds.numUsers / 2) > 0.5 && Math.abs(gapCalm / (ds.numUsers / 2)) < 0.3, `gaps ${gapMoody} ${gapCalm}`);
+  // A held-out rating from a session the model never trained on is predicted as without the session term.
+  const unseen = dotScorer("m", { ...dotWeights(withS), sessionBias: new Float32Array(0) }, ratingTransform(planted, sp.train, "raw"), { ratings: planted.ratings, sessions: sessions.session });
+  const i0 = sp.test[0];
+  assert.equal(unseen.predictRatingsAt!(Int32Array.of(i0))[0], unseen.predictRatings!(Int32Array.of(r.user[i0]), Int32Array.of(r.movie[i0]))[0]);
+  plain.dispose();
+  withS.dispose();
 });

@@ -16,5 +16,6 @@ export * from "./download";
 export * from "./preprocess";
 export * from "./splits";
 export * from "./stats";
+export * from "./sessions";
 export * from "./frames";
 export * from "./synthetic";

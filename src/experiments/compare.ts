@@ -40,7 +40,7 @@ export async function evaluateTrained(ds: Dataset, split: Pick<Split, "train" | 
     const users = Int32Array.from(split.test, (i) => ds.ratings.user[i]);
     const movies = Int32Array.from(split.test, (i) => ds.ratings.movie[i]);
     const actual = Float32Array.from(split.test, (i) => ds.ratings.rating[i]);
-    const pred = t.scorer.predictRatings(users, movies);
+    const pred = t.scorer.predictRatingsAt ? t.scorer.predictRatingsAt(split.test) : t.scorer.predictRatings(users, movies);
     r = rmse(pred, actual);
     m = mae(pred, actual);
   }

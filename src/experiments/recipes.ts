@@ -1,4 +1,5 @@
 // Recipes: the lab's models with their tested hyperparameters, each trained on a split and returned as a scorer (used by the facade, notebooks and the quality bench).
+import { ratingSessions } from "../data/sessions";
 import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { RecModel } from "../models/base";
@@ -111,7 +112,7 @@ export async function trainStage1(
  * Stage 2 defaults for explicit ratings (MSE), chosen on ml-100k u1/u2 with early stopping on a validation carve-out
  * (never the test folds): dim 32, Adam 3e-3, batch 256, L2 0.1 on embedding rows and 0.01 on biases.
  */
-export const STAGE2_DEFAULTS = { dim: 32, epochs: 20, batchSize: 256, learningRate: 0.003, l2: 0.1, biasL2: 0.01 };
+export const STAGE2_DEFAULTS = { dim: 32, epochs: 20, batchSize: 256, learningRate: 0.003, l2: 0.1, biasL2: 0.01, sessionL2: 0.05 };
 
 /** Options for {@link trainStage2}. */
 export interface Stage2Options extends RecipeOptions {
@@ -124,6 +125,13 @@ export interface Stage2Options extends RecipeOptions {
   threshold?: number | null;
   /** L2 on the biases (explicit models; default 0.01). */
   biasL2?: number;
+  /**
+   * Explicit models: add a bias per rating session (a user's ratings on one day; data's `ratingSessions`), learned from
+   * the training ratings. Predictions for a session without training ratings, and all ranking, are unchanged by it.
+   */
+  sessionBias?: boolean;
+  /** L2 on the session biases (default 0.05). */
+  sessionL2?: number;
 }
 
 /** Trains stage 2 (user–movie) on `train`, initialised from stage 1 when given. */
@@ -135,6 +143,8 @@ export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Optio
   const implicit = loss === "bpr" || loss === "sampled";
   const init: MovieInit = o.stage1 ? (o.movieInit ?? "finetune") : "random";
   const mean = train.length ? ratingSummary(ds, train).globalMean : 0;
+  if (o.sessionBias && implicit) throw new Error(`trainStage2: sessionBias applies to explicit losses (mse, bce), not "${loss}"`);
+  const sessions = o.sessionBias ? ratingSessions(ds) : null;
   const model = userMovieModel({
     numUsers: ds.numUsers,
     numMovies: ds.numMovies,
@@ -146,13 +156,16 @@ export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Optio
     biasL2: implicit ? undefined : (o.biasL2 ?? d.biasL2),
     movieEmbeddings: o.stage1 ?? undefined,
     movieInit: init,
+    ...(sessions ? { numSessions: sessions.count, sessionL2: o.sessionL2 ?? d.sessionL2 } : {}),
   });
   const task = implicit
     ? implicitTask(ds, { train, validation: o.validation, loss, threshold: o.threshold, seed })
-    : ratingTask(ds, { train, validation: o.validation, loss: loss as "mse" | "bce" });
+    : ratingTask(ds, { train, validation: o.validation, loss: loss as "mse" | "bce", sessions: sessions?.session });
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, `stage 2 (${loss}, ${init})`);
   const transform = "transform" in task ? (task as { transform: RatingTransform }).transform : null;
-  return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer: dotScorer("stage 2", dotWeights(model), transform ?? undefined), model, history, transform, seconds };
+  const context = sessions ? { ratings: ds.ratings, sessions: sessions.session } : undefined;
+  const scorer = dotScorer("stage 2", dotWeights(model), transform ?? undefined, context);
+  return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer, model, history, transform, seconds };
 }
 
 async function dotRecipe(

@@ -34,10 +34,18 @@ export interface UserMovieModelOptions {
   /** "random" ignores `movieEmbeddings` (the ablation). Default "finetune" when embeddings are given. */
   movieInit?: MovieInit;
   initStddev?: number;
+  /**
+   * Number of rating sessions (see data's `ratingSessions`): when given, the model takes a third input "session" and
+   * learns one bias per session (a user's mood on one day, timeSVD's b_{u,t}), L2-regularised by `sessionL2`.
+   */
+  numSessions?: number;
+  /** L2 weight on the session biases (default 0.05). */
+  sessionL2?: number;
 }
 
 /**
- * `score = user·movie (+ b_user) (+ b_movie) + offset`, through the head activation. Inputs are ["user", "movie"].
+ * `score = user·movie (+ b_user) (+ b_movie) (+ b_session) + offset`, through the head activation. Inputs are
+ * ["user", "movie"], plus "session" when the model has session biases.
  * This one definition is stage 2 (initialised from stage 1), the Keras/seed-000 "RecommenderNet" (sigmoid, biases),
  * seed 001's MF (user bias, mean-normalised targets) and seed 002's plain dot product (no biases).
  */
@@ -70,13 +78,17 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
   const biasL2 = o.biasL2 ?? l2;
   if (biases !== "none") tables.push({ name: "user_bias", input: 0, rows: o.numUsers, dim: 1, seed: 0, init: "zeros", l2: biasL2 });
   if (biases === "both") tables.push({ name: "movie_bias", input: 1, rows: o.numMovies, dim: 1, seed: 0, init: "zeros", l2: biasL2 });
+  if (o.numSessions !== undefined) {
+    if (!(Number.isInteger(o.numSessions) && o.numSessions > 0)) throw new RangeError(`userMovieModel: numSessions must be a positive integer, got ${o.numSessions}`);
+    tables.push({ name: "session_bias", input: 2, rows: o.numSessions, dim: 1, seed: 0, init: "zeros", l2: o.sessionL2 ?? 0.05 });
+  }
   const { movieEmbeddings: _drop, ...serialisable } = o;
   void _drop;
   const layer = layerCache();
   return assemble(
     { kind: "user-movie", options: { ...serialisable, biases, movieInit: init, output: o.output ?? "linear" } },
     "user_movie",
-    ["user", "movie"],
+    o.numSessions !== undefined ? ["user", "movie", "session"] : ["user", "movie"],
     tables,
     ([u, m, ...bias]) => {
       const dot = layer("dot", () => tf.layers.dot({ axes: 1, name: "dot" })).apply([u, m]) as tf.SymbolicTensor;

@@ -1,7 +1,7 @@
 // Scorers turn a trained model (or a non-learned baseline) into rating predictions and ranking scores that evaluation and recommendation share.
 import { tf } from "../backend";
 import { ratingSummary } from "../data/stats";
-import { Dataset } from "../data/types";
+import { Dataset, Ratings } from "../data/types";
 import { RecModel } from "../models/base";
 import { RatingTransform } from "../training/tasks/ratings";
 import { Matrix } from "../util/matrix";
@@ -13,6 +13,12 @@ export interface MovieScorer {
   scoreMovies(user: number, movies: Int32Array): Float32Array;
   /** Predicted ratings in rating units for (user, movie) pairs; absent for ranking-only scorers. */
   predictRatings?(users: Int32Array, movies: Int32Array): Float32Array;
+  /**
+   * Predicted ratings for the dataset's own ratings at these indices, using what the model knows of each rating beyond
+   * its user and movie (stage 2's session bias). Absent when a scorer has no such context; evaluation then falls back
+   * to `predictRatings`.
+   */
+  predictRatingsAt?(ratingIndices: Int32Array): Float32Array;
 }
 
 /** The weights of a user–movie dot-product model, in plain arrays. */
@@ -21,6 +27,8 @@ export interface DotWeights {
   movies: Matrix;
   userBias: Float32Array | null;
   movieBias: Float32Array | null;
+  /** One bias per rating session (models with a "session" input), else null. */
+  sessionBias: Float32Array | null;
   offset: number;
   activation: "linear" | "sigmoid";
 }
@@ -33,6 +41,7 @@ export function dotWeights(model: RecModel): DotWeights {
     movies: model.weight("movie_embedding"),
     userBias: model.hasLayer("user_bias") ? model.weight("user_bias").data : null,
     movieBias: model.hasLayer("movie_bias") ? model.weight("movie_bias").data : null,
+    sessionBias: model.hasLayer("session_bias") ? model.weight("session_bias").data : null,
     offset: Number(model.spec.options.offset ?? 0),
     activation: model.spec.options.output === "sigmoid" ? "sigmoid" : "linear",
   };
@@ -55,7 +64,7 @@ function activate(w: DotWeights, s: number): number {
  * A scorer over a dot-product model's weights. Ranking uses the raw score (the head is monotonic); rating predictions
  * go through the head and the task's transform back to rating units.
  */
-export function dotScorer(name: string, w: DotWeights, transform?: RatingTransform): MovieScorer {
+export function dotScorer(name: string, w: DotWeights, transform?: RatingTransform, context?: SessionContext): MovieScorer {
   const d = w.users.cols;
   const userVec = (u: number): Float32Array => {
     if (u < 0 || u >= w.users.rows) throw new RangeError(`user index ${u} out of range 0..${w.users.rows - 1}`);
@@ -72,7 +81,29 @@ export function dotScorer(name: string, w: DotWeights, transform?: RatingTransfo
   // With per-movie offsets (movie-mean targets) the raw score is a residual: rank by the predicted rating instead.
   const rank =
     transform.kind === "movie-mean" ? (u: number, movies: Int32Array) => predictRatings(new Int32Array(movies.length).fill(u), movies) : scoreMovies;
-  return { name, scoreMovies: rank, predictRatings };
+  const scorer: MovieScorer = { name, scoreMovies: rank, predictRatings };
+  const sb = w.sessionBias;
+  if (!sb || !context) return scorer;
+  if (context.sessions.length !== context.ratings.user.length) {
+    throw new RangeError(`dotScorer: ${context.sessions.length} session ids for ${context.ratings.user.length} ratings`);
+  }
+  const { ratings: r, sessions } = context;
+  scorer.predictRatingsAt = (idx) =>
+    Float32Array.from(idx, (i) => {
+      const u = r.user[i];
+      const m = r.movie[i];
+      const s = sessions[i];
+      const b = s < sb.length ? sb[s] : 0;
+      return transform.toRating(activate(w, rawScore(w, userVec(u), (w.userBias ? w.userBias[u] : 0) + b, m)), m);
+    });
+  return scorer;
+}
+
+/** What a session-aware scorer needs to place a dataset rating in its session: the rating columns and their session ids. */
+export interface SessionContext {
+  ratings: Pick<Ratings, "user" | "movie">;
+  /** Session id per rating (data's `ratingSessions(ds).session`). */
+  sessions: Int32Array;
 }
 
 /** A scorer for any model through `net.predict`, in batches; `toScore` maps the output rows to one number each. */

@@ -81,6 +81,8 @@ export interface RatingTaskOptions {
   target?: RatingTarget;
   /** "mse" on targets, or "bce" on min-max targets through a sigmoid head. */
   loss?: "mse" | "bce";
+  /** Session id of every rating (data's `ratingSessions(ds).session`), for models with a "session" input. */
+  sessions?: Int32Array;
 }
 
 /** A task over explicit ratings, with RMSE and MAE in rating units as metrics. */
@@ -99,6 +101,10 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
   const targets = new Float32Array(r.length);
   for (let i = 0; i < r.length; i++) targets[i] = transform.toTarget(r.rating[i], r.movie[i]);
   const val = o.validation ?? new Int32Array(0);
+  const sessions = o.sessions;
+  if (sessions && sessions.length !== r.length) {
+    throw new RangeError(`ratingTask: sessions has ${sessions.length} entries for ${r.length} ratings (use ratingSessions(ds).session)`);
+  }
   const rows = (which: "train" | "validation", units: Int32Array): Int32Array => gatherTyped(which === "train" ? o.train : val, units);
 
   // Per-example error in rating units, computed in TF so it runs batched: inverse of the transform, then clip.
@@ -138,7 +144,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
     batch(units, which) {
       const idx = rows(which, units);
       return {
-        ids: [[gatherTyped(r.user, idx), gatherTyped(r.movie, idx)]],
+        ids: [sessions ? [gatherTyped(r.user, idx), gatherTyped(r.movie, idx), gatherTyped(sessions, idx)] : [gatherTyped(r.user, idx), gatherTyped(r.movie, idx)]],
         target: tf.tensor2d(gatherTyped(targets, idx), [idx.length, 1]),
         aux: [tf.tensor1d(gatherTyped(r.rating, idx))],
         size: idx.length,
@@ -151,7 +157,12 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
         : tf.losses.meanSquaredError(batch.target, out)) as tf.Scalar;
     },
     check(model: RecModel): void {
-      if (model.inputNames.join() !== "user,movie") throw new Error(`a rating task needs a user–movie model, got inputs ${model.inputNames.join(", ")}`);
+      const want = sessions ? "user,movie,session" : "user,movie";
+      if (model.inputNames.join() !== want) {
+        throw new Error(
+          `a rating task ${sessions ? "with" : "without"} sessions needs a model with inputs ${want.replace(/,/g, ", ")}, got ${model.inputNames.join(", ")}`,
+        );
+      }
       if (model.kind === "dense-classes") throw new Error("the dense rating-class model trains with ratingClassTask");
       const head = model.spec.options.output;
       if (lossKind === "bce" && head !== "sigmoid") throw new Error('BCE needs a model with output "sigmoid"');
