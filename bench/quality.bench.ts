@@ -15,7 +15,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
   const foldNames = quick ? (["u1"] as const) : (["u1", "u2", "u3", "u4", "u5"] as const);
   const folds: Split[] = foldNames.map((f) => predefinedSplit(ml100k, f));
   const models = quick ? RATING_MODELS.filter((m) => m.startsWith("stage 2") || m === "user + movie bias") : RATING_MODELS;
-  const label = `ml-100k ${foldNames.join(",")} (test folds; early stopping on 5% of each training fold)`;
+  const label = `ml-100k ${foldNames.join(",")} (test folds; epochs chosen on 5% of each training fold, stage 2 then refit on the whole fold)`;
   const folded = await ratingFolds(ml100k, folds, {
     models,
     onResult: (fold, model, rmse) => console.log(`    ${fold} ${model}: RMSE ${rmse.toFixed(4)}`),
@@ -27,7 +27,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
     ["GLocal-K (u1)", 0.889],
   ];
   for (const r of folded) {
-    const isStage2 = r.model === "stage 2 (from stage 1)";
+    const isStage2 = r.model === "stage 2 (from stage 1)" || r.model === "stage 2 (from stage 1, mean of 5 seeds)";
     records.push(
       record({
         metric: `RMSE, ${r.model} (mean over ${foldNames.length} fold${foldNames.length > 1 ? "s" : ""}: ${r.rmse.map((x) => x.toFixed(4)).join(", ")})`,
@@ -55,9 +55,11 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
       }),
     );
   }
-  for (const [ref, v] of refs.slice(1)) {
-    const s2 = folded.find((r) => r.model === "stage 2 (from stage 1)");
-    if (s2) records.push(record({ metric: `RMSE, stage 2 (from stage 1) vs ${ref}`, value: s2.meanRmse, unit: "RMSE", reference: ref, referenceValue: v, goal: "<= 0.900", dataset: label }));
+  for (const model of ["stage 2 (from stage 1, mean of 5 seeds)", "stage 2 (from stage 1)"]) {
+    const s2 = folded.find((r) => r.model === model);
+    for (const [ref, v] of refs.slice(1)) {
+      if (s2) records.push(record({ metric: `RMSE, ${model} vs ${ref}`, value: s2.meanRmse, unit: "RMSE", reference: ref, referenceValue: v, goal: "<= 0.900", dataset: label }));
+    }
   }
 
   // 2. The Keras example's protocol on ml-latest-small.

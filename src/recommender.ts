@@ -134,7 +134,10 @@ export class MovieRecommender {
     return genreEmbeddingView(ds, this.extractMovieEmbeddings("stage1"), this.extractGenreEmbeddings(), { seed: this.options.seed });
   }
 
-  /** Trains stage 2 on the training split, initialised from stage 1 unless `movieInit` is "random". */
+  /**
+   * Trains stage 2 on the training split, initialised from stage 1 unless `movieInit` is "random". Explicit losses
+   * learn a bias per rating session (one user, one day) unless `sessionBias: false`.
+   */
   async trainUserMovieModel(o: Omit<Stage2Options, "stage1"> & { validationFraction?: number } = {}): Promise<Trained> {
     const ds = this.need(this.data, "the dataset", "loadData");
     const split = this.need(this.split, "the split", "preprocessData");
@@ -145,6 +148,7 @@ export class MovieRecommender {
     const implicit = o.loss === "bpr" || o.loss === "sampled";
     this.stage2 = await trainStage2(ds, train, {
       earlyStopping: implicit ? { patience: 2 } : { patience: 3, monitor: "rmse" },
+      sessionBias: !implicit,
       ...o,
       validation,
       stage1,

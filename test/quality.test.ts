@@ -35,11 +35,16 @@ test("ml-100k u1 top-N: the stage 2 implicit model beats popularity and seed 002
   }
 });
 
-test("ml-100k u1: stage 2 from stage 1 beats the bias baseline on RMSE", async () => {
+test("ml-100k u1: stage 2 beats the bias baseline; session biases and the seed average each lower RMSE", async () => {
   const ds = await loadDataset("ml-100k", { movielensDir: shared });
-  const results = await ratingFolds(ds, [predefinedSplit(ds, "u1")], { models: ["stage 2 (from stage 1)", "stage 2 (random init)", "user + movie bias"] });
+  const results = await ratingFolds(ds, [predefinedSplit(ds, "u1")], {
+    models: ["stage 2 (from stage 1, mean of 5 seeds)", "stage 2 (from stage 1)", "stage 2 (from stage 1, no session bias)", "user + movie bias"],
+  });
   const get = (m: string) => results.find((r) => r.model === m)!.meanRmse;
   console.log(results.map((r) => `${r.model}: ${r.meanRmse.toFixed(4)}`).join("; "));
-  assert.ok(get("stage 2 (from stage 1)") < get("user + movie bias") - 0.01);
-  assert.ok(get("stage 2 (from stage 1)") < 0.93, `u1 RMSE ${get("stage 2 (from stage 1)")}`);
+  assert.ok(get("stage 2 (from stage 1)") < get("user + movie bias") - 0.02);
+  assert.ok(get("stage 2 (from stage 1)") < get("stage 2 (from stage 1, no session bias)") - 0.002);
+  assert.ok(get("stage 2 (from stage 1, mean of 5 seeds)") < get("stage 2 (from stage 1)") - 0.002);
+  // u1 is the hardest of the five folds (its mean is about 0.01 above the 5-fold mean).
+  assert.ok(get("stage 2 (from stage 1, mean of 5 seeds)") < 0.915, `u1 RMSE ${get("stage 2 (from stage 1, mean of 5 seeds)")}`);
 });

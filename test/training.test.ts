@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { tf } from "../src/backend";
 import { denseClassModel } from "../src/models/denseClasses";
 import { movieGenreModel } from "../src/models/movieGenre";
-import { userMovieModel } from "../src/models/userMovie";
+import { averageUserMovieModels, userMovieModel } from "../src/models/userMovie";
+import { trainStage2, validationSplit } from "../src/experiments/recipes";
 import { loadModel, saveModel } from "../src/training/checkpoint";
 import { TrainingDivergedError, evaluateTask, fit } from "../src/training/fit";
 import { LogProgress, NotebookProgress } from "../src/training/progress";
@@ -284,4 +285,54 @@ test("session biases: inputs, task checks, and a planted per-day offset is learn
   assert.equal(unseen.predictRatingsAt!(Int32Array.of(i0))[0], unseen.predictRatings!(Int32Array.of(r.user[i0]), Int32Array.of(r.movie[i0]))[0]);
   plain.dispose();
   withS.dispose();
+});
+
+test("averaging user–movie models: one model whose scores are the members' mean; mismatches are refused", async () => {
+  const sessions = ratingSessions(ds);
+  const make = (seed: number, dim: number) =>
+    userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim, seed, offset: 3, l2: 0.01, numSessions: sessions.count });
+  const members = [make(1, 4), make(2, 4), make(3, 6)];
+  for (const [k, m] of members.entries()) {
+    await fit(m, ratingTask(ds, { train: split.train, sessions: sessions.session }), { epochs: 2, batchSize: 32, learningRate: 0.01, seed: k, progress: "none" });
+  }
+  const avg = averageUserMovieModels(members);
+  assert.equal(avg.weight("user_embedding").cols, 14);
+  assert.equal(avg.spec.options.members, 3);
+  const ids = (col: Int32Array) => tf.tensor2d(Int32Array.from(split.test.slice(0, 50), (i) => col[i]), [50, 1], "int32");
+  const inputs = [ids(ds.ratings.user), ids(ds.ratings.movie), ids(sessions.session)];
+  const want = new Float32Array(50);
+  for (const m of members) m.forward(inputs).dataSync().forEach((v, i) => (want[i] += v / members.length));
+  assert.ok(maxAbsDiff(avg.forward(inputs).dataSync() as Float32Array, want) < 1e-5);
+  const sig = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1, output: "sigmoid" });
+  assert.throws(() => averageUserMovieModels([members[0], sig]), /has numSessions undefined|has offset/);
+  assert.throws(() => averageUserMovieModels([sig, sig]), /sigmoid outputs cannot be averaged/);
+  assert.throws(() => averageUserMovieModels([]), /no models/);
+  tf.dispose(inputs);
+  for (const m of [...members, avg, sig]) m.dispose();
+});
+
+test("stage 2 refit: early-stops on validation, then retrains on train + validation for the best epoch count", async () => {
+  const { train, validation } = validationSplit(split.train, 0.2, 3);
+  const t = await trainStage2(ds, train, { validation, earlyStopping: { patience: 2, monitor: "rmse" }, epochs: 30, dim: 4, refit: true, sessionBias: true, progress: "none" });
+  const best = Number(/refit for (\d+) epochs/.exec(t.name)![1]);
+  assert.ok(best >= 1 && best <= 30);
+  assert.equal(t.history!.epochs.length, best, "the refit runs exactly the chosen number of epochs");
+  assert.equal(t.history!.epochs[0].valLoss, null, "the refit has no validation set left");
+  assert.ok(t.scorer.predictRatingsAt, "a session-aware scorer");
+  await assert.rejects(trainStage2(ds, train, { refit: true, epochs: 2, progress: "none" }), /refit needs validation ratings and earlyStopping/);
+  t.model!.dispose();
+});
+
+test("a model with session biases saves and loads with its session table", async () => {
+  const sessions = ratingSessions(ds);
+  const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 3, seed: 4, offset: 3, numSessions: sessions.count });
+  await fit(m, ratingTask(ds, { train: split.train, sessions: sessions.session }), { epochs: 1, batchSize: 64, seed: 1, progress: "none" });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-session-"));
+  await saveModel(m, path.join(dir, "m"), { dataset: ds.name, userIds: Array.from(ds.userIds), movieIds: Array.from(ds.movies.ids) });
+  const { model: back } = await loadModel(path.join(dir, "m"));
+  assert.deepEqual(back.inputNames, ["user", "movie", "session"]);
+  assert.deepEqual(Array.from(back.weight("session_bias").data), Array.from(m.weight("session_bias").data));
+  fs.rmSync(dir, { recursive: true, force: true });
+  m.dispose();
+  back.dispose();
 });

@@ -15,12 +15,15 @@ import {
   trainMfMeanNorm,
   trainStage1,
   trainStage2,
+  trainStage2Averaged,
   validationSplit,
 } from "./recipes";
 
 /** The models the rating experiment can train, by name. */
 export const RATING_MODELS = [
+  "stage 2 (from stage 1, mean of 5 seeds)",
   "stage 2 (from stage 1)",
+  "stage 2 (from stage 1, no session bias)",
   "stage 2 (random init)",
   "stage 2 (frozen stage 1)",
   "stage 2 (anchored to stage 1)",
@@ -52,26 +55,34 @@ export function rareMovieTest(ds: Dataset, fold: Pick<Split, "train" | "test">, 
   return fold.test.filter((i) => counts[ds.ratings.movie[i]] < below);
 }
 
+/** How many seeds the averaged stage-2 model combines, and the embedding L2 of its members (lower than a single model's). */
+export const AVERAGED_STAGE2 = { members: 5, l2: 0.07 };
+
 async function trainByName(
   name: RatingModelName,
   ds: Dataset,
   train: Int32Array,
   validation: Int32Array,
-  stage1: Matrix,
+  stage1: Matrix[],
   seed: number,
   progress: ProgressMode,
 ): Promise<Trained> {
-  const es = { patience: 4, monitor: "rmse" };
   const common = { seed, validation, progress };
+  // Stage 2 explicit: session biases, early stopping on the validation carve-out, then a refit on train + validation.
+  const s2 = { ...common, earlyStopping: { patience: 4, monitor: "rmse" }, epochs: 60, sessionBias: true, refit: true };
   switch (name) {
+    case "stage 2 (from stage 1, mean of 5 seeds)":
+      return trainStage2Averaged(ds, train, stage1.slice(0, AVERAGED_STAGE2.members), { ...s2, l2: AVERAGED_STAGE2.l2 });
     case "stage 2 (from stage 1)":
-      return trainStage2(ds, train, { ...common, stage1, movieInit: "finetune", earlyStopping: es, epochs: 60 });
+      return trainStage2(ds, train, { ...s2, stage1: stage1[0], movieInit: "finetune" });
+    case "stage 2 (from stage 1, no session bias)":
+      return trainStage2(ds, train, { ...s2, stage1: stage1[0], movieInit: "finetune", sessionBias: false });
     case "stage 2 (random init)":
-      return trainStage2(ds, train, { ...common, stage1: null, dim: stage1.cols, earlyStopping: es, epochs: 60 });
+      return trainStage2(ds, train, { ...s2, stage1: null, dim: stage1[0].cols });
     case "stage 2 (frozen stage 1)":
-      return trainStage2(ds, train, { ...common, stage1, movieInit: "frozen", earlyStopping: es, epochs: 60 });
+      return trainStage2(ds, train, { ...s2, stage1: stage1[0], movieInit: "frozen" });
     case "stage 2 (anchored to stage 1)":
-      return trainStage2(ds, train, { ...common, stage1, movieInit: "anchored", earlyStopping: es, epochs: 60 });
+      return trainStage2(ds, train, { ...s2, stage1: stage1[0], movieInit: "anchored" });
     case "dot + biases, BCE (seed 000)":
       return trainKerasBce(ds, train, common);
     case "MF, mean-normalised (seed 001)":
@@ -103,16 +114,21 @@ export interface RatingFoldsOptions {
 }
 
 /**
- * Trains every model on every fold and reports test RMSE/MAE per fold and their mean. Stage 1 is trained once on the
- * catalogue's genres (it never sees ratings). Hyperparameters and epochs are chosen without the test fold.
+ * Trains every model on every fold and reports test RMSE/MAE per fold and their mean. Stage 1 is trained once per seed
+ * on the catalogue's genres (it never sees ratings). Hyperparameters and epochs are chosen without the test fold.
  */
 export async function ratingFolds(ds: Dataset, folds: Split[], o: RatingFoldsOptions = {}): Promise<FoldResult[]> {
   const seed = o.seed ?? 42;
   const models = o.models ?? RATING_MODELS;
   const progress = o.progress ?? "none";
-  const s1 = await trainStage1(ds, { seed, dim: o.dim, progress });
-  const stage1 = s1.model.weight("movie_embedding");
-  s1.model.dispose();
+  // Stage 1 only sees genres, so it is trained once per seed (the averaged stage 2 uses one per member).
+  const stage1: Matrix[] = [];
+  const seeds = models.includes("stage 2 (from stage 1, mean of 5 seeds)") ? AVERAGED_STAGE2.members : 1;
+  for (let k = 0; k < seeds; k++) {
+    const s1 = await trainStage1(ds, { seed: seed + k, dim: o.dim, progress });
+    stage1.push(s1.model.weight("movie_embedding"));
+    s1.model.dispose();
+  }
   const results = new Map<RatingModelName, FoldResult>(
     models.map((m) => [m, { model: m, rmse: [], mae: [], meanRmse: NaN, meanMae: NaN, rareRmse: [], meanRareRmse: NaN, seconds: 0 }]),
   );

@@ -5,7 +5,7 @@ import { Dataset } from "../data/types";
 import { RecModel } from "../models/base";
 import { denseClassModel } from "../models/denseClasses";
 import { movieGenreModel } from "../models/movieGenre";
-import { MovieInit, userMovieModel } from "../models/userMovie";
+import { MovieInit, averageUserMovieModels, userMovieModel } from "../models/userMovie";
 import { MovieScorer, biasScorer, dotScorer, dotWeights, expectedRating, globalMeanScorer, netScorer, popularityScorer } from "../recommend/scorers";
 import { EarlyStopping, History, OptimizerName, fit } from "../training/fit";
 import { Task } from "../training/task";
@@ -132,10 +132,56 @@ export interface Stage2Options extends RecipeOptions {
   sessionBias?: boolean;
   /** L2 on the session biases (default 0.05). */
   sessionL2?: number;
+  /**
+   * After early stopping on `validation`, train a fresh model on train + validation for the best epoch count (the
+   * validation ratings then count as training data; the test set is never used).
+   */
+  refit?: boolean;
 }
 
-/** Trains stage 2 (user–movie) on `train`, initialised from stage 1 when given. */
+/** Trains stage 2 (user–movie) on `train`, initialised from stage 1 when given; with `refit`, retrains on train + validation. */
 export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Options = {}): Promise<Trained> {
+  const first = await trainStage2Once(ds, train, o);
+  if (!o.refit) return first;
+  if (!o.validation?.length || !o.earlyStopping) throw new Error("trainStage2: refit needs validation ratings and earlyStopping to choose the epoch count");
+  const epochs = first.history!.bestEpoch + 1;
+  first.model?.dispose();
+  const all = new Int32Array(train.length + o.validation.length);
+  all.set(train);
+  all.set(o.validation, train.length);
+  const again = await trainStage2Once(ds, all, { ...o, validation: undefined, earlyStopping: undefined, epochs });
+  return { ...again, name: `${again.name}, refit for ${epochs} epochs`, seconds: first.seconds + again.seconds };
+}
+
+/**
+ * K stage-2 models, each with its own seed (seed, seed+1, ...) and its own stage-1 embeddings, averaged into one model
+ * of dimension K·d by {@link averageUserMovieModels} (explicit losses with a linear head). Averaging seeds cancels part
+ * of each model's variance; the result is still one user–movie model.
+ */
+export async function trainStage2Averaged(ds: Dataset, train: Int32Array, stage1: Matrix[], o: Stage2Options = {}): Promise<Trained> {
+  if (stage1.length === 0) throw new RangeError("trainStage2Averaged: give one stage-1 embedding matrix per member");
+  const seed = o.seed ?? 42;
+  const members: Trained[] = [];
+  try {
+    for (const [k, s1] of stage1.entries()) members.push(await trainStage2(ds, train, { ...o, seed: seed + k, stage1: s1 }));
+    const model = averageUserMovieModels(members.map((m) => m.model!));
+    const sessions = model.inputNames.includes("session") ? ratingSessions(ds) : null;
+    const transform = members[0].transform;
+    const context = sessions ? { ratings: ds.ratings, sessions: sessions.session } : undefined;
+    return {
+      name: `${members[0].name}, mean of ${members.length} seeds`,
+      scorer: dotScorer("stage 2", dotWeights(model), transform ?? undefined, context),
+      model,
+      history: members[0].history,
+      transform,
+      seconds: members.reduce((s, m) => s + m.seconds, 0),
+    };
+  } finally {
+    for (const m of members) m.model?.dispose();
+  }
+}
+
+async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options): Promise<Trained> {
   const seed = o.seed ?? 42;
   const d = STAGE2_DEFAULTS;
   const dim = o.dim ?? o.stage1?.cols ?? d.dim;

@@ -41,6 +41,8 @@ export interface UserMovieModelOptions {
   numSessions?: number;
   /** L2 weight on the session biases (default 0.05). */
   sessionL2?: number;
+  /** Set by {@link averageUserMovieModels}: how many models this one averages (informational). */
+  members?: number;
 }
 
 /**
@@ -102,4 +104,63 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
       return o.output === "sigmoid" ? tf.sigmoid(s) : s;
     },
   );
+}
+
+/**
+ * One user–movie model whose raw score is the mean of the given models' raw scores: the mean of K dot products is a
+ * single dot product over the concatenated tables (user rows divided by K), and the biases average. This turns K
+ * stage-2 models trained from different seeds (a seed ensemble) into one model of dimension `sum(dim_k)` that
+ * predicts, saves, loads and recommends like any other. The models must share sizes, bias terms, offset, session
+ * table and a linear output (the mean of sigmoids is not a sigmoid of a sum).
+ */
+export function averageUserMovieModels(models: RecModel[]): RecModel {
+  if (models.length === 0) throw new RangeError("averageUserMovieModels: no models to average");
+  const opts = models.map((m) => {
+    if (m.kind !== "user-movie") throw new Error(`averageUserMovieModels: needs user-movie models, got ${m.kind}`);
+    return m.spec.options as unknown as UserMovieModelOptions & { biases: BiasTerms; output: HeadActivation };
+  });
+  const first = opts[0];
+  for (const [k, o] of opts.entries()) {
+    for (const key of ["numUsers", "numMovies", "biases", "offset", "numSessions", "output"] as const) {
+      if (o[key] !== first[key]) throw new Error(`averageUserMovieModels: model ${k} has ${key} ${String(o[key])}, model 0 has ${String(first[key])}`);
+    }
+  }
+  if (first.output === "sigmoid") throw new Error("averageUserMovieModels: sigmoid outputs cannot be averaged into one model");
+  const K = models.length;
+  const concat = (layer: string, scale: number): Matrix => {
+    const parts = models.map((m) => m.weight(layer));
+    const rows = parts[0].rows;
+    const cols = parts.reduce((s, p) => s + p.cols, 0);
+    const data = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      let at = r * cols;
+      for (const p of parts) {
+        for (let j = 0; j < p.cols; j++) data[at + j] = p.data[r * p.cols + j] * scale;
+        at += p.cols;
+      }
+    }
+    return { data, rows, cols };
+  };
+  const users = concat("user_embedding", 1 / K);
+  const movies = concat("movie_embedding", 1);
+  const merged = userMovieModel({
+    ...first,
+    dim: users.cols,
+    movieEmbeddings: movies,
+    movieInit: "finetune",
+    members: K,
+  });
+  const set = (layer: string, data: Float32Array, cols: number): void => {
+    const w = tf.tensor2d(data, [data.length / cols, cols]);
+    merged.net.getLayer(layer).setWeights([w]);
+    w.dispose(); // the variable keeps its own copy
+  };
+  set("user_embedding", users.data, users.cols);
+  for (const layer of ["user_bias", "movie_bias", "session_bias"]) {
+    if (!merged.hasLayer(layer)) continue;
+    const mean = new Float32Array(models[0].weight(layer).data.length);
+    for (const m of models) m.weight(layer).data.forEach((v, i) => (mean[i] += v / K));
+    set(layer, mean, 1);
+  }
+  return merged;
 }
