@@ -132,6 +132,8 @@ export interface Stage2Options extends RecipeOptions {
   sessionBias?: boolean;
   /** L2 on the session biases (default 0.05). */
   sessionL2?: number;
+  /** Session length for `sessionBias`: ratings by one user in the same bucket of this many seconds (default a UTC day). */
+  sessionSeconds?: number;
   /**
    * After early stopping on `validation`, train a fresh model on train + validation for the best epoch count (the
    * validation ratings then count as training data; the test set is never used).
@@ -165,7 +167,7 @@ export async function trainStage2Averaged(ds: Dataset, train: Int32Array, stage1
   try {
     for (const [k, s1] of stage1.entries()) members.push(await trainStage2(ds, train, { ...o, seed: seed + k, stage1: s1 }));
     const model = averageUserMovieModels(members.map((m) => m.model!));
-    const sessions = model.inputNames.includes("session") ? ratingSessions(ds) : null;
+    const sessions = model.inputNames.includes("session") ? ratingSessions(ds, { bucketSeconds: Number(model.spec.options.sessionSeconds) }) : null;
     const transform = members[0].transform;
     const context = sessions ? { ratings: ds.ratings, sessions: sessions.session } : undefined;
     return {
@@ -190,7 +192,7 @@ async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options)
   const init: MovieInit = o.stage1 ? (o.movieInit ?? "finetune") : "random";
   const mean = train.length ? ratingSummary(ds, train).globalMean : 0;
   if (o.sessionBias && implicit) throw new Error(`trainStage2: sessionBias applies to explicit losses (mse, bce), not "${loss}"`);
-  const sessions = o.sessionBias ? ratingSessions(ds) : null;
+  const sessions = o.sessionBias ? ratingSessions(ds, { bucketSeconds: o.sessionSeconds }) : null;
   const model = userMovieModel({
     numUsers: ds.numUsers,
     numMovies: ds.numMovies,
@@ -202,7 +204,7 @@ async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options)
     biasL2: implicit ? undefined : (o.biasL2 ?? d.biasL2),
     movieEmbeddings: o.stage1 ?? undefined,
     movieInit: init,
-    ...(sessions ? { numSessions: sessions.count, sessionL2: o.sessionL2 ?? d.sessionL2 } : {}),
+    ...(sessions ? { numSessions: sessions.count, sessionL2: o.sessionL2 ?? d.sessionL2, sessionSeconds: sessions.bucketSeconds } : {}),
   });
   const task = implicit
     ? implicitTask(ds, { train, validation: o.validation, loss, threshold: o.threshold, seed })

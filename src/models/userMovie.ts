@@ -41,6 +41,8 @@ export interface UserMovieModelOptions {
   numSessions?: number;
   /** L2 weight on the session biases (default 0.05). */
   sessionL2?: number;
+  /** The session bucket length the session ids were made with (data's `ratingSessions`), kept so they can be rebuilt. */
+  sessionSeconds?: number;
   /** Set by {@link averageUserMovieModels}: how many models this one averages (informational). */
   members?: number;
 }
@@ -121,7 +123,7 @@ export function averageUserMovieModels(models: RecModel[]): RecModel {
   });
   const first = opts[0];
   for (const [k, o] of opts.entries()) {
-    for (const key of ["numUsers", "numMovies", "biases", "offset", "numSessions", "output"] as const) {
+    for (const key of ["numUsers", "numMovies", "biases", "offset", "numSessions", "sessionSeconds", "output"] as const) {
       if (o[key] !== first[key]) throw new Error(`averageUserMovieModels: model ${k} has ${key} ${String(o[key])}, model 0 has ${String(first[key])}`);
     }
   }
