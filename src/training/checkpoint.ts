@@ -105,18 +105,25 @@ export async function loadModel(dir: string): Promise<{ model: RecModel; metadat
   if (lab.format !== "movielens-embedding-lab/model") throw new Error(`loadModel: ${path.join(folder, "lab.json")} is not a lab model file`);
   const weights = read("weights.bin");
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-  const loaded = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }),
-  );
-  // Rebuild from the spec (so the head and tables exist) and copy the saved weights in, layer by layer.
+  // Rebuild from the spec (so the head and tables exist) and set each layer's saved weights, matched by name.
+  const tensors = tf.io.decodeWeights(weightData, modelJson.weightsManifest[0].weights);
   const model = buildModel(lab.spec);
   try {
-    for (const layer of loaded.layers) {
-      const w = layer.getWeights();
-      if (w.length) model.net.getLayer(layer.name).setWeights(w);
+    for (const layer of model.net.layers) {
+      if (!layer.weights.length) continue;
+      layer.setWeights(
+        layer.weights.map((w) => {
+          const t = tensors[w.originalName];
+          if (!t) throw new Error(`loadModel: ${path.join(folder, "weights.bin")} has no weight "${w.originalName}" for layer ${layer.name}`);
+          return t;
+        }),
+      );
     }
+  } catch (err) {
+    model.dispose();
+    throw err;
   } finally {
-    loaded.dispose();
+    tf.dispose(Object.values(tensors));
   }
   return { model, metadata: lab.metadata };
 }
