@@ -137,7 +137,8 @@ export interface ShowOptions extends ImageOptions {
   staticImage?: boolean;
   /**
    * A file name for the figure. When the environment variable MOVIELENS_LAB_FIGURES_DIR is set (as `npm run reproduce`
-   * does), the figure is also saved there as `<name>.png`. Use `saveFigure` to export on purpose.
+   * does), the figure is also saved there as `<name>.png` (rendered once at scale 2 for both the cell and the file).
+   * Use `saveFigure` to export on purpose.
    */
   name?: string;
 }
@@ -159,7 +160,10 @@ export async function show(fig: PlotlyFigure, options: ShowOptions = {}): Promis
   if (!tslab.publicApi || (tslab.internalsFound && !tslab.write)) throw new Error(NO_KERNEL_MESSAGE);
   let png: Buffer | undefined;
   let note: string | undefined;
-  const scale = options.scale ?? 1;
+  const dir = process.env[FIGURES_DIR_ENV];
+  const saving = Boolean(options.name && dir);
+  // When the figure is also saved, one print-quality render (scale 2) serves the notebook (shown at CSS size) and the file.
+  const scale = options.scale ?? (saving ? 2 : 1);
   if (options.staticImage !== false) {
     try {
       png = await renderFigurePng(fig, { width: options.width, height: options.height, scale });
@@ -179,9 +183,8 @@ export async function show(fig: PlotlyFigure, options: ShowOptions = {}): Promis
     metadata["image/png"] = { width: Math.round(width), height: Math.round(height) };
   }
   publishMimeBundle(figureMimeBundle(fig, { png, note }), metadata);
-  const dir = process.env[FIGURES_DIR_ENV];
-  if (options.name && dir) {
-    await saveFigure(fig, options.name, ["png"], { dir, width: options.width, height: options.height });
+  if (saving) {
+    await saveFigure(fig, options.name!, ["png"], { dir, width: options.width, height: options.height, scale, renderedPng: png });
   }
 }
 

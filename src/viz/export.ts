@@ -347,6 +347,8 @@ export interface SaveFigureOptions extends ImageOptions {
   dir?: string;
   /** HTML page title (default: the figure name). */
   title?: string;
+  /** A PNG already rendered from `fig` with these image options (written as is instead of rendering again). */
+  renderedPng?: Buffer;
 }
 
 /** Absolute paths of the files {@link saveFigure} wrote, per format. */
@@ -382,7 +384,7 @@ export async function saveFigure(
   }
   const image: ImageOptions = { width: options.width, height: options.height, scale: options.scale ?? 2 };
   if (formats.includes("png")) {
-    const png = await renderFigurePng(fig, image);
+    const png = options.renderedPng ?? (await renderFigurePng(fig, image));
     const target = path.join(dir, `${name}.png`);
     await writeFileAtomicAsync(target, png);
     saved.png = target;

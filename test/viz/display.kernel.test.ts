@@ -191,3 +191,23 @@ test("showTable() in a real tslab kernel sends an escaped HTML table", { skip: z
   assert.ok(html.includes("<td>&lt;b&gt;x&lt;/b&gt;</td>"));
   assert.ok(html.includes("… 2 more rows"));
 });
+
+test("show(fig, { name }) with a figures folder renders once: the cell's PNG is the saved file, at 2x with its CSS size", { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 }, async () => {
+  const figures = path.join(tmpDir, "figures-show");
+  const messages = await execute(
+    [
+      'import { show } from "./src/viz/display";',
+      'import { trainingCurves } from "./src/viz/figures/index";',
+      `process.env.MOVIELENS_LAB_FIGURES_DIR = ${JSON.stringify(figures)};`,
+      'await show(trainingCurves([{ name: "r", train: [1, 0.6, 0.5] }]), { width: 400, height: 250, name: "saved-once" });',
+      "delete process.env.MOVIELENS_LAB_FIGURES_DIR;",
+    ].join("\n"),
+  );
+  const displays = messages.filter((m) => m.header.msg_type === "display_data");
+  assert.equal(displays.length, 1);
+  const shown = Buffer.from(displays[0].content.data["image/png"], "base64");
+  const png = decodePng(shown);
+  assert.deepEqual([png.width, png.height], [800, 500]);
+  assert.deepEqual(displays[0].content.metadata["image/png"], { width: 400, height: 250 });
+  assert.ok(shown.equals(fs.readFileSync(path.join(figures, "saved-once.png"))), "the saved file is the PNG shown in the cell");
+});
