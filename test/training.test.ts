@@ -11,6 +11,7 @@ import { averageUserMovieModels, userMovieModel } from "../src/models/userMovie"
 import { trainStage2, validationSplit } from "../src/experiments/recipes";
 import { loadModel, saveModel } from "../src/training/checkpoint";
 import { TrainingDivergedError, evaluateTask, fit } from "../src/training/fit";
+import { classCrossEntropy, logLoss, meanSquaredError } from "../src/training/losses";
 import { LogProgress, NotebookProgress } from "../src/training/progress";
 import { implicitTask, hasItem, userItems } from "../src/training/tasks/implicit";
 import { movieGenreTask } from "../src/training/tasks/movieGenre";
@@ -100,6 +101,28 @@ test("sparse row updates equal dense updates under SGD", async () => {
   b.dispose();
 });
 
+test("dense-class model: sparse updates (JS optimiser on the dense layers) equal dense updates under SGD, and after one Adam or Adagrad step", async () => {
+  const task = ratingClassTask(ds, { train: split.train });
+  const make = () => denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: task.classes.length, dim: 6, hidden: [8, 4], seed: 2 });
+  const runs: [("sgd" | "adam" | "adagrad"), number, number][] = [["sgd", 2, 32], ["adam", 1, 10_000], ["adagrad", 1, 10_000]];
+  for (const [optimizer, epochs, batchSize] of runs) {
+    const opts = { epochs, batchSize, learningRate: 0.05, seed: 9, optimizer, progress: "none" as const, validate: false };
+    const a = make();
+    const b = make();
+    const ha = await fit(a, task, { ...opts, updates: "sparse" });
+    const hb = await fit(b, task, { ...opts, updates: "dense" });
+    // The tables' sparse Adagrad starts its accumulators at 0 (tf.train.adagrad at 0.1), so only the dense layers compare there.
+    const tables = optimizer === "adagrad" ? [] : ["user_embedding", "movie_embedding"];
+    for (const layer of [...tables, "dense_1", "dense_2", "classes"]) {
+      const d = maxAbsDiff(a.weight(layer).data, b.weight(layer).data);
+      assert.ok(d < 1e-4, `${optimizer}: ${layer} differs by ${d} between sparse and dense updates`);
+    }
+    assert.ok(Math.abs(ha.epochs.at(-1)!.loss - hb.epochs.at(-1)!.loss) < 1e-4);
+    a.dispose();
+    b.dispose();
+  }
+});
+
 test("the same seed gives the same numbers; another seed does not", async () => {
   const run = async (seed: number) => {
     const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed, offset: 3 });
@@ -185,6 +208,13 @@ test("save and load: same predictions, complete folder, clear errors", async () 
   const inputs = [tf.tensor2d([0, 5, 9], [3, 1], "int32"), tf.tensor2d([1, 2, 3], [3, 1], "int32")];
   assert.deepEqual(Array.from(back.forward(inputs).dataSync()), Array.from(m.forward(inputs).dataSync()));
   assert.deepEqual(back.tables.map((t) => t.layer), m.tables.map((t) => t.layer));
+  const manifestFile = path.join(target, "model.json");
+  const original = fs.readFileSync(manifestFile, "utf8");
+  const renamed = JSON.parse(original);
+  renamed.weightsManifest[0].weights[0].name = "somebody_else/embeddings";
+  fs.writeFileSync(manifestFile, JSON.stringify(renamed));
+  await assert.rejects(loadModel(target), /weights\.bin has no weight "\w+\/embeddings" for layer/);
+  fs.writeFileSync(manifestFile, original);
   fs.rmSync(path.join(target, "weights.bin"));
   await assert.rejects(loadModel(target), /weights\.bin is missing/);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -213,7 +243,8 @@ test("progress: one line per epoch in logs, one in-place notebook display", asyn
 test("the plain-op heads compute exactly what the layers heads compute", () => {
   const um = userMovieModel({ numUsers: 9, numMovies: 11, dim: 5, seed: 3, offset: 3.5, output: "sigmoid" });
   const mg = movieGenreModel({ numMovies: 11, numGenres: 4, dim: 5, seed: 3 });
-  for (const m of [um, mg]) {
+  const dc = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [6, 4], seed: 3 });
+  for (const m of [um, mg, dc]) {
     assert.ok(m.headFn, `${m.kind} has a plain-op head`);
     const rows = m.tables.map((t, i) => tf.randomNormal([7, m.tableVariable(t.layer).shape[1] as number], 0, 1, "float32", i + 1));
     const a = (m.head.apply(rows) as tf.Tensor).dataSync();
@@ -221,6 +252,51 @@ test("the plain-op heads compute exactly what the layers heads compute", () => {
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `${m.kind}: ${a[i]} vs ${b[i]}`);
     m.dispose();
   }
+});
+
+test("the dense-class plain-op head has the layers head's gradients; with dropout the layers head is used", () => {
+  const m = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [6, 4], seed: 3 });
+  const vars = m.trainableVariables().filter((v) => !m.tables.some((t) => m.tableVariable(t.layer) === v));
+  assert.equal(vars.length, 6);
+  const rows = m.tables.map((_, i) => tf.variable(tf.randomNormal([7, 5], 0, 1, "float32", i + 1)));
+  const w = tf.randomNormal([7, 5], 0, 1, "float32", 9);
+  const gradsOf = (run: () => tf.Tensor) => {
+    const { grads } = tf.variableGrads(() => run().mul(w).sum() as tf.Scalar, [...vars, ...rows]);
+    return [...vars, ...rows].map((v) => grads[v.name].dataSync() as Float32Array);
+  };
+  const a = gradsOf(() => m.head.apply(rows) as tf.Tensor);
+  const b = gradsOf(() => m.headFn!(rows));
+  a.forEach((g, i) => assert.ok(maxAbsDiff(g, b[i]) < 1e-6, `gradient ${i} differs by ${maxAbsDiff(g, b[i])}`));
+  m.dispose();
+  const withDropout = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, dropout: 0.2, seed: 3 });
+  assert.equal(withDropout.headFn, null);
+  withDropout.dispose();
+  tf.dispose(rows);
+});
+
+test("the closed-form losses match tf.losses and the tape in value and gradient", () => {
+  const y = tf.tensor2d([[0], [0.25], [1], [0.5], [0.75]]);
+  const x = tf.variable(tf.tensor2d([[0.1], [0.3], [0.999], [0.5], [0.01]]));
+  const labels = tf.tensor1d([0, 2, 4, 1, 3], "int32");
+  const oneHot = tf.oneHot(labels, 5, 1, 0, "float32");
+  const logits = tf.variable(tf.tensor2d([[2, 1, 0, -1, -30], [0, 0, 0, 0, 0], [1, 2, 3, 4, 5], [-1, 3, 0.5, 0, 2], [0, 0, 0, 0, 40]]));
+  const check = (name: string, v: tf.Variable, ours: () => tf.Scalar, stock: () => tf.Scalar) => {
+    const a = tf.variableGrads(ours, [v]);
+    const b = tf.variableGrads(stock, [v]);
+    assert.ok(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-6, `${name}: value ${a.value.dataSync()[0]} vs ${b.value.dataSync()[0]}`);
+    const d = maxAbsDiff(a.grads[v.name].dataSync() as Float32Array, b.grads[v.name].dataSync() as Float32Array);
+    assert.ok(d < 1e-5, `${name}: gradient differs by ${d}`);
+  };
+  check("mse", x, () => meanSquaredError(y, x), () => tf.losses.meanSquaredError(y, x) as tf.Scalar);
+  check("log loss", x, () => logLoss(y, x, 1e-7), () => tf.losses.logLoss(y, x, undefined, 1e-7) as tf.Scalar);
+  // Through a softmax, as in the dense-class model; the last row's true class has p < 1e-7 (clipped: no gradient).
+  check(
+    "class cross-entropy",
+    logits,
+    () => classCrossEntropy(oneHot, tf.softmax(logits)),
+    () => tf.losses.softmaxCrossEntropy(oneHot, tf.log(tf.softmax(logits).clipByValue(1e-7, 1))) as tf.Scalar,
+  );
+  tf.dispose([y, x, labels, oneHot, logits]);
 });
 
 test("anchored stage 2 (L2 towards stage 1's vectors): sparse row updates equal dense updates under SGD", async () => {

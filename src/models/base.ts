@@ -40,8 +40,8 @@ export class RecModel {
     /** Takes one [B, dim] row tensor per table and returns the model output. */
     readonly head: tf.LayersModel,
     /**
-     * The same computation as `head` written with plain ops (fewer kernel calls per training step), for heads
-     * without weights. Tests check that both agree.
+     * The same computation as `head` written with plain ops on the same weight variables (fewer kernel calls per
+     * training step, hand-written gradients where the stock ones are costly). Tests check that both agree.
      */
     readonly headFn: ((rows: tf.Tensor[]) => tf.Tensor) | null = null,
   ) {}

@@ -1,6 +1,6 @@
 // Seed 003's model: user and movie embeddings concatenated into dense ReLU layers and a softmax over rating classes.
 import { tf } from "../backend";
-import { RecModel, assemble, layerCache } from "./base";
+import { RecModel, assemble } from "./base";
 
 /** Options for {@link denseClassModel}. */
 export interface DenseClassModelOptions {
@@ -14,11 +14,52 @@ export interface DenseClassModelOptions {
   seed: number;
 }
 
+/**
+ * `relu(x·kernel + bias)` — what a relu Dense layer computes — with a hand-written gradient. The stock relu gradient
+ * is a step function that costs TF.js eight kernels per layer (isNaN, greater, fills, two selects, cast, mul); here
+ * the mask is `sign(y)` (y = relu(z) >= 0, so sign(y) is 1 where z > 0 and 0 elsewhere), and the rest is the usual
+ * three products and a bias sum.
+ */
+const denseRelu = tf.customGrad((x, kernel, bias, save) => {
+  const y = tf.relu(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D).add(bias as tf.Tensor));
+  (save as tf.GradSaveFunc)([x as tf.Tensor, kernel as tf.Tensor, y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [xs, k, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const dz = (dy as tf.Tensor2D).mul(tf.sign(ys)) as tf.Tensor2D;
+      return [tf.matMul(dz, k, false, true), tf.matMul(xs, dz, true, false), dz.sum(0)];
+    },
+  };
+});
+
 /** `softmax(dense(relu(dense([user; movie]))))` over `numClasses` rating classes. Inputs are ["user", "movie"]. */
 export function denseClassModel(o: DenseClassModelOptions): RecModel {
   if (!(o.numClasses >= 2)) throw new RangeError(`denseClassModel: numClasses must be at least 2, got ${o.numClasses}`);
   const hidden = o.hidden ?? [64, 32];
-  const layer = layerCache();
+  // Each layer is created once and applied twice (to the lookups in `net` and to row inputs in `head`), so both share it.
+  const concat = tf.layers.concatenate({ name: "concat" });
+  const dense = hidden.map((units, i) =>
+    tf.layers.dense({ units, activation: "relu", name: `dense_${i + 1}`, kernelInitializer: tf.initializers.heNormal({ seed: o.seed + 10 + i }) }),
+  );
+  const dropout = hidden.map((_, i) => (o.dropout ? tf.layers.dropout({ rate: o.dropout, seed: o.seed + 20 + i, name: `dropout_${i + 1}` }) : null));
+  const classes = tf.layers.dense({
+    units: o.numClasses,
+    activation: "softmax",
+    name: "classes",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + 30 }),
+  });
+  /** A Dense layer's kernel and bias variables (the layer is built by then). */
+  const weightsOf = (l: tf.layers.Layer): [tf.Tensor2D, tf.Tensor1D] => l.weights.map((w) => w.read()) as [tf.Tensor2D, tf.Tensor1D];
+  // The same computation with plain ops for training; with dropout the layers path runs instead (it masks in training).
+  const headFn = o.dropout
+    ? null
+    : (rows: tf.Tensor[]): tf.Tensor => {
+        let x = tf.concat(rows, 1);
+        for (const l of dense) x = denseRelu(x, ...weightsOf(l));
+        const [kernel, bias] = weightsOf(classes);
+        return tf.softmax(tf.matMul(x as tf.Tensor2D, kernel).add(bias));
+      };
   return assemble(
     { kind: "dense-classes", options: { ...o, hidden } },
     "dense_classes",
@@ -28,18 +69,13 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
       { name: "movie_embedding", input: 1, rows: o.numMovies, dim: o.dim, seed: o.seed + 1 },
     ],
     ([u, m]) => {
-      let x = layer("concat", () => tf.layers.concatenate({ name: "concat" })).apply([u, m]) as tf.SymbolicTensor;
-      hidden.forEach((units, i) => {
-        x = layer(`dense_${i}`, () =>
-          tf.layers.dense({ units, activation: "relu", name: `dense_${i + 1}`, kernelInitializer: tf.initializers.heNormal({ seed: o.seed + 10 + i }) }),
-        ).apply(x) as tf.SymbolicTensor;
-        if (o.dropout) {
-          x = layer(`dropout_${i}`, () => tf.layers.dropout({ rate: o.dropout!, seed: o.seed + 20 + i, name: `dropout_${i + 1}` })).apply(x) as tf.SymbolicTensor;
-        }
+      let x = concat.apply([u, m]) as tf.SymbolicTensor;
+      dense.forEach((layer, i) => {
+        x = layer.apply(x) as tf.SymbolicTensor;
+        if (dropout[i]) x = dropout[i]!.apply(x) as tf.SymbolicTensor;
       });
-      return layer("classes", () =>
-        tf.layers.dense({ units: o.numClasses, activation: "softmax", name: "classes", kernelInitializer: tf.initializers.glorotUniform({ seed: o.seed + 30 }) }),
-      ).apply(x) as tf.SymbolicTensor;
+      return classes.apply(x) as tf.SymbolicTensor;
     },
+    headFn,
   );
 }

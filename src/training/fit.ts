@@ -188,7 +188,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   const mode = options.updates ?? "auto";
   const sparse =
     mode === "sparse" || (mode === "auto" && (optName === "adam" || optName === "adagrad" || optName === "sgd"))
-      ? new SparseTableUpdater(model, optName, lr, optimizer)
+      ? new SparseTableUpdater(model, optName, lr)
       : null;
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);

@@ -2,9 +2,13 @@
 //
 // TF.js optimisers step whole variables, so every batch would read and write every row of every embedding table (and
 // Adam's two moment tables) although a batch touches a few hundred rows. Here the master copy of each table lives in
-// a Float32Array; a batch uploads its unique rows as small variables, the model's head runs on them, and the row
-// gradients come back to be applied in place — the "lazy" update TF Addons' LazyAdam and PyTorch's SparseAdam make.
-// Non-table weights (dense layers) still use the TF.js optimiser. `sync()` writes the tables back into the model.
+// a Float32Array; a batch copies the rows of its examples out of it (the lookup, done in JS) and uploads them as
+// [B, dim] variables, the model's head runs on them, and the per-example row gradients come back to be summed per
+// unique row (the lookup's gradient, also in JS) and applied in place — the "lazy" update TF Addons' LazyAdam and
+// PyTorch's SparseAdam make. Doing the lookup and its gradient in JS removes a gather and a segment-sum (plus their
+// reshapes, casts and transposes) per table and step from the TF graph; TF runs only the head and the loss.
+// Non-table weights (dense layers) get the same optimiser, with TF.js's formulas, on JS copies of their values; the
+// variables are reassigned after every step. `sync()` writes the tables back into the model.
 import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import type { OptimizerName } from "./fit";
@@ -23,21 +27,74 @@ interface TableState {
   slot: Int32Array;
 }
 
+/** A non-table weight (dense kernel or bias): a JS copy of its value and the optimiser's slots. */
+interface HeadState {
+  variable: tf.Variable;
+  w: Float32Array;
+  m: Float32Array | null;
+  v: Float32Array | null;
+}
+
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPS = 1e-7;
+/** tf.train.adagrad's default initial accumulator, so head weights step exactly as under the TF.js optimiser. */
+const ADAGRAD_INITIAL = 0.1;
+
+/** Maps each id to its position in `uniq` (appending ids seen first), using and setting `tb.slot`; checks the range. */
+function uniqueSlots(tb: TableState, ids: Int32Array, uniq: number[]): Int32Array {
+  const out = new Int32Array(ids.length);
+  const slot = tb.slot;
+  for (let k = 0; k < ids.length; k++) {
+    const r = ids[k];
+    if (!(r >= 0 && r < tb.rows)) throw new RangeError(`${tb.layer}: id ${r} out of range 0..${tb.rows - 1}`);
+    let s = slot[r];
+    if (s < 0) {
+      s = uniq.length;
+      slot[r] = s;
+      uniq.push(r);
+    }
+    out[k] = s;
+  }
+  return out;
+}
+
+/** Rows `ids` of a row-major table with `d` columns, as a new [ids.length, d] array. */
+function lookupRows(w: Float32Array, ids: Int32Array, d: number): Float32Array {
+  const out = new Float32Array(ids.length * d);
+  if (d === 1) {
+    for (let k = 0; k < ids.length; k++) out[k] = w[ids[k]];
+    return out;
+  }
+  for (let k = 0, q = 0; k < ids.length; k++, q += d) {
+    const o = ids[k] * d;
+    for (let j = 0; j < d; j++) out[q + j] = w[o + j];
+  }
+  return out;
+}
+
+/** g[pos[k]] += e[k] for rows of `d` columns: per-example row gradients summed per unique row. */
+function scatterAddRows(g: Float32Array, e: Float32Array, pos: Int32Array, d: number): void {
+  if (d === 1) {
+    for (let k = 0; k < pos.length; k++) g[pos[k]] += e[k];
+    return;
+  }
+  for (let k = 0, q = 0; k < pos.length; k++, q += d) {
+    const p = pos[k] * d;
+    for (let j = 0; j < d; j++) g[p + j] += e[q + j];
+  }
+}
 
 /** Applies sparse row updates for a model's embedding tables; see the file comment. */
 export class SparseTableUpdater {
   private readonly tables: TableState[];
-  private readonly headVars: tf.Variable[];
+  private readonly head: HeadState[];
   private t = 0;
 
   constructor(
     private readonly model: RecModel,
     private readonly optimizer: OptimizerName,
     private readonly lr: number,
-    private readonly headOptimizer: tf.Optimizer,
   ) {
     if (optimizer !== "adam" && optimizer !== "adagrad" && optimizer !== "sgd") {
       throw new Error(`sparse updates support adam, adagrad and sgd, not ${optimizer}; use updates: "dense"`);
@@ -59,72 +116,68 @@ export class SparseTableUpdater {
       };
     });
     const tableVars = new Set(model.tables.map((t) => model.tableVariable(t.layer)));
-    this.headVars = model.trainableVariables().filter((v) => !tableVars.has(v));
+    this.head = model
+      .trainableVariables()
+      .filter((v) => !tableVars.has(v))
+      .map((variable) => {
+        const n = variable.size;
+        return {
+          variable,
+          w: Float32Array.from(variable.dataSync() as Float32Array),
+          m: optimizer === "sgd" ? null : new Float32Array(n).fill(optimizer === "adagrad" ? ADAGRAD_INITIAL : 0),
+          v: optimizer === "adam" ? new Float32Array(n) : null,
+        };
+      });
   }
 
   /** One training step on `batch`; returns the loss (data loss + L2). */
   step(task: Task, batch: TaskBatch): number {
     // Unique rows per table over every id set of the batch, and each set's ids mapped to positions in that list.
     const uniq: number[][] = this.tables.map(() => []);
-    const local: Int32Array[][] = batch.ids.map((set) =>
-      this.tables.map((tb, ti) => {
-        const ids = set[tb.input];
-        const out = new Int32Array(ids.length);
-        for (let k = 0; k < ids.length; k++) {
-          const r = ids[k];
-          if (r < 0 || r >= tb.rows) throw new RangeError(`${tb.layer}: id ${r} out of range 0..${tb.rows - 1}`);
-          let s = tb.slot[r];
-          if (s < 0) {
-            s = uniq[ti].length;
-            tb.slot[r] = s;
-            uniq[ti].push(r);
-          }
-          out[k] = s;
-        }
-        return out;
-      }),
-    );
+    const local: Int32Array[][] = batch.ids.map((set) => this.tables.map((tb, ti) => uniqueSlots(tb, set[tb.input], uniq[ti])));
     for (let ti = 0; ti < this.tables.length; ti++) for (const r of uniq[ti]) this.tables[ti].slot[r] = -1;
 
-    const rowVars = this.tables.map((tb, ti) => {
-      const u = uniq[ti];
-      const d = tb.dim;
-      const data = new Float32Array(u.length * d);
-      for (let k = 0; k < u.length; k++) {
-        const o = u[k] * d;
-        const p = k * d;
-        for (let j = 0; j < d; j++) data[p + j] = tb.w[o + j];
-      }
-      const t = tf.tensor2d(data, [u.length, tb.dim]);
-      if (!tb.trainable) return t;
-      const v = tf.variable(t, true);
-      t.dispose();
-      return v;
-    });
-    const localT = local.map((set) => set.map((ids) => tf.tensor1d(ids, "int32")));
-    const trainableRows = rowVars.filter((_, ti) => this.tables[ti].trainable) as tf.Variable[];
+    // The lookup, in JS: each set's rows as one [B, dim] tensor per table (a variable when the table is trainable).
+    const rowTensors: tf.Tensor[][] = batch.ids.map((set) =>
+      this.tables.map((tb) => {
+        const ids = set[tb.input];
+        const t = tf.tensor2d(lookupRows(tb.w, ids, tb.dim), [ids.length, tb.dim]);
+        if (!tb.trainable) return t;
+        const v = tf.variable(t, true);
+        t.dispose();
+        return v;
+      }),
+    );
+    const rowVars = rowTensors.flat().filter((t): t is tf.Variable => t instanceof tf.Variable);
     try {
       let usedSets: number[] = [];
       const { value, grads } = tf.variableGrads(() => {
-        const { forward, used } = memoForward((set) => this.model.applyHead(this.tables.map((_, ti) => tf.gather(rowVars[ti], localT[set][ti])), true));
+        const { forward, used } = memoForward((set) => this.model.applyHead(rowTensors[set], true));
         const l = task.loss(forward, batch);
         usedSets = [...used.keys()];
         return l;
-      }, [...this.headVars, ...trainableRows]);
+      }, [...this.head.map((h) => h.variable), ...rowVars]);
       let loss = value.dataSync()[0];
+      // The lookup's gradient, in JS: per-example row gradients summed into each unique row.
+      const rowGrads = this.tables.map((tb, ti) => {
+        if (!tb.trainable) return null;
+        const d = tb.dim;
+        const g = new Float32Array(uniq[ti].length * d);
+        for (const s of usedSets) {
+          const ge = grads[(rowTensors[s][ti] as tf.Variable).name];
+          if (!ge) continue;
+          scatterAddRows(g, ge.dataSync() as Float32Array, local[s][ti], d);
+        }
+        return g;
+      });
       // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
       // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
-      const rowGrads = this.tables.map((tb, ti) => {
-        const g = tb.trainable ? grads[(rowVars[ti] as tf.Variable).name] : undefined;
-        return g ? Float32Array.from(g.dataSync() as Float32Array) : null;
-      });
       loss += this.addPenalty(batch, local, usedSets, rowGrads);
       if (Number.isFinite(loss)) {
         this.t += 1;
-        if (this.headVars.length) {
-          const named: Record<string, tf.Tensor> = {};
-          for (const hv of this.headVars) if (grads[hv.name]) named[hv.name] = grads[hv.name];
-          this.headOptimizer.applyGradients(named);
+        for (const h of this.head) {
+          const g = grads[h.variable.name];
+          if (g) this.applyHead(h, g.dataSync() as Float32Array);
         }
         this.tables.forEach((tb, ti) => {
           const g = rowGrads[ti];
@@ -135,9 +188,44 @@ export class SparseTableUpdater {
       tf.dispose(Object.values(grads));
       return loss;
     } finally {
-      tf.dispose(rowVars);
-      tf.dispose(localT.flat());
+      tf.dispose(rowTensors.flat());
     }
+  }
+
+  /**
+   * Steps one head weight with TF.js's own formulas (tf.train.adam / adagrad / sgd, whose state starts as theirs
+   * does), then puts the new value into its variable.
+   */
+  private applyHead(h: HeadState, g: Float32Array): void {
+    const w = h.w;
+    const n = w.length;
+    const lr = this.lr;
+    if (this.optimizer === "sgd") {
+      for (let i = 0; i < n; i++) w[i] -= lr * g[i];
+    } else if (this.optimizer === "adagrad") {
+      const a = h.m!;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const ai = a[i] + gi * gi;
+        a[i] = ai;
+        w[i] -= (lr * gi) / Math.sqrt(ai + EPS);
+      }
+    } else {
+      const m = h.m!;
+      const v = h.v!;
+      const c1 = 1 - Math.pow(BETA1, this.t);
+      const c2 = 1 - Math.pow(BETA2, this.t);
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const mi = BETA1 * m[i] + (1 - BETA1) * gi;
+        const vi = BETA2 * v[i] + (1 - BETA2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + EPS);
+      }
+    }
+    // A copy: the backend may keep a reference to the array it is given, and `w` keeps changing.
+    tf.tidy(() => h.variable.assign(tf.tensor(w.slice(), h.variable.shape)));
   }
 
   /** Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value. */
@@ -168,7 +256,7 @@ export class SparseTableUpdater {
 
   private applyRows(tb: TableState, rows: number[], g: Float32Array): void {
     const d = tb.dim;
-    const { w, m, v } = tb;
+    const w = tb.w;
     const lr = this.lr;
     if (this.optimizer === "sgd") {
       for (let k = 0; k < rows.length; k++) {
@@ -176,25 +264,31 @@ export class SparseTableUpdater {
         for (let j = 0; j < d; j++) w[o + j] -= lr * g[k * d + j];
       }
     } else if (this.optimizer === "adagrad") {
+      const m = tb.m!;
       for (let k = 0; k < rows.length; k++) {
         const o = rows[k] * d;
         for (let j = 0; j < d; j++) {
           const gj = g[k * d + j];
-          m![o + j] += gj * gj;
-          w[o + j] -= (lr * gj) / (Math.sqrt(m![o + j]) + EPS);
+          m[o + j] += gj * gj;
+          w[o + j] -= (lr * gj) / (Math.sqrt(m[o + j]) + EPS);
         }
       }
     } else {
+      const m = tb.m!;
+      const v = tb.v!;
       const c1 = 1 - Math.pow(BETA1, this.t);
       const c2 = 1 - Math.pow(BETA2, this.t);
       const step = (lr * Math.sqrt(c2)) / c1;
-      for (let k = 0; k < rows.length; k++) {
+      const eps = EPS * Math.sqrt(c2);
+      for (let k = 0, p = 0; k < rows.length; k++, p += d) {
         const o = rows[k] * d;
         for (let j = 0; j < d; j++) {
-          const gj = g[k * d + j];
-          const mj = (m![o + j] = BETA1 * m![o + j] + (1 - BETA1) * gj);
-          const vj = (v![o + j] = BETA2 * v![o + j] + (1 - BETA2) * gj * gj);
-          w[o + j] -= (step * mj) / (Math.sqrt(vj) + EPS * Math.sqrt(c2));
+          const gj = g[p + j];
+          const mj = BETA1 * m[o + j] + (1 - BETA1) * gj;
+          const vj = BETA2 * v[o + j] + (1 - BETA2) * gj * gj;
+          m[o + j] = mj;
+          v[o + j] = vj;
+          w[o + j] -= (step * mj) / (Math.sqrt(vj) + eps);
         }
       }
     }

@@ -2,6 +2,7 @@
 import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
+import { classCrossEntropy } from "../losses";
 import { Task, TaskMetric, gatherTyped } from "../task";
 
 /** The sorted distinct rating values of a dataset (its classes). */
@@ -60,9 +61,8 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
       };
     },
     loss(forward, b) {
-      const out = forward(0);
-      const oneHot = tf.oneHot(b.target as tf.Tensor1D, classes.length);
-      return tf.losses.softmaxCrossEntropy(oneHot, tf.log(out.clipByValue(1e-7, 1))) as tf.Scalar;
+      // Softmax cross-entropy on the log-probabilities, in closed form (see classCrossEntropy).
+      return classCrossEntropy(tf.oneHot(b.target as tf.Tensor1D, classes.length, 1, 0, "float32"), forward(0));
     },
     check(model) {
       if (model.kind !== "dense-classes") throw new Error(`the rating-class task needs a dense-classes model, got ${model.kind}`);
