@@ -5,6 +5,7 @@ import { evaluateFullRanking } from "../evaluation/full-ranking";
 import { evaluateLeaveOneOut } from "../evaluation/leave-one-out";
 import { metricsAt } from "../evaluation/protocol";
 import { mae, rmse } from "../evaluation/rating-metrics";
+import { predictHeldOut } from "../recommend/scorers";
 import { Trained } from "./recipes";
 
 /** Options for {@link evaluateTrained}. */
@@ -37,12 +38,9 @@ export async function evaluateTrained(ds: Dataset, split: Pick<Split, "train" | 
   let r = NaN;
   let m = NaN;
   if (t.scorer.predictRatings) {
-    const users = Int32Array.from(split.test, (i) => ds.ratings.user[i]);
-    const movies = Int32Array.from(split.test, (i) => ds.ratings.movie[i]);
-    const actual = Float32Array.from(split.test, (i) => ds.ratings.rating[i]);
-    const pred = t.scorer.predictRatingsAt ? t.scorer.predictRatingsAt(split.test) : t.scorer.predictRatings(users, movies);
-    r = rmse(pred, actual);
-    m = mae(pred, actual);
+    const { predicted, actual } = predictHeldOut(ds, t.scorer, split.test);
+    r = rmse(predicted, actual);
+    m = mae(predicted, actual);
   }
   const data = evaluationData(ds, split);
   const score = (user: number, movies: Int32Array): Float32Array => t.scorer.scoreMovies(user, movies);
