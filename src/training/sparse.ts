@@ -85,6 +85,23 @@ function scatterAddRows(g: Float32Array, e: Float32Array, pos: Int32Array, d: nu
   }
 }
 
+/** `sum_p weight[p] * ||w[rows[p]] - anchor[rows[p]]||^2`, adding its gradient to `g` (one row of `d` per position p). */
+function penalizeRows(w: Float32Array, anchor: Float32Array | null, rows: number[], weight: Float64Array, g: Float32Array, d: number): number {
+  let value = 0;
+  for (let p = 0, q = 0; p < rows.length; p++, q += d) {
+    const o = rows[p] * d;
+    const c = weight[p];
+    let sq = 0;
+    for (let j = 0; j < d; j++) {
+      const x = anchor ? w[o + j] - anchor[o + j] : w[o + j];
+      sq += x * x;
+      g[q + j] += 2 * c * x;
+    }
+    value += c * sq;
+  }
+  return value;
+}
+
 /** Applies sparse row updates for a model's embedding tables; see the file comment. */
 export class SparseTableUpdater {
   private readonly tables: TableState[];
@@ -172,7 +189,7 @@ export class SparseTableUpdater {
       });
       // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
       // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
-      loss += this.addPenalty(batch, local, usedSets, rowGrads);
+      loss += this.addPenalty(batch, local, usedSets, rowGrads, uniq);
       if (Number.isFinite(loss)) {
         this.t += 1;
         for (const h of this.head) {
@@ -228,28 +245,25 @@ export class SparseTableUpdater {
     tf.tidy(() => h.variable.assign(tf.tensor(w.slice(), h.variable.shape)));
   }
 
-  /** Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value. */
-  private addPenalty(batch: TaskBatch, local: Int32Array[][], usedSets: number[], rowGrads: (Float32Array | null)[]): number {
+  /**
+   * Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value. Each occurrence of
+   * a row in a set of B examples weighs lambda / B, so the work is one pass over the ids to total each unique row's
+   * weight and one pass over the unique rows: `value += weight * ||row - anchor||^2`, `grad += 2 * weight * (row - anchor)`.
+   */
+  private addPenalty(batch: TaskBatch, local: Int32Array[][], usedSets: number[], rowGrads: (Float32Array | null)[], uniq: number[][]): number {
     let value = 0;
     this.model.tables.forEach((t, ti) => {
       const tb = this.tables[ti];
       const g = rowGrads[ti];
       if (t.l2 <= 0 || !tb.trainable || !g) return;
-      const d = tb.dim;
+      const rows = uniq[ti];
+      const weight = new Float64Array(rows.length);
       for (const s of usedSets) {
-        const ids = batch.ids[s][t.input];
         const pos = local[s][ti];
-        const c = t.l2 / ids.length;
-        for (let k = 0; k < ids.length; k++) {
-          const o = ids[k] * d;
-          const p = pos[k] * d;
-          for (let j = 0; j < d; j++) {
-            const x = tb.w[o + j] - (t.anchor ? t.anchor[o + j] : 0);
-            value += c * x * x;
-            g[p + j] += 2 * c * x;
-          }
-        }
+        const c = t.l2 / batch.ids[s][t.input].length;
+        for (let k = 0; k < pos.length; k++) weight[pos[k]] += c;
       }
+      value += penalizeRows(tb.w, t.anchor ?? null, rows, weight, g, tb.dim);
     });
     return value;
   }
