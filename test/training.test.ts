@@ -248,13 +248,13 @@ test("the plain-op heads compute exactly what the layers heads compute", () => {
     assert.ok(m.headFn, `${m.kind} has a plain-op head`);
     const rows = m.tables.map((t, i) => tf.randomNormal([7, m.tableVariable(t.layer).shape[1] as number], 0, 1, "float32", i + 1));
     const a = (m.head.apply(rows) as tf.Tensor).dataSync();
-    const b = m.headFn!(rows).dataSync();
+    const b = m.headFn!(rows, false).dataSync();
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `${m.kind}: ${a[i]} vs ${b[i]}`);
     m.dispose();
   }
 });
 
-test("the dense-class plain-op head has the layers head's gradients; with dropout the layers head is used", () => {
+test("the dense-class plain-op head has the layers head's gradients; its dropout draws a new seeded mask every step", () => {
   const m = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [6, 4], seed: 3 });
   const vars = m.trainableVariables().filter((v) => !m.tables.some((t) => m.tableVariable(t.layer) === v));
   assert.equal(vars.length, 6);
@@ -265,12 +265,22 @@ test("the dense-class plain-op head has the layers head's gradients; with dropou
     return [...vars, ...rows].map((v) => grads[v.name].dataSync() as Float32Array);
   };
   const a = gradsOf(() => m.head.apply(rows) as tf.Tensor);
-  const b = gradsOf(() => m.headFn!(rows));
+  const b = gradsOf(() => m.headFn!(rows, true));
   a.forEach((g, i) => assert.ok(maxAbsDiff(g, b[i]) < 1e-6, `gradient ${i} differs by ${maxAbsDiff(g, b[i])}`));
   m.dispose();
-  const withDropout = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, dropout: 0.2, seed: 3 });
-  assert.equal(withDropout.headFn, null);
-  withDropout.dispose();
+  // Dropout: identity at inference; in training a different mask at every call, the same sequence for the same seed.
+  const make = () => denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [64], dropout: 0.5, seed: 3 });
+  const d1 = make();
+  const d2 = make();
+  const out = (m2: typeof d1, training: boolean) => m2.headFn!(rows, training).dataSync() as Float32Array;
+  assert.ok(maxAbsDiff(out(d1, false), (d1.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-6, "inference ignores dropout");
+  const first = out(d1, true);
+  const second = out(d1, true);
+  assert.ok(maxAbsDiff(first, second) > 1e-3, "two training steps used the same dropout mask");
+  assert.equal(maxAbsDiff(first, out(d2, true)), 0, "the same seed gives the same first mask");
+  assert.equal(maxAbsDiff(second, out(d2, true)), 0, "and the same second mask");
+  d1.dispose();
+  d2.dispose();
   tf.dispose(rows);
 });
 

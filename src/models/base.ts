@@ -43,12 +43,12 @@ export class RecModel {
      * The same computation as `head` written with plain ops on the same weight variables (fewer kernel calls per
      * training step, hand-written gradients where the stock ones are costly). Tests check that both agree.
      */
-    readonly headFn: ((rows: tf.Tensor[]) => tf.Tensor) | null = null,
+    readonly headFn: ((rows: tf.Tensor[], training: boolean) => tf.Tensor) | null = null,
   ) {}
 
   /** Runs the head on looked-up rows: the plain-op version when there is one, else the layers. */
   applyHead(rows: tf.Tensor[], training: boolean): tf.Tensor {
-    return this.headFn ? this.headFn(rows) : (this.head.apply(rows, { training }) as tf.Tensor);
+    return this.headFn ? this.headFn(rows, training) : (this.head.apply(rows, { training }) as tf.Tensor);
   }
 
   get kind(): ModelKind {
@@ -175,7 +175,7 @@ export function assemble(
   inputNames: string[],
   tables: (EmbeddingTableOptions & { input: number; l2?: number })[],
   buildHead: (rows: tf.SymbolicTensor[]) => tf.SymbolicTensor,
-  headFn: ((rows: tf.Tensor[]) => tf.Tensor) | null = null,
+  headFn: ((rows: tf.Tensor[], training: boolean) => tf.Tensor) | null = null,
 ): RecModel {
   const inputs = inputNames.map(indexInput);
   const flat: tf.SymbolicTensor[] = [];

@@ -1,6 +1,7 @@
 // Seed 003's model: user and movie embeddings concatenated into dense ReLU layers and a softmax over rating classes.
 import { tf } from "../backend";
 import { RecModel, assemble } from "./base";
+import { StepDropout } from "./layers";
 
 /** Options for {@link denseClassModel}. */
 export interface DenseClassModelOptions {
@@ -42,7 +43,7 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
   const dense = hidden.map((units, i) =>
     tf.layers.dense({ units, activation: "relu", name: `dense_${i + 1}`, kernelInitializer: tf.initializers.heNormal({ seed: o.seed + 10 + i }) }),
   );
-  const dropout = hidden.map((_, i) => (o.dropout ? tf.layers.dropout({ rate: o.dropout, seed: o.seed + 20 + i, name: `dropout_${i + 1}` }) : null));
+  const dropout = hidden.map((_, i) => (o.dropout ? new StepDropout({ rate: o.dropout, seed: o.seed + 20 + i, name: `dropout_${i + 1}` }) : null));
   const classes = tf.layers.dense({
     units: o.numClasses,
     activation: "softmax",
@@ -51,15 +52,16 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
   });
   /** A Dense layer's kernel and bias variables (the layer is built by then). */
   const weightsOf = (l: tf.layers.Layer): [tf.Tensor2D, tf.Tensor1D] => l.weights.map((w) => w.read()) as [tf.Tensor2D, tf.Tensor1D];
-  // The same computation with plain ops for training; with dropout the layers path runs instead (it masks in training).
-  const headFn = o.dropout
-    ? null
-    : (rows: tf.Tensor[]): tf.Tensor => {
-        let x = tf.concat(rows, 1);
-        for (const l of dense) x = denseRelu(x, ...weightsOf(l));
-        const [kernel, bias] = weightsOf(classes);
-        return tf.softmax(tf.matMul(x as tf.Tensor2D, kernel).add(bias));
-      };
+  // The same computation with plain ops (and the same dropout layers) for training.
+  const headFn = (rows: tf.Tensor[], training: boolean): tf.Tensor => {
+    let x = tf.concat(rows, 1);
+    dense.forEach((l, i) => {
+      x = denseRelu(x, ...weightsOf(l));
+      if (dropout[i]) x = dropout[i]!.apply(x, { training }) as tf.Tensor;
+    });
+    const [kernel, bias] = weightsOf(classes);
+    return tf.softmax(tf.matMul(x as tf.Tensor2D, kernel).add(bias));
+  };
   return assemble(
     { kind: "dense-classes", options: { ...o, hidden } },
     "dense_classes",

@@ -46,3 +46,47 @@ export class ScoreHead extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(ScoreHead);
+
+interface StepDropoutArgs {
+  rate: number;
+  seed: number;
+  name?: string;
+}
+
+/**
+ * Dropout whose mask is seeded AND changes on every training call: call k draws its mask from seed (seed, k). The
+ * stock `tf.layers.dropout({ seed })` re-seeds its generator with the same number on every call, so it drops the same
+ * units at every step (a fixed thinned network, not dropout). A fresh model replays the same sequence of masks, so
+ * the same seed still gives the same numbers. At inference it is the identity.
+ */
+export class StepDropout extends tf.layers.Layer {
+  static className = "MovieLensLabStepDropout";
+  readonly rate: number;
+  readonly seed: number;
+  private calls = 0;
+
+  constructor(args: StepDropoutArgs) {
+    super({ name: args.name });
+    if (!(args.rate >= 0 && args.rate < 1)) throw new RangeError(`StepDropout: rate must be in [0, 1), got ${args.rate}`);
+    this.rate = args.rate;
+    this.seed = args.seed;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A distinct 32-bit seed per call, derived from (seed, call number).
+    const callSeed = (Math.imul(this.seed | 0, 2654435761) + Math.imul(this.calls++, 40503)) >>> 0;
+    return tf.dropout(x, this.rate, undefined, callSeed);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+
+tf.serialization.registerClass(StepDropout);
