@@ -422,3 +422,42 @@ test("a model with session biases saves and loads with its session table", async
   m.dispose();
   back.dispose();
 });
+
+test("dense-class manual head: same output as the layers head, the tape's gradients, and the same dropout masks as headFn", () => {
+  const m = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [6, 4], seed: 3 });
+  const vars = m.trainableVariables().filter((v) => !m.tables.some((t) => m.tableVariable(t.layer) === v));
+  const rows = m.tables.map((_, i) => tf.variable(tf.randomNormal([7, 5], 0, 1, "float32", i + 1)));
+  const dOut = tf.randomNormal([7, 5], 0, 1, "float32", 9);
+  // Tape: d/d(everything) of sum(head(rows) * dOut).
+  const { grads } = tf.variableGrads(() => (m.head.apply(rows) as tf.Tensor).mul(dOut).sum() as tf.Scalar, [...vars, ...rows]);
+  const { output, backward } = m.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, false);
+  assert.ok(maxAbsDiff(output.dataSync() as Float32Array, (m.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-6);
+  const g = backward(dOut.dataSync() as Float32Array, output.dataSync() as Float32Array);
+  for (const v of vars) assert.ok(maxAbsDiff(g.weights.get(v)!.dataSync() as Float32Array, grads[v.name].dataSync() as Float32Array) < 1e-5, `gradient of ${v.name}`);
+  const rowGrad = tf.concat(rows.map((r) => grads[r.name]), 1);
+  assert.ok(maxAbsDiff(g.rows.dataSync() as Float32Array, rowGrad.dataSync() as Float32Array) < 1e-5, "row gradients");
+  m.dispose();
+  // With dropout in training, the manual head and headFn draw the same seeded masks, call after call.
+  const make = () => denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [16], dropout: 0.5, seed: 4 });
+  const a = make();
+  const b = make();
+  for (let step = 0; step < 2; step++) {
+    const viaManual = a.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, true).output.dataSync() as Float32Array;
+    const viaHeadFn = b.headFn!(rows, true).dataSync() as Float32Array;
+    assert.ok(maxAbsDiff(viaManual, viaHeadFn) < 1e-6, `step ${step}`);
+  }
+  a.dispose();
+  b.dispose();
+  tf.dispose([...rows, dOut]);
+});
+
+test("the rating-class task's closed-form output gradient equals its loss and the tape's gradient", () => {
+  const task = ratingClassTask(ds, { train: split.train });
+  const batch = task.batch(Int32Array.from({ length: 12 }, (_, i) => i), "train");
+  const p = tf.variable(tf.softmax(tf.randomNormal([12, task.classes.length], 0, 2, "float32", 5)));
+  const { value, grads } = tf.variableGrads(() => task.loss(() => p, batch), [p]);
+  const closed = task.outputGradient!(p.dataSync() as Float32Array, batch);
+  assert.ok(Math.abs(closed.loss - value.dataSync()[0]) < 1e-5);
+  assert.ok(maxAbsDiff(closed.gradient, grads[p.name].dataSync() as Float32Array) < 1e-5);
+  tf.dispose([p, value, ...Object.values(grads), batch.target, ...(batch.aux ?? [])]);
+});

@@ -2,6 +2,20 @@
 import { tf } from "../backend";
 import { Matrix } from "../util/matrix";
 
+/**
+ * A head whose training step needs no gradient tape: `forward` runs the head on the looked-up rows of every table
+ * side by side (one [B, sum of dims] tensor, tables in order) and returns its output with a `backward` that maps the
+ * loss gradient with respect to that output to the gradient of those rows and of the head's own variables. It must
+ * compute what `head` computes (tests check it).
+ */
+export interface ManualHead {
+  forward(rows: tf.Tensor2D, training: boolean): {
+    output: tf.Tensor;
+    /** `dOutput` and `output` are the loss gradient and the output values as plain row-major arrays. */
+    backward(dOutput: Float32Array, output: Float32Array): { rows: tf.Tensor; weights: Map<tf.Variable, tf.Tensor> };
+  };
+}
+
 /** The kinds of learned model in the lab. */
 export type ModelKind = "movie-genre" | "user-movie" | "dense-classes";
 
@@ -44,6 +58,8 @@ export class RecModel {
      * training step, hand-written gradients where the stock ones are costly). Tests check that both agree.
      */
     readonly headFn: ((rows: tf.Tensor[], training: boolean) => tf.Tensor) | null = null,
+    /** The head with a hand-written backward pass, for training without the gradient tape (see {@link ManualHead}). */
+    readonly manualHead: ManualHead | null = null,
   ) {}
 
   /** Runs the head on looked-up rows: the plain-op version when there is one, else the layers. */
@@ -176,6 +192,7 @@ export function assemble(
   tables: (EmbeddingTableOptions & { input: number; l2?: number })[],
   buildHead: (rows: tf.SymbolicTensor[]) => tf.SymbolicTensor,
   headFn: ((rows: tf.Tensor[], training: boolean) => tf.Tensor) | null = null,
+  manualHead: ManualHead | null = null,
 ): RecModel {
   const inputs = inputNames.map(indexInput);
   const flat: tf.SymbolicTensor[] = [];
@@ -208,7 +225,7 @@ export function assemble(
     l2: t.trainable === false ? 0 : (t.l2 ?? 0),
     ...(t.anchor ? { anchor: Float32Array.from(t.anchor.data) } : {}),
   }));
-  return new RecModel(spec, net, inputNames, refs, head, headFn);
+  return new RecModel(spec, net, inputNames, refs, head, headFn, manualHead);
 }
 
 /** Memoises layer construction so `buildHead` creates each layer once and reuses it on its second call. */

@@ -1,6 +1,6 @@
 // Seed 003's model: user and movie embeddings concatenated into dense ReLU layers and a softmax over rating classes.
 import { tf } from "../backend";
-import { RecModel, assemble } from "./base";
+import { ManualHead, RecModel, assemble } from "./base";
 import { StepDropout } from "./layers";
 
 /** Options for {@link denseClassModel}. */
@@ -62,6 +62,51 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
     const [kernel, bias] = weightsOf(classes);
     return tf.softmax(tf.matMul(x as tf.Tensor2D, kernel).add(bias));
   };
+  // And with a hand-written backward pass, so a training step needs no gradient tape: the forward pass keeps each
+  // layer's input, output and dropout mask; backward runs the chain rule layer by layer.
+  const manualHead: ManualHead = {
+    forward(x, training) {
+      const saved: { input: tf.Tensor2D; kernel: tf.Tensor2D; out: tf.Tensor2D; mask: tf.Tensor | null; layer: tf.layers.Layer }[] = [];
+      let h = x;
+      dense.forEach((l, i) => {
+        const [kernel, bias] = weightsOf(l);
+        const out = tf.relu(tf.matMul(h, kernel).add(bias)) as tf.Tensor2D;
+        const mask = training && dropout[i] ? dropout[i]!.nextMask(out.shape) : null;
+        saved.push({ input: h, kernel, out, mask, layer: l });
+        h = mask ? (out.mul(mask) as tf.Tensor2D) : out;
+      });
+      const [kernel, bias] = weightsOf(classes);
+      const p = tf.softmax(tf.matMul(h, kernel).add(bias)) as tf.Tensor2D;
+      const variableOf = (l: tf.layers.Layer, k: number): tf.Variable => l.weights[k].read() as tf.Variable;
+      return {
+        output: p,
+        backward(dp, pv) {
+          const weights = new Map<tf.Variable, tf.Tensor>();
+          // Softmax, in JS on the [B, classes] arrays: dz = p * (dp - sum_c dp * p).
+          const c = o.numClasses;
+          const dzv = new Float32Array(pv.length);
+          for (let at = 0; at < pv.length; at += c) {
+            let dot = 0;
+            for (let j = 0; j < c; j++) dot += dp[at + j] * pv[at + j];
+            for (let j = 0; j < c; j++) dzv[at + j] = pv[at + j] * (dp[at + j] - dot);
+          }
+          let dz = tf.tensor2d(dzv, [pv.length / c, c]);
+          weights.set(variableOf(classes, 0), tf.matMul(h, dz, true, false));
+          weights.set(variableOf(classes, 1), dz.sum(0));
+          let dh = tf.matMul(dz, kernel, false, true);
+          for (let i = saved.length - 1; i >= 0; i--) {
+            const s = saved[i];
+            if (s.mask) dh = dh.mul(s.mask) as tf.Tensor2D;
+            dz = dh.mul(tf.sign(s.out)) as tf.Tensor2D; // relu: pass where the output is positive
+            weights.set(variableOf(s.layer, 0), tf.matMul(s.input, dz, true, false));
+            weights.set(variableOf(s.layer, 1), dz.sum(0));
+            dh = tf.matMul(dz, s.kernel, false, true);
+          }
+          return { rows: dh, weights };
+        },
+      };
+    },
+  };
   return assemble(
     { kind: "dense-classes", options: { ...o, hidden } },
     "dense_classes",
@@ -79,5 +124,6 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
       return classes.apply(x) as tf.SymbolicTensor;
     },
     headFn,
+    manualHead,
   );
 }

@@ -79,9 +79,21 @@ export class StepDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return x;
-    // A distinct 32-bit seed per call, derived from (seed, call number).
-    const callSeed = (Math.imul(this.seed | 0, 2654435761) + Math.imul(this.calls++, 40503)) >>> 0;
-    return tf.dropout(x, this.rate, undefined, callSeed);
+    return tf.dropout(x, this.rate, undefined, this.nextSeed());
+  }
+
+  /**
+   * The next training call's mask, already divided by the keep probability (`call` multiplies by exactly this), for
+   * a hand-written backward pass; advances the sequence like a call does. Null when the rate is 0.
+   */
+  nextMask(shape: number[]): tf.Tensor | null {
+    if (this.rate === 0) return null;
+    return tf.tidy(() => tf.dropout(tf.ones(shape), this.rate, undefined, this.nextSeed()));
+  }
+
+  /** A distinct 32-bit seed per training call, derived from (seed, call number). */
+  private nextSeed(): number {
+    return (Math.imul(this.seed | 0, 2654435761) + Math.imul(this.calls++, 40503)) >>> 0;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -73,6 +73,22 @@ function lookupRows(w: Float32Array, ids: Int32Array, d: number): Float32Array {
   return out;
 }
 
+/** Writes rows `ids` of a table with `d` columns into columns [offset, offset + d) of a row-major array `width` wide. */
+function lookupRowsInto(out: Float32Array, width: number, offset: number, w: Float32Array, ids: Int32Array, d: number): void {
+  for (let k = 0, q = offset; k < ids.length; k++, q += width) {
+    const o = ids[k] * d;
+    for (let j = 0; j < d; j++) out[q + j] = w[o + j];
+  }
+}
+
+/** Columns [offset, offset + d) of a row-major array `width` wide, as a new [rows, d] array. */
+function columnsOf(x: Float32Array, width: number, offset: number, d: number): Float32Array {
+  const n = x.length / width;
+  const out = new Float32Array(n * d);
+  for (let k = 0, q = offset, p = 0; k < n; k++, q += width, p += d) for (let j = 0; j < d; j++) out[p + j] = x[q + j];
+  return out;
+}
+
 /** g[pos[k]] += e[k] for rows of `d` columns: per-example row gradients summed per unique row. */
 function scatterAddRows(g: Float32Array, e: Float32Array, pos: Int32Array, d: number): void {
   if (d === 1) {
@@ -100,6 +116,16 @@ function penalizeRows(w: Float32Array, anchor: Float32Array | null, rows: number
     value += c * sq;
   }
   return value;
+}
+
+/** A step's loss and gradients: per index set and table, the per-example row gradients; per head variable, its gradient. */
+interface StepGradients {
+  loss: number;
+  usedSets: number[];
+  /** Per index set and table: the per-example row gradients ([B, dim], row-major), or null. */
+  rows: (Float32Array | null)[][];
+  head: Map<tf.Variable, tf.Tensor>;
+  dispose(): void;
 }
 
 /** Applies sparse row updates for a model's embedding tables; see the file comment. */
@@ -154,59 +180,123 @@ export class SparseTableUpdater {
     const local: Int32Array[][] = batch.ids.map((set) => this.tables.map((tb, ti) => uniqueSlots(tb, set[tb.input], uniq[ti])));
     for (let ti = 0; ti < this.tables.length; ti++) for (const r of uniq[ti]) this.tables[ti].slot[r] = -1;
 
-    // The lookup, in JS: each set's rows as one [B, dim] tensor per table (a variable when the table is trainable).
-    const rowTensors: tf.Tensor[][] = batch.ids.map((set) =>
+    const manual = this.model.manualHead !== null && task.outputGradient !== undefined && batch.ids.length === 1;
+    const g = manual ? this.manualGradients(task, batch) : this.tapeGradients(task, batch);
+    try {
+      let loss = g.loss;
+      // The lookup's gradient, in JS: per-example row gradients summed into each unique row.
+      const rowGrads = this.tables.map((tb, ti) => {
+        if (!tb.trainable) return null;
+        const sum = new Float32Array(uniq[ti].length * tb.dim);
+        for (const s of g.usedSets) {
+          const ge = g.rows[s][ti];
+          if (ge) scatterAddRows(sum, ge, local[s][ti], tb.dim);
+        }
+        return sum;
+      });
+      // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
+      // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
+      loss += this.addPenalty(batch, local, g.usedSets, rowGrads, uniq);
+      if (Number.isFinite(loss)) {
+        this.t += 1;
+        for (const h of this.head) {
+          const hg = g.head.get(h.variable);
+          if (hg) this.applyHead(h, hg.dataSync() as Float32Array);
+        }
+        this.tables.forEach((tb, ti) => {
+          const rg = rowGrads[ti];
+          if (tb.trainable && rg) this.applyRows(tb, uniq[ti], rg);
+        });
+      }
+      return loss;
+    } finally {
+      g.dispose();
+    }
+  }
+
+  /** Each set's looked-up rows, in JS: one [B, dim] tensor per table (a variable when the table is trainable). */
+  private lookup(batch: TaskBatch, asVariables: boolean): tf.Tensor[][] {
+    return batch.ids.map((set) =>
       this.tables.map((tb) => {
         const ids = set[tb.input];
         const t = tf.tensor2d(lookupRows(tb.w, ids, tb.dim), [ids.length, tb.dim]);
-        if (!tb.trainable) return t;
+        if (!tb.trainable || !asVariables) return t;
         const v = tf.variable(t, true);
         t.dispose();
         return v;
       }),
     );
+  }
+
+  /** Loss and gradients through TF.js's gradient tape: the model's head and the task's loss on the looked-up rows. */
+  private tapeGradients(task: Task, batch: TaskBatch): StepGradients {
+    const rowTensors = this.lookup(batch, true);
     const rowVars = rowTensors.flat().filter((t): t is tf.Variable => t instanceof tf.Variable);
-    try {
-      let usedSets: number[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const { forward, used } = memoForward((set) => this.model.applyHead(rowTensors[set], true));
-        const l = task.loss(forward, batch);
-        usedSets = [...used.keys()];
-        return l;
-      }, [...this.head.map((h) => h.variable), ...rowVars]);
-      let loss = value.dataSync()[0];
-      // The lookup's gradient, in JS: per-example row gradients summed into each unique row.
-      const rowGrads = this.tables.map((tb, ti) => {
-        if (!tb.trainable) return null;
-        const d = tb.dim;
-        const g = new Float32Array(uniq[ti].length * d);
-        for (const s of usedSets) {
-          const ge = grads[(rowTensors[s][ti] as tf.Variable).name];
-          if (!ge) continue;
-          scatterAddRows(g, ge.dataSync() as Float32Array, local[s][ti], d);
-        }
-        return g;
-      });
-      // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
-      // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
-      loss += this.addPenalty(batch, local, usedSets, rowGrads, uniq);
-      if (Number.isFinite(loss)) {
-        this.t += 1;
-        for (const h of this.head) {
-          const g = grads[h.variable.name];
-          if (g) this.applyHead(h, g.dataSync() as Float32Array);
-        }
-        this.tables.forEach((tb, ti) => {
-          const g = rowGrads[ti];
-          if (tb.trainable && g) this.applyRows(tb, uniq[ti], g);
-        });
-      }
-      tf.dispose(value);
-      tf.dispose(Object.values(grads));
-      return loss;
-    } finally {
-      tf.dispose(rowTensors.flat());
+    let usedSets: number[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const { forward, used } = memoForward((set) => this.model.applyHead(rowTensors[set], true));
+      const l = task.loss(forward, batch);
+      usedSets = [...used.keys()];
+      return l;
+    }, [...this.head.map((h) => h.variable), ...rowVars]);
+    const loss = value.dataSync()[0];
+    return {
+      loss,
+      usedSets,
+      rows: rowTensors.map((set, s) =>
+        set.map((t, ti) => {
+          const g = this.tables[ti].trainable && usedSets.includes(s) ? grads[(t as tf.Variable).name] : undefined;
+          return g ? (g.dataSync() as Float32Array) : null;
+        }),
+      ),
+      head: new Map(this.head.map((h) => [h.variable, grads[h.variable.name]] as const).filter(([, t]) => t !== undefined)),
+      dispose: () => tf.dispose([value, ...Object.values(grads), ...rowTensors.flat()]),
+    };
+  }
+
+  /**
+   * Loss and gradients without the tape: the model's hand-written forward and backward pass, seeded with the task's
+   * closed-form gradient of the loss with respect to the model output (index set 0 only).
+   */
+  private manualGradients(task: Task, batch: TaskBatch): StepGradients {
+    // The rows of every table side by side, looked up in JS straight into one [B, sum of dims] array.
+    const set = batch.ids[0];
+    const n = batch.size;
+    const width = this.tables.reduce((s, tb) => s + tb.dim, 0);
+    const x = new Float32Array(n * width);
+    let offset = 0;
+    for (const tb of this.tables) {
+      lookupRowsInto(x, width, offset, tb.w, set[tb.input], tb.dim);
+      offset += tb.dim;
     }
+    let loss = NaN;
+    let rows: tf.Tensor | null = null;
+    let head = new Map<tf.Variable, tf.Tensor>();
+    tf.tidy(() => {
+      const { output, backward } = this.model.manualHead!.forward(tf.tensor2d(x, [n, width]), true);
+      const out = output.dataSync() as Float32Array;
+      const r = task.outputGradient!(out, batch);
+      const g = backward(r.gradient, out);
+      // Kept past the scope: the caller reads them, then disposes them.
+      loss = r.loss;
+      rows = tf.keep(g.rows);
+      head = new Map([...g.weights].map(([v, t]) => [v, tf.keep(t)] as const));
+    });
+    // Each table's per-example row gradients: its columns of the side-by-side gradient.
+    const dx = rows!.dataSync() as Float32Array;
+    offset = 0;
+    const perTable = this.tables.map((tb) => {
+      const g = tb.trainable ? columnsOf(dx, width, offset, tb.dim) : null;
+      offset += tb.dim;
+      return g;
+    });
+    return {
+      loss,
+      usedSets: [0],
+      rows: [perTable],
+      head,
+      dispose: () => tf.dispose([rows!, ...head.values()]),
+    };
   }
 
   /**

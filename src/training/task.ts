@@ -44,6 +44,12 @@ export interface Task {
   batch(units: Int32Array, which: "train" | "validation"): TaskBatch;
   /** The data loss for a batch (the model's L2 penalty is added by the loop). */
   loss(forward: Forward, batch: TaskBatch): tf.Scalar;
+  /**
+   * Optional: the loss on index set 0 and its gradient with respect to the model's output, in closed form on plain
+   * arrays. With it, a model whose head has a hand-written backward pass (`RecModel.manualHead`) trains without the
+   * gradient tape. It must agree with `loss` (tests check both).
+   */
+  outputGradient?(output: Float32Array, batch: TaskBatch): { loss: number; gradient: Float32Array };
   /** Metrics computed on the validation set after every epoch. */
   readonly metrics: TaskMetric[];
   /** Checks that a model fits this task (input names, sizes); throws a clear error otherwise. */

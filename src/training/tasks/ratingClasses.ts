@@ -64,6 +64,23 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
       // Softmax cross-entropy on the log-probabilities, in closed form (see classCrossEntropy).
       return classCrossEntropy(tf.oneHot(b.target as tf.Tensor1D, classes.length, 1, 0, "float32"), forward(0));
     },
+    outputGradient(out, b) {
+      // The same loss as classCrossEntropy: -mean_b log(clip(p_b[y_b], 1e-7, 1)); gradient -1 / (B p) at the target
+      // class where p >= 1e-7, zero elsewhere.
+      const y = b.target.dataSync();
+      const c = classes.length;
+      const n = b.size;
+      const gradient = new Float32Array(out.length);
+      let loss = 0;
+      for (let i = 0; i < n; i++) {
+        const at = i * c + y[i];
+        const p = out[at];
+        const clipped = p < 1e-7 ? 1e-7 : p > 1 ? 1 : p;
+        loss -= Math.log(clipped);
+        if (p >= 1e-7) gradient[at] = -1 / (n * clipped);
+      }
+      return { loss: loss / n, gradient };
+    },
     check(model) {
       if (model.kind !== "dense-classes") throw new Error(`the rating-class task needs a dense-classes model, got ${model.kind}`);
       if (model.spec.options.numClasses !== classes.length) {
