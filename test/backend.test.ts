@@ -69,3 +69,29 @@ test("a tiny embedding model learns on native TensorFlow", (t) => {
   assert.equal(r.backend, "tensorflow");
   assert.ok(r.losses[r.losses.length - 1] < r.losses[0] * 0.5, `loss did not fall: ${r.losses.join(", ")}`);
 });
+
+test("TensorFlow runs one intra-op thread unless TF_NUM_INTRAOP_THREADS says otherwise, and the setting takes effect", (t) => {
+  if (backendInfo.name !== "tensorflow" || process.platform !== "linux") {
+    t.skip("needs native TensorFlow on Linux (threads are counted in /proc)");
+    return;
+  }
+  const script = `
+    const fs = require("fs");
+    const { tf, intraOpThreads } = require("./src/backend");
+    const a = tf.randomNormal([512, 512]);
+    for (let i = 0; i < 5; i++) tf.matMul(a, a).dataSync();
+    console.log(JSON.stringify({ ...intraOpThreads, threads: fs.readdirSync("/proc/self/task").length }));`;
+  const run = (threads: string | undefined) => {
+    const env = { ...process.env };
+    delete env.TF_NUM_INTRAOP_THREADS;
+    if (threads) env.TF_NUM_INTRAOP_THREADS = threads;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: root, encoding: "utf8", env });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { value: string; source: string; threads: number };
+  };
+  const lab = run(undefined);
+  assert.deepEqual([lab.value, lab.source], ["1", "lab default"]);
+  const four = run("4");
+  assert.deepEqual([four.value, four.source], ["4", "TF_NUM_INTRAOP_THREADS"]);
+  assert.ok(four.threads > lab.threads, `process threads: ${four.threads} with 4 intra-op threads vs ${lab.threads} with 1`);
+});
