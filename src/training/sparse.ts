@@ -66,6 +66,10 @@ function lookupRows(w: Float32Array, ids: Int32Array, d: number): Float32Array {
     for (let k = 0; k < ids.length; k++) out[k] = w[ids[k]];
     return out;
   }
+  if (d >= 16) {
+    for (let k = 0; k < ids.length; k++) out.set(w.subarray(ids[k] * d, ids[k] * d + d), k * d);
+    return out;
+  }
   for (let k = 0, q = 0; k < ids.length; k++, q += d) {
     const o = ids[k] * d;
     for (let j = 0; j < d; j++) out[q + j] = w[o + j];
@@ -75,29 +79,27 @@ function lookupRows(w: Float32Array, ids: Int32Array, d: number): Float32Array {
 
 /** Writes rows `ids` of a table with `d` columns into columns [offset, offset + d) of a row-major array `width` wide. */
 function lookupRowsInto(out: Float32Array, width: number, offset: number, w: Float32Array, ids: Int32Array, d: number): void {
+  if (d >= 16) {
+    // Wide rows: a native block copy per row beats the element loop.
+    for (let k = 0, q = offset; k < ids.length; k++, q += width) out.set(w.subarray(ids[k] * d, ids[k] * d + d), q);
+    return;
+  }
   for (let k = 0, q = offset; k < ids.length; k++, q += width) {
     const o = ids[k] * d;
     for (let j = 0; j < d; j++) out[q + j] = w[o + j];
   }
 }
 
-/** Columns [offset, offset + d) of a row-major array `width` wide, as a new [rows, d] array. */
-function columnsOf(x: Float32Array, width: number, offset: number, d: number): Float32Array {
-  const n = x.length / width;
-  const out = new Float32Array(n * d);
-  for (let k = 0, q = offset, p = 0; k < n; k++, q += width, p += d) for (let j = 0; j < d; j++) out[p + j] = x[q + j];
-  return out;
-}
-
-/** g[pos[k]] += e[k] for rows of `d` columns: per-example row gradients summed per unique row. */
-function scatterAddRows(g: Float32Array, e: Float32Array, pos: Int32Array, d: number): void {
+/** g[pos[k]] += example k's row of `e`, for rows of `d` columns: per-example row gradients summed per unique row. */
+function scatterAddRows(g: Float32Array, e: RowGradients, pos: Int32Array, d: number): void {
+  const { data, stride, offset } = e;
   if (d === 1) {
-    for (let k = 0; k < pos.length; k++) g[pos[k]] += e[k];
+    for (let k = 0, q = offset; k < pos.length; k++, q += stride) g[pos[k]] += data[q];
     return;
   }
-  for (let k = 0, q = 0; k < pos.length; k++, q += d) {
+  for (let k = 0, q = offset; k < pos.length; k++, q += stride) {
     const p = pos[k] * d;
-    for (let j = 0; j < d; j++) g[p + j] += e[q + j];
+    for (let j = 0; j < d; j++) g[p + j] += data[q + j];
   }
 }
 
@@ -118,12 +120,19 @@ function penalizeRows(w: Float32Array, anchor: Float32Array | null, rows: number
   return value;
 }
 
+/** Per-example row gradients: example k's row is `data[k * stride + offset ..][0, dim)` (a table's columns of a wider array). */
+interface RowGradients {
+  data: Float32Array;
+  stride: number;
+  offset: number;
+}
+
 /** A step's loss and gradients: per index set and table, the per-example row gradients; per head variable, its gradient. */
 interface StepGradients {
   loss: number;
   usedSets: number[];
-  /** Per index set and table: the per-example row gradients ([B, dim], row-major), or null. */
-  rows: (Float32Array | null)[][];
+  /** Per index set and table: the per-example row gradients, or null. */
+  rows: (RowGradients | null)[][];
   head: Map<tf.Variable, tf.Tensor>;
   dispose(): void;
 }
@@ -246,7 +255,7 @@ export class SparseTableUpdater {
       rows: rowTensors.map((set, s) =>
         set.map((t, ti) => {
           const g = this.tables[ti].trainable && usedSets.includes(s) ? grads[(t as tf.Variable).name] : undefined;
-          return g ? (g.dataSync() as Float32Array) : null;
+          return g ? { data: g.dataSync() as Float32Array, stride: this.tables[ti].dim, offset: 0 } : null;
         }),
       ),
       head: new Map(this.head.map((h) => [h.variable, grads[h.variable.name]] as const).filter(([, t]) => t !== undefined)),
@@ -282,11 +291,11 @@ export class SparseTableUpdater {
       rows = tf.keep(g.rows);
       head = new Map([...g.weights].map(([v, t]) => [v, tf.keep(t)] as const));
     });
-    // Each table's per-example row gradients: its columns of the side-by-side gradient.
+    // Each table's per-example row gradients are its columns of the side-by-side gradient.
     const dx = rows!.dataSync() as Float32Array;
     offset = 0;
     const perTable = this.tables.map((tb) => {
-      const g = tb.trainable ? columnsOf(dx, width, offset, tb.dim) : null;
+      const g = tb.trainable ? { data: dx, stride: width, offset } : null;
       offset += tb.dim;
       return g;
     });
