@@ -21,7 +21,9 @@ import { BenchRecord, movielensDir, record } from "./lib";
 export const name = "training";
 
 const root = path.resolve(__dirname, "..");
-const EPOCHS = 3;
+/** Epochs per run: the first is dropped (warm-up) and the median of the rest is reported. Fewer on the 25M-shaped tables, where Keras and the dense runs are slow. */
+const EPOCHS_SMALL = 7;
+const EPOCHS_LARGE = 3;
 
 /** One model configuration, defined once for both TF.js and Keras. */
 interface Case {
@@ -102,8 +104,8 @@ function medianEpochRate(examples: number, epochSeconds: number[]): number {
   return examples / s;
 }
 
-async function ours(model: RecModel, task: Task, batchSize: number, updates: "sparse" | "dense"): Promise<number> {
-  const h = await fit(model, task, { epochs: EPOCHS, batchSize, learningRate: 1e-3, seed: 1, progress: "none", updates, validate: false });
+async function ours(model: RecModel, task: Task, batchSize: number, updates: "sparse" | "dense", epochs: number): Promise<number> {
+  const h = await fit(model, task, { epochs, batchSize, learningRate: 1e-3, seed: 1, progress: "none", updates, validate: false });
   model.dispose();
   return medianEpochRate(task.trainSize * task.examplesPerUnit, h.epochs.map((e) => e.seconds));
 }
@@ -114,7 +116,7 @@ function kerasPython(): string | null {
   return r.stdout.trim();
 }
 
-function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: string): number {
+function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: string, epochs: number): number {
   const prefix = path.join(tmp, "data");
   fs.writeFileSync(`${prefix}.user.i32`, Buffer.from(arrays.a.buffer, arrays.a.byteOffset, arrays.a.byteLength));
   fs.writeFileSync(`${prefix}.movie.i32`, Buffer.from(arrays.b.buffer, arrays.b.byteOffset, arrays.b.byteLength));
@@ -127,7 +129,7 @@ function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: str
     numClasses: arrays.numClasses,
     dim: c.dim,
     batchSize: c.batchSize,
-    epochs: EPOCHS,
+    epochs,
     learningRate: 1e-3,
     l2: c.keras.startsWith("dot-bias") ? 1e-6 : 0,
     offset: c.keras === "dot-bias-linear" ? 3.5 : 0,
@@ -179,11 +181,12 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
       console.log(`  ${label}`);
       const list = cases().filter((_, i) => !quick || i < 2);
       for (const c of list) {
-        const sparse = await ours(c.build(ds), c.task(ds, train), c.batchSize, "sparse");
+        const epochs = ds.numUsers > 100_000 ? EPOCHS_LARGE : EPOCHS_SMALL;
+        const sparse = await ours(c.build(ds), c.task(ds, train), c.batchSize, "sparse", epochs);
         // Dense updates at batch 64 on the 25M-shaped tables take minutes per epoch; measured at batch 1024 only.
         const skipDense = c.batchSize < 1024 && ds.numUsers > 100_000;
-        const dense = skipDense ? NaN : await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense");
-        const ref = py ? keras(py, c, c.arrays(ds, train), tmp) : null;
+        const dense = skipDense ? NaN : await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense", epochs);
+        const ref = py ? keras(py, c, c.arrays(ds, train), tmp, epochs) : null;
         console.log(`    ${c.id}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`);
         records.push(record({ metric: `${c.id}: TF.js, sparse row updates`, value: sparse, unit: "ratings/s", reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null, referenceValue: ref, goal: ">= 1x Keras", dataset: label }));
         if (!skipDense) {
@@ -195,7 +198,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
       if (pairs.movie.length > 0) {
         const s1 = movieGenreModel({ numMovies: ds.numMovies, numGenres: ds.movies.genreVocabulary.length, dim: 32, seed: 1 });
         const t = movieGenreTask(ds.movies, { seed: 1, negativeRatio: 4, validationFraction: 0 });
-        const rate = await ours(s1, t, 256, "sparse");
+        const rate = await ours(s1, t, 256, "sparse", EPOCHS_SMALL);
         records.push(record({ metric: "stage 1 movie–genre (pairs incl. 4 negatives, batch 256 groups)", value: rate, unit: "pairs/s", dataset: `${d.label}, ${t.trainSize.toLocaleString("en-US")} positive pairs` }));
       }
     }
