@@ -13,16 +13,27 @@ export interface RatingSessions {
   readonly bucketSeconds: number;
 }
 
+const computed = new WeakMap<Dataset, Map<number, RatingSessions>>();
+
 /**
  * Groups every rating of the dataset into sessions of one user and one time bucket (a UTC day by default). The ids
  * cover all ratings (training and held-out alike): a model learns a bias only for sessions with training ratings, and
- * a session seen only at test time keeps a zero bias, which is the model without that term.
+ * a session seen only at test time keeps a zero bias, which is the model without that term. Computed once per dataset
+ * and bucket length; the arrays are shared, so do not modify them.
  */
 export function ratingSessions(ds: Dataset, o: { bucketSeconds?: number } = {}): RatingSessions {
   const bucketSeconds = o.bucketSeconds ?? 86_400;
   if (!(bucketSeconds > 0) || !Number.isFinite(bucketSeconds)) {
     throw new RangeError(`ratingSessions: bucketSeconds must be a positive number of seconds, got ${bucketSeconds}`);
   }
+  let byBucket = computed.get(ds);
+  if (!byBucket) computed.set(ds, (byBucket = new Map()));
+  let sessions = byBucket.get(bucketSeconds);
+  if (!sessions) byBucket.set(bucketSeconds, (sessions = groupSessions(ds, bucketSeconds)));
+  return sessions;
+}
+
+function groupSessions(ds: Dataset, bucketSeconds: number): RatingSessions {
   const r = ds.ratings;
   const session = new Int32Array(r.length);
   const ids = new Map<number, number>();

@@ -167,12 +167,10 @@ export async function trainStage2Averaged(ds: Dataset, train: Int32Array, stage1
   try {
     for (const [k, s1] of stage1.entries()) members.push(await trainStage2(ds, train, { ...o, seed: seed + k, stage1: s1 }));
     const model = averageUserMovieModels(members.map((m) => m.model!));
-    const sessions = model.inputNames.includes("session") ? ratingSessions(ds, { bucketSeconds: Number(model.spec.options.sessionSeconds) }) : null;
     const transform = members[0].transform;
-    const context = sessions ? { ratings: ds.ratings, sessions: sessions.session } : undefined;
     return {
       name: `${members[0].name}, mean of ${members.length} seeds`,
-      scorer: dotScorer("stage 2", dotWeights(model), transform ?? undefined, context),
+      scorer: stage2Scorer(ds, model, transform),
       model,
       history: members[0].history,
       transform,
@@ -211,9 +209,15 @@ async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options)
     : ratingTask(ds, { train, validation: o.validation, loss: loss as "mse" | "bce", sessions: sessions?.session });
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, `stage 2 (${loss}, ${init})`);
   const transform = "transform" in task ? (task as { transform: RatingTransform }).transform : null;
-  const context = sessions ? { ratings: ds.ratings, sessions: sessions.session } : undefined;
-  const scorer = dotScorer("stage 2", dotWeights(model), transform ?? undefined, context);
-  return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer, model, history, transform, seconds };
+  return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer: stage2Scorer(ds, model, transform), model, history, transform, seconds };
+}
+
+/** The scorer of a stage-2 model; a model with session biases predicts held-out ratings in their session. */
+function stage2Scorer(ds: Dataset, model: RecModel, transform: RatingTransform | null): MovieScorer {
+  const context = model.inputNames.includes("session")
+    ? { ratings: ds.ratings, sessions: ratingSessions(ds, { bucketSeconds: Number(model.spec.options.sessionSeconds) }).session }
+    : undefined;
+  return dotScorer("stage 2", dotWeights(model), transform ?? undefined, context);
 }
 
 async function dotRecipe(

@@ -15,25 +15,6 @@ export interface DenseClassModelOptions {
   seed: number;
 }
 
-/**
- * `relu(x·kernel + bias)` — what a relu Dense layer computes — with a hand-written gradient. The stock relu gradient
- * is a step function that costs TF.js eight kernels per layer (isNaN, greater, fills, two selects, cast, mul); here
- * the mask is `sign(y)` (y = relu(z) >= 0, so sign(y) is 1 where z > 0 and 0 elsewhere), and the rest is the usual
- * three products and a bias sum.
- */
-const denseRelu = tf.customGrad((x, kernel, bias, save) => {
-  const y = tf.relu(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D).add(bias as tf.Tensor));
-  (save as tf.GradSaveFunc)([x as tf.Tensor, kernel as tf.Tensor, y]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [xs, k, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const dz = (dy as tf.Tensor2D).mul(tf.sign(ys)) as tf.Tensor2D;
-      return [tf.matMul(dz, k, false, true), tf.matMul(xs, dz, true, false), dz.sum(0)];
-    },
-  };
-});
-
 /** `softmax(dense(relu(dense([user; movie]))))` over `numClasses` rating classes. Inputs are ["user", "movie"]. */
 export function denseClassModel(o: DenseClassModelOptions): RecModel {
   if (!(o.numClasses >= 2)) throw new RangeError(`denseClassModel: numClasses must be at least 2, got ${o.numClasses}`);
@@ -52,18 +33,9 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
   });
   /** A Dense layer's kernel and bias variables (the layer is built by then). */
   const weightsOf = (l: tf.layers.Layer): [tf.Tensor2D, tf.Tensor1D] => l.weights.map((w) => w.read()) as [tf.Tensor2D, tf.Tensor1D];
-  // The same computation with plain ops (and the same dropout layers) for training.
-  const headFn = (rows: tf.Tensor[], training: boolean): tf.Tensor => {
-    let x = tf.concat(rows, 1);
-    dense.forEach((l, i) => {
-      x = denseRelu(x, ...weightsOf(l));
-      if (dropout[i]) x = dropout[i]!.apply(x, { training }) as tf.Tensor;
-    });
-    const [kernel, bias] = weightsOf(classes);
-    return tf.softmax(tf.matMul(x as tf.Tensor2D, kernel).add(bias));
-  };
-  // And with a hand-written backward pass, so a training step needs no gradient tape: the forward pass keeps each
-  // layer's input, output and dropout mask; backward runs the chain rule layer by layer.
+  // The same computation with plain ops on the same variables and dropout layers, and a hand-written backward pass,
+  // so a training step needs no gradient tape: the forward pass keeps each layer's input, output and dropout mask;
+  // backward runs the chain rule layer by layer.
   const manualHead: ManualHead = {
     forward(x, training) {
       const saved: { input: tf.Tensor2D; kernel: tf.Tensor2D; out: tf.Tensor2D; mask: tf.Tensor | null; layer: tf.layers.Layer }[] = [];
@@ -123,7 +95,7 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
       });
       return classes.apply(x) as tf.SymbolicTensor;
     },
-    headFn,
+    null,
     manualHead,
   );
 }

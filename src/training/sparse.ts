@@ -62,18 +62,7 @@ function uniqueSlots(tb: TableState, ids: Int32Array, uniq: number[]): Int32Arra
 /** Rows `ids` of a row-major table with `d` columns, as a new [ids.length, d] array. */
 function lookupRows(w: Float32Array, ids: Int32Array, d: number): Float32Array {
   const out = new Float32Array(ids.length * d);
-  if (d === 1) {
-    for (let k = 0; k < ids.length; k++) out[k] = w[ids[k]];
-    return out;
-  }
-  if (d >= 16) {
-    for (let k = 0; k < ids.length; k++) out.set(w.subarray(ids[k] * d, ids[k] * d + d), k * d);
-    return out;
-  }
-  for (let k = 0, q = 0; k < ids.length; k++, q += d) {
-    const o = ids[k] * d;
-    for (let j = 0; j < d; j++) out[q + j] = w[o + j];
-  }
+  lookupRowsInto(out, d, 0, w, ids, d);
   return out;
 }
 

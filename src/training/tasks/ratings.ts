@@ -106,6 +106,8 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
   if (sessions && sessions.length !== r.length) {
     throw new RangeError(`ratingTask: sessions has ${sessions.length} entries for ${r.length} ratings (use ratingSessions(ds).session)`);
   }
+  // One id column per model input: user, movie (and session).
+  const idColumns = sessions ? [r.user, r.movie, sessions] : [r.user, r.movie];
   const rows = (which: "train" | "validation", units: Int32Array): Int32Array => gatherTyped(which === "train" ? o.train : val, units);
 
   // Per-example error in rating units, computed in TF so it runs batched: inverse of the transform, then clip.
@@ -145,7 +147,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
     batch(units, which) {
       const idx = rows(which, units);
       return {
-        ids: [sessions ? [gatherTyped(r.user, idx), gatherTyped(r.movie, idx), gatherTyped(sessions, idx)] : [gatherTyped(r.user, idx), gatherTyped(r.movie, idx)]],
+        ids: [idColumns.map((c) => gatherTyped(c, idx))],
         target: tf.tensor2d(gatherTyped(targets, idx), [idx.length, 1]),
         aux: [tf.tensor1d(gatherTyped(r.rating, idx))],
         size: idx.length,
