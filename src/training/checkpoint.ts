@@ -47,6 +47,21 @@ function concatWeightData(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   return out;
 }
 
+/** Bytes per value of the dtypes a weights manifest can hold (quantized weights store their quantized dtype). */
+const BYTES_PER_VALUE: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** The size of weights.bin that a weights manifest describes, or null when it cannot tell (string weights). */
+function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
+  let total = 0;
+  for (const w of specs) {
+    const dtype: string = w.quantization?.dtype ?? w.dtype;
+    const size = BYTES_PER_VALUE[dtype];
+    if (size === undefined) return null;
+    total += w.shape.reduce((n, d) => n * d, 1) * size;
+  }
+  return total;
+}
+
 /**
  * Saves `model` into folder `dir` (model.json + weights.bin in the TF.js format, plus lab.json with the spec and
  * encoders). The folder appears complete or not at all: it is written under a temporary name and renamed.
@@ -103,10 +118,22 @@ export async function loadModel(dir: string): Promise<{ model: RecModel; metadat
     throw new Error(`loadModel: ${folder} has a corrupt JSON file: ${(err as Error).message}`);
   }
   if (lab.format !== "movielens-embedding-lab/model") throw new Error(`loadModel: ${path.join(folder, "lab.json")} is not a lab model file`);
+  const specs = modelJson.weightsManifest?.[0]?.weights;
+  if (!Array.isArray(specs)) throw new Error(`loadModel: ${path.join(folder, "model.json")} has no weights manifest`);
   const weights = read("weights.bin");
+  // Check the size before decoding: TF.js would report a short file as a tensor with too few values, and ignore extra bytes.
+  const expected = manifestBytes(specs);
+  if (expected !== null && weights.byteLength !== expected) {
+    const file = path.join(folder, "weights.bin");
+    throw new Error(
+      `loadModel: ${file} is ${weights.byteLength < expected ? "truncated" : "too long"}: the weights manifest in model.json ` +
+        `(${specs.length} weights) expects ${expected} bytes, found ${weights.byteLength} bytes. ` +
+        `The folder is incomplete or mixes files from different saves; save the model again.`,
+    );
+  }
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
   // Rebuild from the spec (so the head and tables exist) and set each layer's saved weights, matched by name.
-  const tensors = tf.io.decodeWeights(weightData, modelJson.weightsManifest[0].weights);
+  const tensors = tf.io.decodeWeights(weightData, specs);
   const model = buildModel(lab.spec);
   try {
     for (const layer of model.net.layers) {

@@ -5,6 +5,7 @@ import { Rng } from "../util/random";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
 import { SparseTableUpdater } from "./sparse";
 import { Task, TaskBatch, disposeBatch, memoForward, range } from "./task";
+import { describe } from "./tasks/args";
 
 /** The optimisers the loop can build by name. */
 export type OptimizerName = "adam" | "sgd" | "adagrad" | "rmsprop";
@@ -47,6 +48,17 @@ export interface FitOptions {
    * "dense" steps every weight with a TF.js optimiser each batch. "auto" (default) is sparse for adam, adagrad and sgd.
    */
   updates?: "auto" | "sparse" | "dense";
+  /**
+   * Stop with a {@link TrainingDivergedError} when a batch's loss goes above this: the loss is exploding (weights
+   * blowing up, typically a learning rate far too high), even though it is still finite. NaN and infinite losses stop
+   * training whatever this is. Default: the larger of 1e8 and 1e6 × the first batch's loss (the loss at the starting
+   * weights, before any step). While training is healthy the lab's losses are O(1): MSE on 0.5–5 star ratings is below
+   * 25 even from a model without an offset, BCE and cross-entropy are clipped at -log(1e-7) ≈ 16 per example, BPR
+   * starts near log 2, and the L2 terms are small. So 1e8 is millions of times any healthy loss and never triggers,
+   * while a diverging run passes it within a few batches (at learning rate 1e6 the MSE reaches 1e26); the relative
+   * term keeps the rule safe for a task whose losses are large by construction. Infinity turns the check off.
+   */
+  maxLoss?: number;
 }
 
 /** What {@link fit} returns. */
@@ -62,16 +74,29 @@ export interface History {
   backend: string;
 }
 
-/** Thrown when the loss becomes NaN or infinite. */
+/** The default {@link FitOptions.maxLoss} given the first batch's loss: the larger of 1e8 and 1e6 × that loss. */
+export function defaultMaxLoss(firstLoss: number): number {
+  return Math.max(1e8, 1e6 * firstLoss);
+}
+
+/**
+ * Thrown when the loss becomes NaN or infinite, or (with `maxLoss` set) exceeds {@link FitOptions.maxLoss}. `epoch` and
+ * `batch` count from 0; the message counts from 1.
+ */
 export class TrainingDivergedError extends Error {
   constructor(
     readonly epoch: number,
     readonly batch: number,
     readonly loss: number,
+    /** The threshold the loss exceeded (null: the loss was NaN or infinite). */
+    readonly maxLoss: number | null = null,
   ) {
     super(
-      `training diverged: the loss became ${loss} at epoch ${epoch + 1}, batch ${batch + 1}. ` +
-        `Try a lower learning rate, stronger L2, or check the targets for NaN.`,
+      maxLoss === null
+        ? `training diverged: the loss became ${loss} at epoch ${epoch + 1}, batch ${batch + 1}. ` +
+            `Try a lower learning rate, stronger L2, or check the targets for NaN.`
+        : `training diverged: the loss reached ${loss.toExponential(2)} at epoch ${epoch + 1}, batch ${batch + 1}, above maxLoss ` +
+            `${maxLoss.toExponential(2)}. Try a lower learning rate or stronger L2 (fit's maxLoss option sets the limit; Infinity turns it off).`,
     );
     this.name = "TrainingDivergedError";
   }
@@ -97,6 +122,23 @@ function validateOptions(o: FitOptions): void {
   if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new RangeError(`fit: batchSize must be a positive integer, got ${o.batchSize}`);
   if (o.learningRate !== undefined && !(o.learningRate > 0)) throw new RangeError(`fit: learningRate must be positive, got ${o.learningRate}`);
   if (!Number.isFinite(o.seed)) throw new RangeError(`fit: seed must be a number, got ${o.seed}`);
+  if (o.maxLoss !== undefined && !(typeof o.maxLoss === "number" && o.maxLoss > 0)) {
+    throw new RangeError(`fit: maxLoss must be a positive number (Infinity turns the check off), got ${String(o.maxLoss)}`);
+  }
+}
+
+function validateArguments(model: RecModel, task: Task, o: FitOptions): void {
+  if (!model || typeof model !== "object" || typeof model.trainableVariables !== "function") {
+    throw new TypeError(`fit: argument "model" must be a model (e.g. from userMovieModel), got ${describe(model)}`);
+  }
+  if (!task || typeof task !== "object" || typeof task.batch !== "function" || typeof task.loss !== "function") {
+    throw new TypeError(`fit: argument "task" must be a task (e.g. from ratingTask), got ${describe(task)}`);
+  }
+  for (const key of ["trainSize", "validationSize"] as const) {
+    const n = task[key];
+    if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`fit: task "${task.name}" has ${key} ${describe(n)}; it must be a non-negative integer`);
+  }
+  if (!o || typeof o !== "object") throw new TypeError(`fit: the options argument is required ({ epochs, batchSize, seed, ... }), got ${describe(o)}`);
 }
 
 /** Turns a batch's id sets into [B,1] int32 tensors (one list per set). */
@@ -177,6 +219,7 @@ function monitored(log: EpochLog, monitor: string): number {
  * rerunning a notebook cell does not leak memory.
  */
 export async function fit(model: RecModel, task: Task, options: FitOptions): Promise<History> {
+  validateArguments(model, task, options);
   validateOptions(options);
   task.check?.(model);
   const rng = new Rng(options.seed);
@@ -205,6 +248,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   let stopReason: string | null = null;
   let trainSeconds = 0;
   let completed = false;
+  let maxLoss = options.maxLoss ?? null; // the default is set from the first batch's loss
   const t0 = Date.now();
   sink.start({ title, epochs: options.epochs, batchesPerEpoch });
   try {
@@ -223,7 +267,10 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
         } finally {
           disposeBatch(batch);
         }
+        // Both paths (the sparse row updater and the TF.js optimiser) return the batch's loss here.
         if (!Number.isFinite(lossValue)) throw new TrainingDivergedError(epoch, b, lossValue);
+        maxLoss ??= defaultMaxLoss(lossValue);
+        if (lossValue > maxLoss) throw new TrainingDivergedError(epoch, b, lossValue, maxLoss);
         lossSum += lossValue * batch.size;
         seen += batch.size;
         sink.batch(epoch, b, lossValue);

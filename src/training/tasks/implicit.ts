@@ -5,6 +5,7 @@ import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
 import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
+import { checkDataset, describe, oneOf, ratingIndices, requireOptions, requireSeed } from "./args";
 
 /** Per-user sorted lists of movies, for O(log n) "has the user seen it" checks. */
 export interface UserItems {
@@ -48,15 +49,24 @@ export interface ImplicitTaskOptions {
 
 /** Builds the implicit task. The model must have a linear head (its scores are logits). */
 export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
-  const lossKind = o.loss ?? "bpr";
+  const F = "implicitTask";
+  checkDataset(F, ds);
+  requireOptions(F, o, "{ train, seed, validation?, threshold?, loss?, negatives? }");
+  const train = ratingIndices(F, ds, "train", o.train, "the indices of the training ratings")!;
+  const validation = ratingIndices(F, ds, "validation", o.validation, null);
+  const seed = requireSeed(F, o.seed);
+  const lossKind = oneOf(F, "loss", o.loss, ["bpr", "sampled"], "bpr");
   const k = lossKind === "bpr" ? 1 : (o.negatives ?? 4);
-  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`negatives must be a positive integer, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`implicitTask: option "negatives" must be a positive integer, got ${describe(k)}`);
   const thr = o.threshold === undefined ? 4 : o.threshold;
+  if (thr !== null && !(typeof thr === "number" && Number.isFinite(thr))) {
+    throw new RangeError(`implicitTask: option "threshold" must be a rating (a finite number) or null, got ${describe(thr)}`);
+  }
   const positive = (idx: Int32Array): Int32Array =>
     thr === null ? idx : idx.filter((i) => ds.ratings.rating[i] >= thr);
-  const trainPos = positive(o.train);
-  const valPos = positive(o.validation ?? new Int32Array(0));
-  const seen = userItems(ds, o.validation ? Int32Array.from([...o.train, ...o.validation]) : o.train);
+  const trainPos = positive(train);
+  const valPos = positive(validation ?? new Int32Array(0));
+  const seen = userItems(ds, validation ? Int32Array.from([...train, ...validation]) : train);
   const sample = (pos: Int32Array, gen: Rng): Int32Array => {
     const out = new Int32Array(pos.length * k);
     for (let p = 0; p < pos.length; p++) {
@@ -69,8 +79,8 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
     }
     return out;
   };
-  let trainNeg = sample(trainPos, new Rng(o.seed));
-  const valNeg = sample(valPos, new Rng(o.seed + 1));
+  let trainNeg = sample(trainPos, new Rng(seed));
+  const valNeg = sample(valPos, new Rng(seed + 1));
 
   const build = (pos: Int32Array, neg: Int32Array, units: Int32Array): TaskBatch => {
     const idx = gatherTyped(pos, units);

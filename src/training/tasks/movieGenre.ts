@@ -4,6 +4,7 @@ import { Movies } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
 import { Forward, Task, TaskBatch, TaskMetric } from "../task";
+import { checkMovies, describe, requireOptions, requireSeed } from "./args";
 
 /** Options for {@link movieGenreTask}. */
 export interface MovieGenreTaskOptions {
@@ -51,15 +52,19 @@ export interface MovieGenreTask extends Task {
  * balance. Validation uses held-out positives with negatives drawn once from `seed`.
  */
 export function movieGenreTask(movies: Movies, options: MovieGenreTaskOptions): MovieGenreTask {
+  const F = "movieGenreTask";
+  checkMovies(F, movies);
+  requireOptions(F, options, "{ seed, negativeRatio?, validationFraction? }");
+  const seed = requireSeed(F, options.seed);
   const r = options.negativeRatio ?? 1;
-  if (!(Number.isInteger(r) && r >= 0)) throw new RangeError(`negativeRatio must be a non-negative integer, got ${r}`);
+  if (!(Number.isInteger(r) && r >= 0)) throw new RangeError(`movieGenreTask: option "negativeRatio" must be a non-negative integer, got ${describe(r)}`);
   const vf = options.validationFraction ?? 0.1;
-  if (!(vf >= 0 && vf < 1)) throw new RangeError(`validationFraction must be in [0, 1), got ${vf}`);
+  if (!(typeof vf === "number" && vf >= 0 && vf < 1)) throw new RangeError(`movieGenreTask: option "validationFraction" must be in [0, 1), got ${describe(vf)}`);
   const G = movies.genreVocabulary.length;
   if (G < 2) throw new Error(`the catalogue has ${G} genre(s); stage 1 needs at least 2`);
   const all = positivePairs(movies);
   if (all.movie.length === 0) throw new Error("no movie has a genre: stage 1 has nothing to learn");
-  const rng = new Rng(options.seed);
+  const rng = new Rng(seed);
   const perm = rng.permutation(all.movie.length);
   const nVal = Math.floor(all.movie.length * vf);
   const pick = (from: number, to: number): { movie: Int32Array; genre: Int32Array } => {
@@ -91,8 +96,8 @@ export function movieGenreTask(movies: Movies, options: MovieGenreTaskOptions): 
     }
     return out;
   };
-  let trainNeg = sampleNegatives(train.movie, new Rng(options.seed + 1));
-  const valNeg = sampleNegatives(val.movie, new Rng(options.seed + 2));
+  let trainNeg = sampleNegatives(train.movie, new Rng(seed + 1));
+  const valNeg = sampleNegatives(val.movie, new Rng(seed + 2));
 
   const build = (src: { movie: Int32Array; genre: Int32Array }, neg: Int32Array, units: Int32Array): TaskBatch => {
     const size = units.length * (1 + r);

@@ -4,6 +4,7 @@ import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { classCrossEntropy } from "../losses";
 import { Task, TaskMetric, gatherTyped } from "../task";
+import { checkDataset, ratingIndices, requireOptions } from "./args";
 
 /** The sorted distinct rating values of a dataset (its classes). */
 export function ratingClasses(ds: Dataset): number[] {
@@ -25,12 +26,16 @@ export interface RatingClassTask extends Task {
 
 /** Builds the rating-class task (use with `denseClassModel({numClasses: task.classes.length})`). */
 export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingClassTask {
+  const F = "ratingClassTask";
+  checkDataset(F, ds);
+  requireOptions(F, o, "{ train, validation? }");
+  const train = ratingIndices(F, ds, "train", o.train, "the indices of the training ratings")!;
+  const val = ratingIndices(F, ds, "validation", o.validation, null) ?? new Int32Array(0);
   const classes = ratingClasses(ds);
   const classOf = new Map(classes.map((v, i) => [v, i]));
   const r = ds.ratings;
   const labels = new Int32Array(r.length);
   for (let i = 0; i < r.length; i++) labels[i] = classOf.get(r.rating[i])!;
-  const val = o.validation ?? new Int32Array(0);
   const values = tf.tensor1d(classes);
   const expected = (out: tf.Tensor): tf.Tensor => out.mul(values).sum(1);
   const metrics: TaskMetric[] = [
@@ -46,13 +51,13 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
   ];
   return {
     name: `rating classes (${classes.length}-way softmax)`,
-    trainSize: o.train.length,
+    trainSize: train.length,
     validationSize: val.length,
     examplesPerUnit: 1,
     classes,
     metrics,
     batch(units, which) {
-      const idx = gatherTyped(which === "train" ? o.train : val, units);
+      const idx = gatherTyped(which === "train" ? train : val, units);
       return {
         ids: [[gatherTyped(r.user, idx), gatherTyped(r.movie, idx)]],
         target: tf.tensor1d(gatherTyped(labels, idx), "int32"),

@@ -5,6 +5,7 @@ import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { logLoss, meanSquaredError } from "../losses";
 import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
+import { checkDataset, describe, isInt32Array, oneOf, ratingIndices, requireOptions } from "./args";
 
 /** How ratings become training targets. */
 export type RatingTarget =
@@ -16,6 +17,9 @@ export type RatingTarget =
   | "movie-mean"
   /** r minus the global training mean. */
   | "global-mean";
+
+/** Every {@link RatingTarget}, for argument checks. */
+export const RATING_TARGETS: readonly RatingTarget[] = ["raw", "minmax", "movie-mean", "global-mean"];
 
 /** Maps ratings to targets and model outputs back to ratings. */
 export interface RatingTransform {
@@ -32,6 +36,11 @@ export interface RatingTransform {
 
 /** Fits a transform on the training ratings `train` (indices into `ds.ratings`). */
 export function ratingTransform(ds: Dataset, train: Int32Array, kind: RatingTarget): RatingTransform {
+  checkDataset("ratingTransform", ds);
+  ratingIndices("ratingTransform", ds, "train", train, "the indices of the training ratings", "argument");
+  if (!RATING_TARGETS.includes(kind)) {
+    throw new RangeError(`ratingTransform: argument "kind" must be one of ${RATING_TARGETS.map((t) => `"${t}"`).join(", ")}, got ${describe(kind)}`);
+  }
   const { min, max } = ds.ratingScale;
   const summary = ratingSummary(ds, train);
   const globalMean = train.length ? summary.globalMean : (min + max) / 2;
@@ -94,21 +103,28 @@ export interface RatingTask extends Task {
 
 /** Builds the explicit-rating task. BCE requires min-max targets (checked). */
 export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
-  const lossKind = o.loss ?? "mse";
-  const target = o.target ?? (lossKind === "bce" ? "minmax" : "raw");
+  const F = "ratingTask";
+  checkDataset(F, ds);
+  requireOptions(F, o, "{ train, validation?, target?, loss?, sessions? }");
+  const train = ratingIndices(F, ds, "train", o.train, "the indices of the training ratings")!;
+  const lossKind = oneOf(F, "loss", o.loss, ["mse", "bce"], "mse");
+  const target = oneOf(F, "target", o.target, RATING_TARGETS, lossKind === "bce" ? "minmax" : "raw");
   if (lossKind === "bce" && target !== "minmax") throw new Error(`BCE needs targets in [0, 1]: use target "minmax", not "${target}"`);
-  const transform = ratingTransform(ds, o.train, target);
+  const transform = ratingTransform(ds, train, target);
   const r = ds.ratings;
   const targets = new Float32Array(r.length);
   for (let i = 0; i < r.length; i++) targets[i] = transform.toTarget(r.rating[i], r.movie[i]);
-  const val = o.validation ?? new Int32Array(0);
-  const sessions = o.sessions;
+  const val = ratingIndices(F, ds, "validation", o.validation, null) ?? new Int32Array(0);
+  const sessions = o.sessions ?? undefined;
+  if (sessions && !isInt32Array(sessions)) {
+    throw new TypeError(`ratingTask: option "sessions" must be an Int32Array (ratingSessions(ds).session), got ${describe(sessions)}`);
+  }
   if (sessions && sessions.length !== r.length) {
     throw new RangeError(`ratingTask: sessions has ${sessions.length} entries for ${r.length} ratings (use ratingSessions(ds).session)`);
   }
   // One id column per model input: user, movie (and session).
   const idColumns = sessions ? [r.user, r.movie, sessions] : [r.user, r.movie];
-  const rows = (which: "train" | "validation", units: Int32Array): Int32Array => gatherTyped(which === "train" ? o.train : val, units);
+  const rows = (which: "train" | "validation", units: Int32Array): Int32Array => gatherTyped(which === "train" ? train : val, units);
 
   // Per-example error in rating units, computed in TF so it runs batched: inverse of the transform, then clip.
   const outputToRating = (out: tf.Tensor, batch: TaskBatch): tf.Tensor => {
@@ -138,7 +154,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
 
   return {
     name: `ratings (${lossKind.toUpperCase()} on ${target} targets)`,
-    trainSize: o.train.length,
+    trainSize: train.length,
     validationSize: val.length,
     examplesPerUnit: 1,
     transform,
