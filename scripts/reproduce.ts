@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { escapeHtml } from "../src/util/html";
 import { writeFileAtomic } from "../src/util/atomic";
+import { describeBrowser, searchBrowser } from "../src/viz/browser";
 
 const root = path.resolve(__dirname, "..");
 
@@ -100,6 +101,9 @@ async function main(): Promise<void> {
   console.log(
     `reproduce: ${notebooks.length} notebooks, ${args.jobs} at a time, parameters ${JSON.stringify(args.params)}, figures -> ${path.relative(root, args.figures) || "."}`,
   );
+  const browser = searchBrowser();
+  if (browser.choice) console.log(`reproduce: figures rendered by ${describeBrowser(browser.choice)}`);
+  else console.log("reproduce: no headless browser, so figures are saved as HTML + JSON (no PNG); `npm run setup` provides one (README, Troubleshooting).");
   const t0 = Date.now();
   // Longest first, so that two workers finish together (05 trains nine models, 03 five).
   const heavy = ["05-", "03-", "02-"];
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
       if (c.status !== 0) console.error(`reproduce: nbconvert failed for ${nb} (the executed notebook is still in ${args.out})`);
     }
   }
-  const figures = fs.readdirSync(args.figures).filter((f) => /\.(png|svg|html)$/.test(f)).sort();
+  const figures = fs.readdirSync(args.figures).filter((f) => /\.(png|svg|html|json)$/.test(f)).sort();
   writeIndex(args, notebooks, times, figures, seconds);
   console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s (${args.jobs} at a time)`);
   for (const t of times) console.log(`  ${t.notebook.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)} s`);
@@ -153,9 +157,16 @@ function writeIndex(args: Args, notebooks: string[], times: { notebook: string; 
       return `<tr><td>${escapeHtml(nb)}</td><td>${htmlLink}<a href="${encodeURIComponent(nb)}">notebook</a></td><td style="text-align:right">${t ? t.seconds.toFixed(1) : "?"} s</td></tr>`;
     })
     .join("\n");
-  const figs = figures
-    .filter((f) => f.endsWith(".png"))
-    .map((f) => `<figure><a href="${rel(path.join(args.figures, f))}"><img src="${rel(path.join(args.figures, f))}" alt="${escapeHtml(f)}" loading="lazy"></a><figcaption>${escapeHtml(f)}</figcaption></figure>`)
+  // One entry per figure name: its PNG when there is one, else (no browser) a link to its interactive HTML.
+  const names = [...new Set(figures.filter((f) => /\.(png|html)$/.test(f)).map((f) => f.replace(/\.(png|html)$/, "")))].sort();
+  const figs = names
+    .map((name) => {
+      const png = figures.includes(`${name}.png`) ? rel(path.join(args.figures, `${name}.png`)) : null;
+      const html = figures.includes(`${name}.html`) ? rel(path.join(args.figures, `${name}.html`)) : null;
+      const caption = escapeHtml(png ? `${name}.png` : `${name}.html`);
+      if (png) return `<figure><a href="${html ?? png}"><img src="${png}" alt="${caption}" loading="lazy"></a><figcaption>${caption}</figcaption></figure>`;
+      return `<figure><a href="${html}">${caption} (interactive; no PNG without a browser)</a><figcaption>${caption}</figcaption></figure>`;
+    })
     .join("\n");
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>MovieLens embedding lab — reproduce run</title>

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeFloorProblem } from "./node-floor.mjs";
 import { cacheRoot, duBytes, installRuntime, prepareRuntime } from "./provision-tensorflow.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -165,8 +166,37 @@ async function kernel() {
   return `registered the TypeScript kernel in .venv (${path.relative(root, spec)})`;
 }
 
+/** The headless browser for figure export and the browser tests (scripts/provide-browser.ts; never fatal unless required). */
+async function headlessBrowser() {
+  const stampFile = path.join(nm, ".lab-setup-browser");
+  const stampWant = JSON.stringify({ CHROMIUM_PATH: process.env.CHROMIUM_PATH || "" });
+  // Fast path: the browser set-up found last time is still there (the library searches again at run time anyway).
+  if (fs.existsSync(stampFile)) {
+    try {
+      const stamp = JSON.parse(fs.readFileSync(stampFile, "utf8"));
+      if (JSON.stringify({ CHROMIUM_PATH: stamp.CHROMIUM_PATH }) === stampWant && fs.existsSync(stamp.executable)) return "up to date";
+    } catch {
+      // A stamp from an older set-up: search again.
+    }
+  }
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "provide-browser.ts"), "--json-stamp", stampFile], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (r.error) throw new Error(`scripts/provide-browser.ts could not be started: ${r.error.message}`);
+  if (r.status !== 0) throw new Error("no headless browser (MOVIELENS_LAB_REQUIRE_BROWSER=1)");
+  return fs.existsSync(stampFile) ? "ready" : "none (figures degrade to HTML + JSON)";
+}
+
+const floor = nodeFloorProblem(process.versions.node, JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).engines.node);
+if (floor) {
+  console.error(`[setup] FAILED: ${floor}`);
+  process.exit(1);
+}
+
 try {
   await step("npm packages", npmPackages);
+  await step("headless browser", headlessBrowser);
   try {
     await step("native TensorFlow backend", nativeBackend);
   } catch (err) {

@@ -147,6 +147,7 @@ export interface ShowOptions extends ImageOptions {
 export const FIGURES_DIR_ENV = "MOVIELENS_LAB_FIGURES_DIR";
 
 let browserNoteShown = false;
+let degradedNoteShown = false;
 
 /**
  * Displays `fig` in the running tslab cell as ONE output with three representations: the Plotly JSON
@@ -169,7 +170,7 @@ export async function show(fig: PlotlyFigure, options: ShowOptions = {}): Promis
       png = await renderFigurePng(fig, { width: options.width, height: options.height, scale });
     } catch (err) {
       note = `(no static image: ${(err as Error).message.split("\n")[0]})`;
-      if (!browserNoteShown) {
+      if (!browserNoteShown && !saving) {
         browserNoteShown = true;
         console.log(`show: static PNG fallback skipped. ${(err as Error).message.split("\n")[0]}`);
       }
@@ -184,7 +185,16 @@ export async function show(fig: PlotlyFigure, options: ShowOptions = {}): Promis
   }
   publishMimeBundle(figureMimeBundle(fig, { png, note }), metadata);
   if (saving) {
-    await saveFigure(fig, options.name!, ["png"], { dir, width: options.width, height: options.height, scale, renderedPng: png });
+    if (png || options.staticImage === false) {
+      await saveFigure(fig, options.name!, ["png"], { dir, width: options.width, height: options.height, scale, renderedPng: png });
+    } else {
+      // Degraded mode: no browser, so no PNG; the figure is still saved whole, as interactive HTML and Plotly JSON.
+      const saved = await saveFigure(fig, options.name!, ["html", "json"], { dir });
+      if (!degradedNoteShown) {
+        degradedNoteShown = true;
+        console.log(`show: no headless browser, so figures are saved as HTML + JSON instead of PNG (first: ${saved.html}); run \`npm run setup\` to get one.`);
+      }
+    }
   }
 }
 

@@ -4,13 +4,17 @@ import * as path from "path";
 import { writeFileAtomicAsync } from "../util/atomic";
 import { escapeHtml } from "../util/html";
 import type { PlotlyFigure } from "./figures/types";
+import { searchBrowser, type BrowserChoice } from "./browser";
 
 type PlaywrightModule = typeof import("playwright-core");
 type Browser = import("playwright-core").Browser;
 type Page = import("playwright-core").Page;
 
-/** Formats {@link saveFigure} writes. */
-export type FigureFormat = "html" | "png" | "svg";
+/** Formats {@link saveFigure} writes: interactive HTML, Plotly JSON (`{ data, layout, config }`), and PNG/SVG images. */
+export type FigureFormat = "html" | "json" | "png" | "svg";
+
+/** The formats that need a headless browser. */
+export const BROWSER_FORMATS: readonly FigureFormat[] = ["png", "svg"];
 
 /** The repository root (this file is `<repo>/src/viz/export.ts`). */
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -30,12 +34,9 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   "--disable-sync",
 ];
 
-/** Browser locations tried, in order, after the CHROMIUM_PATH environment variable. */
-export const BROWSER_CANDIDATES: readonly string[] = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
-
 const INSTALL_HINT =
-  "Install one with `apt-get install chromium` (Debian/Ubuntu, as root) or set CHROMIUM_PATH to a Chromium/Chrome executable. " +
-  "HTML export does not need a browser.";
+  "Run `npm run setup`: it provides a headless browser without root (an installed Chrome/Chromium/Edge, Playwright's, " +
+  "or one unpacked from a registry package), or set CHROMIUM_PATH to a Chromium/Chrome executable. HTML export does not need a browser.";
 
 /** Thrown when PNG/SVG export needs a browser and none can be found or started. */
 export class BrowserNotFoundError extends Error {
@@ -45,29 +46,27 @@ export class BrowserNotFoundError extends Error {
   }
 }
 
-function isExecutableFile(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
+/**
+ * The browser to render with (see src/viz/browser.ts for the order: CHROMIUM_PATH, installed browsers, Playwright's
+ * cache, the lab's own copy). Throws {@link BrowserNotFoundError} naming what was tried and how to get one.
+ */
+export function chooseBrowser(env: NodeJS.ProcessEnv = process.env): BrowserChoice {
+  const search = searchBrowser(env);
+  if (search.choice) return search.choice;
+  if (search.badEnvPath !== undefined) {
+    throw new BrowserNotFoundError(`PNG/SVG export needs a headless browser, but CHROMIUM_PATH=${search.badEnvPath} is not an executable file.`);
   }
+  throw new BrowserNotFoundError(`PNG/SVG export needs a headless browser, but none was found (CHROMIUM_PATH is unset; tried ${search.tried.join(", ")}).`);
 }
 
-/**
- * The Chromium executable to render with: env CHROMIUM_PATH if set (it must exist), else the first of
- * {@link BROWSER_CANDIDATES} that exists. Throws {@link BrowserNotFoundError} with an install hint otherwise.
- */
+/** The executable of {@link chooseBrowser}'s choice. */
 export function findBrowser(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.CHROMIUM_PATH;
-  if (fromEnv !== undefined && fromEnv !== "") {
-    if (isExecutableFile(fromEnv)) return fromEnv;
-    throw new BrowserNotFoundError(`PNG/SVG export needs a headless browser, but CHROMIUM_PATH=${fromEnv} is not an executable file.`);
-  }
-  for (const candidate of BROWSER_CANDIDATES) if (isExecutableFile(candidate)) return candidate;
-  throw new BrowserNotFoundError(
-    `PNG/SVG export needs a headless browser, but none was found (CHROMIUM_PATH is unset; tried ${BROWSER_CANDIDATES.join(", ")}).`,
-  );
+  return chooseBrowser(env).executable;
+}
+
+/** Whether a headless browser is available for PNG/SVG export (without starting it). */
+export function hasBrowser(env: NodeJS.ProcessEnv = process.env): boolean {
+  return searchBrowser(env).choice !== null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -211,18 +210,25 @@ export function rendererInfo(): RendererInfo {
   return { running, executable: running ? current!.executable : null, launches };
 }
 
-async function launch(executable: string): Promise<RendererState> {
-  launches += 1;
+/** Starts `choice` headless through playwright-core, with the flags and environment it needs. */
+export async function launchBrowser(choice: BrowserChoice): Promise<Browser> {
   const playwright = require("playwright-core") as PlaywrightModule;
+  return playwright.chromium.launch({
+    executablePath: choice.executable,
+    args: [...CHROMIUM_FLAGS],
+    env: { ...process.env, ...choice.env },
+    // The tslab kernel uses SIGINT to interrupt cells; that must not kill the browser.
+    handleSIGINT: false,
+    timeout: 60_000,
+  });
+}
+
+async function launch(choice: BrowserChoice): Promise<RendererState> {
+  launches += 1;
+  const executable = choice.executable;
   let browser: Browser;
   try {
-    browser = await playwright.chromium.launch({
-      executablePath: executable,
-      args: [...CHROMIUM_FLAGS],
-      // The tslab kernel uses SIGINT to interrupt cells; that must not kill the renderer.
-      handleSIGINT: false,
-      timeout: 60_000,
-    });
+    browser = await launchBrowser(choice);
   } catch (err) {
     throw new BrowserNotFoundError(`Could not start the headless browser ${executable}: ${(err as Error).message.split("\n")[0]}.`);
   }
@@ -245,14 +251,15 @@ async function launch(executable: string): Promise<RendererState> {
 
 /** The running renderer for the currently configured browser, starting it lazily. */
 async function renderer(): Promise<RendererState> {
-  const executable = findBrowser();
+  const choice = chooseBrowser();
+  const executable = choice.executable;
   if (current && current.executable === executable && current.browser.isConnected()) return current;
   if (starting) {
     const state = await starting.catch(() => null);
     if (state && state.executable === executable && state.browser.isConnected()) return state;
   }
   if (current) await closeRenderer();
-  starting = launch(executable);
+  starting = launch(choice);
   try {
     current = await starting;
     return current;
@@ -363,9 +370,10 @@ function checkName(name: string): string {
 }
 
 /**
- * Writes `fig` as `<dir>/<name>.<format>` for each format, every file atomically. HTML is written first (it needs
- * no browser); PNG (default scale 2) and SVG come from the shared headless Chromium. If the browser is missing,
- * the HTML file is still written and a {@link BrowserNotFoundError} is thrown, with no partial image files left.
+ * Writes `fig` as `<dir>/<name>.<format>` for each format, every file atomically. HTML and JSON are written first
+ * (they need no browser); PNG (default scale 2) and SVG come from the shared headless Chromium. If the browser is
+ * missing, the HTML/JSON files are still written and a {@link BrowserNotFoundError} is thrown, with no partial image
+ * files left.
  */
 export async function saveFigure(
   fig: PlotlyFigure,
@@ -374,13 +382,18 @@ export async function saveFigure(
   options: SaveFigureOptions = {},
 ): Promise<SavedFigure> {
   checkName(name);
-  for (const f of formats) if (f !== "html" && f !== "png" && f !== "svg") throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)}`);
+  for (const f of formats) if (f !== "html" && f !== "json" && f !== "png" && f !== "svg") throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)}`);
   const dir = path.resolve(options.dir ?? DEFAULT_FIGURES_DIR);
   const saved: SavedFigure = {};
   if (formats.includes("html")) {
     const target = path.join(dir, `${name}.html`);
     await writeFileAtomicAsync(target, figureHtml(fig, { title: options.title ?? name }));
     saved.html = target;
+  }
+  if (formats.includes("json")) {
+    const target = path.join(dir, `${name}.json`);
+    await writeFileAtomicAsync(target, `${JSON.stringify(plainFigure(fig))}\n`);
+    saved.json = target;
   }
   const image: ImageOptions = { width: options.width, height: options.height, scale: options.scale ?? 2 };
   if (formats.includes("png")) {

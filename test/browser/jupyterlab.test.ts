@@ -1,5 +1,5 @@
-// Real-browser test of the lab: JupyterLab (from .venv) + the tslab kernel, driven in Debian's headless Chromium through
-// playwright-core. Opens a COPY of the notebook, runs Run → Run All Cells, checks no cell failed and a Plotly figure
+// Real-browser test of the lab: JupyterLab (from .venv) + the tslab kernel, driven in the lab's headless Chromium
+// (src/viz/browser.ts chooses it; set-up provides one) through playwright-core. Opens a COPY of the notebook, runs Run → Run All Cells, checks no cell failed and a Plotly figure
 // rendered interactively, saves, takes the README screenshot, then closes and reopens the notebook to check the saved
 // Plotly output renders again without re-running.
 import { describe, test, before, after, type TestContext } from "node:test";
@@ -10,6 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page, Locator } from "playwright-core";
 import { root, sleep, startLabServer, writeFileAtomic, type LabServer } from "./helpers";
+import { chooseBrowser, launchBrowser } from "../../src/viz/export";
+import { describeBrowser, type BrowserChoice } from "../../src/viz/browser";
 
 /** The notebook under test (a name in notebooks/, or a path); override with LAB_BROWSER_NOTEBOOK. */
 const NOTEBOOK_SETTING = process.env.LAB_BROWSER_NOTEBOOK || "02-movie-genre-embeddings.ipynb";
@@ -18,7 +20,6 @@ const NOTEBOOK = path.basename(SOURCE);
 const SCREENSHOT = path.join(root, "figures", "jupyterlab-screenshot.png");
 // The notebook runs with its own defaults (stage 1 trains in seconds), so the screenshot shows real embeddings.
 const LAB_PARAMS = process.env.MOVIELENS_LAB_PARAMS ?? "{}";
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const VIEWPORT = { width: 1400, height: 900 };
 /** Which figure the README screenshot shows: the first whose title matches, trying these in order (else the first figure). */
 const SCREENSHOT_PLOT = [/t-sne/i, /embedding/i];
@@ -63,6 +64,7 @@ interface NotebookView {
 
 let server: LabServer | null = null;
 let browser: Browser | null = null;
+let chromiumChoice: BrowserChoice | null = null;
 let page: Page | null = null;
 let sourceHash = "";
 let failed: string | null = null;
@@ -234,7 +236,9 @@ async function failedReplies(): Promise<{ count: number | null; status: string }
 describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => {
   before(() => {
     assert.ok(fs.existsSync(SOURCE), `${where("setup")}: ${SOURCE} does not exist (set LAB_BROWSER_NOTEBOOK to test another notebook)`);
-    assert.ok(fs.existsSync(CHROMIUM), `${where("setup")}: no Chromium at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`);
+    // No browser is a failure with the reason (what was tried, how to get one), never a silent skip.
+    chromiumChoice = chooseBrowser();
+    console.log(`# browser: ${describeBrowser(chromiumChoice)}`);
     sourceHash = sha(SOURCE);
   });
 
@@ -267,13 +271,7 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
     "the notebook opens in Chromium and the TypeScript kernel becomes idle",
     { timeout: KERNEL_READY_MS + 60_000 },
     step("open notebook", async () => {
-      const { chromium } = require("playwright-core") as typeof import("playwright-core");
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        handleSIGINT: false,
-        timeout: 60_000,
-      });
+      browser = await launchBrowser(chromiumChoice!);
       const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
       page = await context.newPage();
       page.setDefaultTimeout(30_000);

@@ -211,3 +211,37 @@ test("show(fig, { name }) with a figures folder renders once: the cell's PNG is 
   assert.deepEqual(displays[0].content.metadata["image/png"], { width: 400, height: 250 });
   assert.ok(shown.equals(fs.readFileSync(path.join(figures, "saved-once.png"))), "the saved file is the PNG shown in the cell");
 });
+
+test("show(fig, { name }) without a browser degrades: the cell still shows the figure, the folder gets HTML + JSON, one note line", { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 }, async () => {
+  const figures = path.join(tmpDir, "figures-nobrowser");
+  const messages = await execute(
+    [
+      'import { show } from "./src/viz/display";',
+      'import { trainingCurves } from "./src/viz/figures/index";',
+      `process.env.MOVIELENS_LAB_FIGURES_DIR = ${JSON.stringify(figures)};`,
+      'process.env.CHROMIUM_PATH = "/nonexistent/chromium";',
+      'await show(trainingCurves([{ name: "r", train: [1, 0.6, 0.5] }]), { name: "degraded-a" });',
+      'await show(trainingCurves([{ name: "s", train: [2, 1, 0.5] }]), { name: "degraded-b" });',
+      "delete process.env.MOVIELENS_LAB_FIGURES_DIR;",
+      'process.env.CHROMIUM_PATH = "";',
+    ].join("\n"),
+  );
+  const displays = messages.filter((m) => m.header.msg_type === "display_data");
+  assert.equal(displays.length, 2, "both figures are shown");
+  for (const d of displays) {
+    assert.ok(d.content.data["application/vnd.plotly.v1+json"], "interactive figure in the cell");
+    assert.equal(d.content.data["image/png"], undefined);
+  }
+  assert.deepEqual(fs.readdirSync(figures).sort(), ["degraded-a.html", "degraded-a.json", "degraded-b.html", "degraded-b.json"]);
+  const json = JSON.parse(fs.readFileSync(path.join(figures, "degraded-b.json"), "utf8"));
+  assert.deepEqual(json.data[0].y, [2, 1, 0.5], "the JSON is the figure");
+  assert.match(fs.readFileSync(path.join(figures, "degraded-a.html"), "utf8"), /Plotly\.newPlot/);
+  const stdout = messages
+    .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
+    .map((m) => String(m.content.text))
+    .join("");
+  const notes = stdout.split("\n").filter((l) => l.includes("headless browser"));
+  assert.equal(notes.length, 1, `one note line, got: ${stdout}`);
+  assert.match(notes[0], /saved as HTML \+ JSON instead of PNG .*npm run setup/);
+  assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
+});

@@ -95,7 +95,7 @@ describe("show", () => {
     assert.equal(data["image/png"], undefined);
     const lines = String(data["text/plain"]).split("\n");
     assert.equal(lines.length, 2);
-    assert.match(lines[1], /no static image: .*apt-get install chromium/);
+    assert.match(lines[1], /no static image: .*npm run setup/);
   });
 
   test("outside a running cell it fails fast with a clear message", async () => {

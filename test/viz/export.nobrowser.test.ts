@@ -30,7 +30,7 @@ test("findBrowser names CHROMIUM_PATH and how to install a browser", () => {
     (err: unknown) =>
       err instanceof BrowserNotFoundError &&
       err.message.includes(MISSING) &&
-      err.message.includes("apt-get install chromium") &&
+      err.message.includes("npm run setup") &&
       err.message.includes("CHROMIUM_PATH"),
   );
 });
@@ -38,7 +38,7 @@ test("findBrowser names CHROMIUM_PATH and how to install a browser", () => {
 test("PNG export fails with the install hint; the HTML is written first and whole; no partial files", async () => {
   await assert.rejects(saveFigure(fig, "nobrowser", ["png", "html"], { dir: tmpDir }), (err: unknown) => {
     assert.ok(err instanceof BrowserNotFoundError, String(err));
-    assert.match((err as Error).message, /apt-get install chromium/);
+    assert.match((err as Error).message, /npm run setup/);
     assert.match((err as Error).message, /CHROMIUM_PATH/);
     return true;
   });
@@ -55,7 +55,7 @@ test("SVG export and direct rendering fail the same way; an existing PNG is left
   fs.writeFileSync(existing, "old");
   await assert.rejects(saveFigure(fig, "keep", ["png"], { dir: tmpDir }), BrowserNotFoundError);
   assert.equal(fs.readFileSync(existing, "utf8"), "old");
-  await assert.rejects(saveFigure(fig, "vector", ["svg"], { dir: tmpDir }), /apt-get install chromium/);
+  await assert.rejects(saveFigure(fig, "vector", ["svg"], { dir: tmpDir }), /npm run setup/);
   await assert.rejects(renderFigurePng(fig), BrowserNotFoundError);
   assert.ok(!fs.existsSync(path.join(tmpDir, "vector.svg")));
   assert.ok(fs.readdirSync(tmpDir).every((f) => !f.includes(".tmp")));
