@@ -33,7 +33,7 @@ function trainInChild(backend: string): { backend: string; losses: number[] } {
   const script = `
     const { tf, backendInfo } = require("./src/backend");
     const { tinyDataset, tinySplit } = require("./test/helpers/tiny");
-    const { userMovieModel } = require("./src/models/userMovie");
+    const { userMovieModel } = require("./src/models/user-movie");
     const { ratingTask } = require("./src/training/tasks/ratings");
     const { fit } = require("./src/training/fit");
     (async () => {

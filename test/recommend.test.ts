@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../src/backend";
 import { MovieRecommender } from "../src/recommender";
-import { coldStartMovieVector, foldInUser, foldedUserScorer } from "../src/recommend/coldStart";
+import { coldStartMovieVector, foldInUser, foldedUserScorer } from "../src/recommend/cold-start";
 import { dotWeights } from "../src/recommend/scorers";
 import { rmse } from "../src/evaluation/rating-metrics";
 import { row } from "../src/util/matrix";

@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DATASET_FORMATS, DATASET_NAMES, DEFAULT_DATASET, DatasetFormat, REQUIRED_FILES, repoDataDir } from "./catalog";
-import { loadMovieLensCsv } from "./csvFamily";
+import { loadMovieLensCsv } from "./csv-family";
 import { downloadDataset, DownloadOptions } from "./download";
 import { MissingFileError } from "./errors";
 import { loadMl100k } from "./ml100k";

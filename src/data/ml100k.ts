@@ -4,7 +4,7 @@ import * as path from "path";
 import { IdTable, buildDataset } from "./columnar";
 import { DataFormatError, MissingFileError, describeFound } from "./errors";
 import type { ProgressCallback } from "./progress";
-import { parseRatingsFile } from "./ratingsParser";
+import { parseRatingsFile } from "./ratings-parser";
 import { ageBracketOf, buildMovies, checkUniqueId, emptyUserColumns, parseGender } from "./tables";
 import { decodeText, parseIntField, readFileOrThrow, splitLines } from "./text";
 import type { Dataset, Movies, Users } from "./types";

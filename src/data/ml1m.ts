@@ -3,7 +3,7 @@ import * as path from "path";
 import { IdTable, buildDataset } from "./columnar";
 import { DataFormatError, MissingFileError, describeFound } from "./errors";
 import type { FormatLoadOptions } from "./ml100k";
-import { parseRatingsFile } from "./ratingsParser";
+import { parseRatingsFile } from "./ratings-parser";
 import { AGE_BRACKETS, NO_GENRES_LABEL, buildMovies, checkUniqueId, emptyUserColumns, parseGender } from "./tables";
 import { decodeText, parseIntField, readFileOrThrow, splitLines } from "./text";
 import type { Dataset, Movies, Users } from "./types";

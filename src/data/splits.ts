@@ -5,7 +5,7 @@ import { Rng } from "../util/random";
 import { IdTable } from "./columnar";
 import { DataFormatError, MissingFileError } from "./errors";
 import { ML100K_SPLITS, Ml100kSplitName } from "./ml100k";
-import { parseRatingsFile } from "./ratingsParser";
+import { parseRatingsFile } from "./ratings-parser";
 import type { Dataset, Ratings, Split } from "./types";
 
 /** What a split needs from a dataset: the ratings and the sizes of the user and movie tables. */

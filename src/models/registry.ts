@@ -1,8 +1,8 @@
 // Rebuilds a model from its saved spec (kind + options), so a loaded model has the same layers, head and tables as a new one.
 import { ModelSpec, RecModel } from "./base";
-import { DenseClassModelOptions, denseClassModel } from "./denseClasses";
-import { MovieGenreModelOptions, movieGenreModel } from "./movieGenre";
-import { UserMovieModelOptions, userMovieModel } from "./userMovie";
+import { DenseClassModelOptions, denseClassModel } from "./dense-classes";
+import { MovieGenreModelOptions, movieGenreModel } from "./movie-genre";
+import { UserMovieModelOptions, userMovieModel } from "./user-movie";
 
 /** A fresh, untrained model with the architecture `spec` describes. */
 export function buildModel(spec: ModelSpec): RecModel {

@@ -4,7 +4,7 @@ import * as path from "path";
 import { IdTable, buildDataset } from "./columnar";
 import { DataFormatError, MissingFileError } from "./errors";
 import type { FormatLoadOptions } from "./ml100k";
-import { parseRatingsFile } from "./ratingsParser";
+import { parseRatingsFile } from "./ratings-parser";
 import { NO_GENRES_LABEL, buildMovies, checkUniqueId } from "./tables";
 import { decodeText, parseCsv, parseIntField, readFileOrThrow } from "./text";
 import type { Dataset, Links, Movies, Ratings, Tags } from "./types";
