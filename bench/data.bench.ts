@@ -3,15 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { BenchRecord, record } from "./lib";
-import {
-  CSV_HEADERS,
-  IdTable,
-  generateSyntheticDataset,
-  loadDataset,
-  parseCsvMovies,
-  parseRatingsFile,
-  repoRoot,
-} from "../src/data";
+import { CSV_HEADERS, IdTable, generateSyntheticDataset, loadDataset, parseCsvMovies, parseRatingsFile, repoRoot } from "../src/data";
 
 /** The benchmark's name (results go to bench/results/data.json). */
 export const name = "data";
@@ -31,12 +23,16 @@ function measureOurs(dir: string, file: string): ChildResult {
   const movies = parseCsvMovies(path.join(dir, "movies.csv"));
   const table = IdTable.fromIds(movies.ids);
   const t0 = process.hrtime.bigint();
-  const r = parseRatingsFile(file, { separator: ",", header: CSV_HEADERS.ratings.join(","), scale: { min: 0.5, max: 5 } }, {
-    movies: table,
-    moviesFile: "movies.csv",
-    users: new IdTable(1 << 16),
-    addUsers: true,
-  });
+  const r = parseRatingsFile(
+    file,
+    { separator: ",", header: CSV_HEADERS.ratings.join(","), scale: { min: 0.5, max: 5 } },
+    {
+      movies: table,
+      moviesFile: "movies.csv",
+      users: new IdTable(1 << 16),
+      addUsers: true,
+    },
+  );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let checksum = 0;
   for (let i = 0; i < r.length; i += 997) checksum += r.rating[i];
@@ -61,7 +57,7 @@ function baselineParse(dir: string, file: string): { ratings: number; rating: Fl
   let n = 0;
   let header = true;
   const PIECE = 256 * 1024 * 1024;
-  for (let start = 0; start < buf.length; ) {
+  for (let start = 0; start < buf.length;) {
     let end = Math.min(buf.length, start + PIECE);
     if (end < buf.length) end = buf.lastIndexOf(10, end - 1) + 1;
     const lines = buf.toString("utf8", start, end).split("\n");
@@ -192,8 +188,24 @@ async function timeLoads(label: string, load: () => Promise<unknown>, reference:
   }
   const ref = "readFileSync+split of the ratings file only (best of 5)";
   return [
-    record({ metric: `load ${label}: loadDataset, first call in process`, value: first, unit: "s", reference: ref, referenceValue: refBest, goal: "< 0.5 s (lower is better)", dataset }),
-    record({ metric: `load ${label}: loadDataset, best of 5`, value: best, unit: "s", reference: ref, referenceValue: refBest, goal: "< 0.5 s (lower is better)", dataset }),
+    record({
+      metric: `load ${label}: loadDataset, first call in process`,
+      value: first,
+      unit: "s",
+      reference: ref,
+      referenceValue: refBest,
+      goal: "< 0.5 s (lower is better)",
+      dataset,
+    }),
+    record({
+      metric: `load ${label}: loadDataset, best of 5`,
+      value: best,
+      unit: "s",
+      reference: ref,
+      referenceValue: refBest,
+      goal: "< 0.5 s (lower is better)",
+      dataset,
+    }),
   ];
 }
 
@@ -215,7 +227,9 @@ export async function run(options: { quick: boolean }): Promise<BenchRecord[]> {
         ? { format: "ml-25m", dir, numRatings: 2_500_010, numUsers: 16_254, numMovies: 20_000, seed: 25 }
         : { format: "ml-25m", dir, seed: 25 },
     );
-    records.push(record({ metric: "generate synthetic dataset (streamed, one-off)", value: (Date.now() - t0) / 1000, unit: "s", dataset: synthLabel }));
+    records.push(
+      record({ metric: "generate synthetic dataset (streamed, one-off)", value: (Date.now() - t0) / 1000, unit: "s", dataset: synthLabel }),
+    );
   }
   const mb = fs.statSync(file).size / 1024 / 1024;
   const dataset = `${synthLabel} (${mb.toFixed(0)} MiB ratings.csv)`;
@@ -244,8 +258,24 @@ export async function run(options: { quick: boolean }): Promise<BenchRecord[]> {
       dataset,
     }),
     record({ metric: "parse ratings.csv: readFileSync+split baseline", value: base.ratings / base.seconds, unit: "ratings/s", dataset }),
-    record({ metric: "parse ratings.csv: ours, wall time", value: ours.seconds, unit: "s", reference: baseRef, referenceValue: base.seconds, goal: "lower is better", dataset }),
-    record({ metric: "peak RSS: ours (whole process)", value: ours.maxRssMB, unit: "MiB", reference: baseRef, referenceValue: base.maxRssMB, goal: "lower is better", dataset }),
+    record({
+      metric: "parse ratings.csv: ours, wall time",
+      value: ours.seconds,
+      unit: "s",
+      reference: baseRef,
+      referenceValue: base.seconds,
+      goal: "lower is better",
+      dataset,
+    }),
+    record({
+      metric: "peak RSS: ours (whole process)",
+      value: ours.maxRssMB,
+      unit: "MiB",
+      reference: baseRef,
+      referenceValue: base.maxRssMB,
+      goal: "lower is better",
+      dataset,
+    }),
     record({
       metric: "danfojs readCSV (1M-row prefix: full file too slow/memory-hungry)",
       value: danfo.ratings / danfo.seconds,
@@ -270,12 +300,24 @@ export async function run(options: { quick: boolean }): Promise<BenchRecord[]> {
   console.log("  load times ...");
   const small = path.join(repoRoot(), "data", "ml-latest-small");
   records.push(
-    ...(await timeLoads("ml-latest-small", () => loadDataset("ml-latest-small", { dir: small }), () => splitOnly(path.join(small, "ratings.csv"), ",", true), "ml-latest-small (100,836 ratings + movies, tags, links)")),
+    ...(await timeLoads(
+      "ml-latest-small",
+      () => loadDataset("ml-latest-small", { dir: small }),
+      () => splitOnly(path.join(small, "ratings.csv"), ",", true),
+      "ml-latest-small (100,836 ratings + movies, tags, links)",
+    )),
   );
   const shared = sharedDir();
   if (shared) {
     const d100k = path.join(shared, "ml-100k");
-    records.push(...(await timeLoads("ml-100k", () => loadDataset("ml-100k", { dir: d100k }), () => splitOnly(path.join(d100k, "u.data"), "\t", false), "ml-100k (100,000 ratings + u.item, u.user)")));
+    records.push(
+      ...(await timeLoads(
+        "ml-100k",
+        () => loadDataset("ml-100k", { dir: d100k }),
+        () => splitOnly(path.join(d100k, "u.data"), "\t", false),
+        "ml-100k (100,000 ratings + u.item, u.user)",
+      )),
+    );
   } else {
     console.log("  ml-100k not found (set MOVIELENS_DIR): its load time is not measured");
   }

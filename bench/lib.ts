@@ -26,7 +26,9 @@ export interface Benchmark {
 export const RESULTS_DIR = path.join(__dirname, "results");
 
 /** Builds a record with today's date; ratio computed as value/referenceValue when both are given and ratio is not. */
-export function record(r: Omit<BenchRecord, "date" | "ratio" | "reference" | "referenceValue" | "goal"> & Partial<BenchRecord>): BenchRecord {
+export function record(
+  r: Omit<BenchRecord, "date" | "ratio" | "reference" | "referenceValue" | "goal"> & Partial<BenchRecord>,
+): BenchRecord {
   const reference = r.reference ?? null;
   const referenceValue = r.referenceValue ?? null;
   const ratio = r.ratio !== undefined ? r.ratio : referenceValue ? r.value / referenceValue : null;
@@ -75,7 +77,10 @@ function fmt(x: number | null): string {
 /** Regenerates bench/RESULTS.md from every bench/results/*.json. */
 export function regenerateResultsMarkdown(): void {
   const files = fs.existsSync(RESULTS_DIR)
-    ? fs.readdirSync(RESULTS_DIR).filter((f) => f.endsWith(".json")).sort()
+    ? fs
+        .readdirSync(RESULTS_DIR)
+        .filter((f) => f.endsWith(".json"))
+        .sort()
     : [];
   const lines = [
     "# Benchmark results",

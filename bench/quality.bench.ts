@@ -58,7 +58,18 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
   for (const model of ["stage 2 (from stage 1, mean of 5 seeds)", "stage 2 (from stage 1)"]) {
     const s2 = folded.find((r) => r.model === model);
     for (const [ref, v] of refs.slice(1)) {
-      if (s2) records.push(record({ metric: `RMSE, ${model} vs ${ref}`, value: s2.meanRmse, unit: "RMSE", reference: ref, referenceValue: v, goal: "<= 0.900", dataset: label }));
+      if (s2)
+        records.push(
+          record({
+            metric: `RMSE, ${model} vs ${ref}`,
+            value: s2.meanRmse,
+            unit: "RMSE",
+            reference: ref,
+            referenceValue: v,
+            goal: "<= 0.900",
+            dataset: label,
+          }),
+        );
     }
   }
 
@@ -67,7 +78,17 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
   const k = await kerasExampleProtocol(small);
   k.model.dispose();
   console.log(`    Keras protocol val BCE per epoch: ${k.valLoss.map((v) => v.toFixed(4)).join(", ")}`);
-  records.push(record({ metric: "validation BCE after 5 epochs, Keras example protocol (90/10, min-max BCE, dim 50, batch 64)", value: k.valLoss[k.valLoss.length - 1], unit: "BCE", reference: "Keras example", referenceValue: 0.6147, goal: "<= 0.610", dataset: "ml-latest-small" }));
+  records.push(
+    record({
+      metric: "validation BCE after 5 epochs, Keras example protocol (90/10, min-max BCE, dim 50, batch 64)",
+      value: k.valLoss[k.valLoss.length - 1],
+      unit: "BCE",
+      reference: "Keras example",
+      referenceValue: 0.6147,
+      goal: "<= 0.610",
+      dataset: "ml-latest-small",
+    }),
+  );
 
   // 3. Top-N on ml-100k u1, both protocols.
   const reports = await topNComparison(ml100k, folds[0], { ks: [10] });
@@ -78,7 +99,17 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
       const v = ours.topN.find((t) => t.protocol === protocol && t.k === 10)![metric];
       for (const ref of ["popularity", "dot product, MSE (seed 002)"]) {
         const rv = byName(ref).topN.find((t) => t.protocol === protocol && t.k === 10)![metric];
-        records.push(record({ metric: `${metric === "recall" ? "Recall" : "NDCG"}@10 (${protocol}), stage 2 implicit (BPR, from stage 1)`, value: v, unit: metric, reference: ref, referenceValue: rv, goal: "> reference", dataset: "ml-100k u1 (relevant: rating >= 4)" }));
+        records.push(
+          record({
+            metric: `${metric === "recall" ? "Recall" : "NDCG"}@10 (${protocol}), stage 2 implicit (BPR, from stage 1)`,
+            value: v,
+            unit: metric,
+            reference: ref,
+            referenceValue: rv,
+            goal: "> reference",
+            dataset: "ml-100k u1 (relevant: rating >= 4)",
+          }),
+        );
       }
     }
   }

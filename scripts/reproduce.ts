@@ -60,21 +60,31 @@ function parseArgs(argv: string[]): Args {
     else if (name === "jobs") {
       a.jobs = Number(value);
       if (!Number.isInteger(a.jobs) || a.jobs < 1) usage(`--jobs needs a positive integer, got "${value}"`);
-    }
-    else if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) usage(`"${key}" is not a parameter name`);
+    } else if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) usage(`"${key}" is not a parameter name`);
     else a.params[name] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === "true" ? true : value === "false" ? false : value;
   }
   return a;
 }
 
 /** Runs one notebook through scripts/run_notebooks.py; resolves with its exit code. */
-function runNotebook(python: string, nb: string, args: Args, env: NodeJS.ProcessEnv, timingsFile: string, running: Set<ChildProcess>): Promise<number> {
+function runNotebook(
+  python: string,
+  nb: string,
+  args: Args,
+  env: NodeJS.ProcessEnv,
+  timingsFile: string,
+  running: Set<ChildProcess>,
+): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(python, [path.join(root, "scripts", "run_notebooks.py"), "--out", args.out, "--json", timingsFile, path.join(root, "notebooks", nb)], {
-      cwd: root,
-      env,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const child = spawn(
+      python,
+      [path.join(root, "scripts", "run_notebooks.py"), "--out", args.out, "--json", timingsFile, path.join(root, "notebooks", nb)],
+      {
+        cwd: root,
+        env,
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     running.add(child);
     child.on("exit", (code) => {
       running.delete(child);
@@ -88,7 +98,10 @@ async function main(): Promise<void> {
   const python = path.join(root, ".venv", "bin", "python");
   if (!fs.existsSync(python)) usage(`${python} is missing; run \`npm run setup\` first`);
   const nbDir = path.join(root, "notebooks");
-  let notebooks = fs.readdirSync(nbDir).filter((f) => f.endsWith(".ipynb")).sort();
+  let notebooks = fs
+    .readdirSync(nbDir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort();
   if (args.only.length) notebooks = notebooks.filter((n) => args.only.some((o) => n.includes(o)));
   if (notebooks.length === 0) usage("no notebook matched --only");
   fs.mkdirSync(args.out, { recursive: true });
@@ -103,7 +116,10 @@ async function main(): Promise<void> {
   );
   const browser = searchBrowser();
   if (browser.choice) console.log(`reproduce: figures rendered by ${describeBrowser(browser.choice)}`);
-  else console.log("reproduce: no headless browser, so figures are saved as HTML + JSON (no PNG); `npm run setup` provides one (README, Troubleshooting).");
+  else
+    console.log(
+      "reproduce: no headless browser, so figures are saved as HTML + JSON (no PNG); `npm run setup` provides one (README, Troubleshooting).",
+    );
   const t0 = Date.now();
   // Longest first, so that two workers finish together (05 trains nine models, 03 five).
   const heavy = ["05-", "03-", "02-"];
@@ -127,7 +143,9 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: Math.min(args.jobs, notebooks.length) }, worker));
   const seconds = (Date.now() - t0) / 1000;
   if (failed !== null) {
-    console.error(`reproduce: FAILED in ${failed} after ${seconds.toFixed(0)} s (the notebook and cell are named above; executed copies are in ${args.out})`);
+    console.error(
+      `reproduce: FAILED in ${failed} after ${seconds.toFixed(0)} s (the notebook and cell are named above; executed copies are in ${args.out})`,
+    );
     process.exit(1);
   }
   const times = timingFiles.flatMap((f) => JSON.parse(fs.readFileSync(f, "utf8")) as { notebook: string; seconds: number }[]);
@@ -136,18 +154,31 @@ async function main(): Promise<void> {
   writeFileAtomic(path.join(args.out, "timings.json"), JSON.stringify({ seconds, jobs: args.jobs, notebooks: times }, null, 2) + "\n");
   if (args.html) {
     for (const nb of notebooks) {
-      const c = spawnSync(path.join(root, ".venv", "bin", "jupyter"), ["nbconvert", "--to", "html", "--log-level", "WARN", "--output-dir", args.out, path.join(args.out, nb)], { stdio: "inherit" });
+      const c = spawnSync(
+        path.join(root, ".venv", "bin", "jupyter"),
+        ["nbconvert", "--to", "html", "--log-level", "WARN", "--output-dir", args.out, path.join(args.out, nb)],
+        { stdio: "inherit" },
+      );
       if (c.status !== 0) console.error(`reproduce: nbconvert failed for ${nb} (the executed notebook is still in ${args.out})`);
     }
   }
-  const figures = fs.readdirSync(args.figures).filter((f) => /\.(png|svg|html|json)$/.test(f)).sort();
+  const figures = fs
+    .readdirSync(args.figures)
+    .filter((f) => /\.(png|svg|html|json)$/.test(f))
+    .sort();
   writeIndex(args, notebooks, times, figures, seconds);
   console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s (${args.jobs} at a time)`);
   for (const t of times) console.log(`  ${t.notebook.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)} s`);
   console.log(`  index: ${path.join(args.out, "index.html")}`);
 }
 
-function writeIndex(args: Args, notebooks: string[], times: { notebook: string; seconds: number }[], figures: string[], seconds: number): void {
+function writeIndex(
+  args: Args,
+  notebooks: string[],
+  times: { notebook: string; seconds: number }[],
+  figures: string[],
+  seconds: number,
+): void {
   const rel = (p: string): string => path.relative(args.out, p).split(path.sep).map(encodeURIComponent).join("/");
   const rows = notebooks
     .map((nb) => {
@@ -164,7 +195,8 @@ function writeIndex(args: Args, notebooks: string[], times: { notebook: string; 
       const png = figures.includes(`${name}.png`) ? rel(path.join(args.figures, `${name}.png`)) : null;
       const html = figures.includes(`${name}.html`) ? rel(path.join(args.figures, `${name}.html`)) : null;
       const caption = escapeHtml(png ? `${name}.png` : `${name}.html`);
-      if (png) return `<figure><a href="${html ?? png}"><img src="${png}" alt="${caption}" loading="lazy"></a><figcaption>${caption}</figcaption></figure>`;
+      if (png)
+        return `<figure><a href="${html ?? png}"><img src="${png}" alt="${caption}" loading="lazy"></a><figcaption>${caption}</figcaption></figure>`;
       return `<figure><a href="${html}">${caption} (interactive; no PNG without a browser)</a><figcaption>${caption}</figcaption></figure>`;
     })
     .join("\n");

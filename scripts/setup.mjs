@@ -158,9 +158,9 @@ async function kernel() {
   };
   if (fs.existsSync(spec) && JSON.stringify(JSON.parse(fs.readFileSync(spec, "utf8"))) === JSON.stringify(want)) return "up to date";
   // tslab's installer writes the spec folder (with its logos) into .venv; our kernel.json then starts it from the project root.
-  mustSh(process.execPath, [
-    path.join(nm, "tslab", "bin", "tslab"), "install", "--python", venvPython, "--sys-prefix",
-  ], { stdio: ["ignore", "ignore", "inherit"] });
+  mustSh(process.execPath, [path.join(nm, "tslab", "bin", "tslab"), "install", "--python", venvPython, "--sys-prefix"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (!fs.existsSync(spec)) throw new Error(`tslab install did not write ${spec}`);
   fs.writeFileSync(spec, JSON.stringify(want));
   return `registered the TypeScript kernel in .venv (${path.relative(root, spec)})`;

@@ -22,7 +22,13 @@ const args = [
   ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
   ...process.argv.slice(2),
 ];
-console.log(`[start] JupyterLab on notebooks/ (kernel: TypeScript/tslab)${openBrowser ? "" : "; open the URL printed below in your browser"}`);
-const child = spawn(jupyter, args, { cwd: root, stdio: "inherit", env: { ...process.env, BROWSER: openBrowser ? process.env.BROWSER ?? "" : "true" } });
+console.log(
+  `[start] JupyterLab on notebooks/ (kernel: TypeScript/tslab)${openBrowser ? "" : "; open the URL printed below in your browser"}`,
+);
+const child = spawn(jupyter, args, {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, BROWSER: openBrowser ? (process.env.BROWSER ?? "") : "true" },
+});
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

@@ -1,4 +1,4 @@
-// `npm test`: type-checks the project, then runs every test/**/*.test.ts with Node's test runner (through tsx).
+// `npm test`: type-checks the project, checks its formatting, then runs every test/**/*.test.ts with Node's test runner (through tsx).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -28,6 +28,13 @@ const tsc = run(process.execPath, [join(root, "node_modules/typescript/bin/tsc")
 if (tsc !== 0) {
   console.error("typecheck failed");
   process.exit(tsc);
+}
+
+console.log("== format (prettier --check; `npx prettier --write .` fixes it) ==");
+const fmt = run(process.execPath, [join(root, "node_modules/prettier/bin/prettier.cjs"), "--check", "--log-level", "warn", "."]);
+if (fmt !== 0) {
+  console.error("format check failed: run `npx prettier --write .`");
+  process.exit(fmt);
 }
 
 let files = findTests(join(root, "test")).sort();

@@ -100,9 +100,7 @@ function choose(): BackendInfo {
     } catch (err) {
       nativeError = (err as Error).message.split("\n")[0];
       if (forced === "tensorflow") {
-        throw new Error(
-          `MOVIELENS_LAB_BACKEND=tensorflow but @tensorflow/tfjs-node did not load: ${nativeError}. Run \`npm run setup\`.`,
-        );
+        throw new Error(`MOVIELENS_LAB_BACKEND=tensorflow but @tensorflow/tfjs-node did not load: ${nativeError}. Run \`npm run setup\`.`);
       }
     }
   }

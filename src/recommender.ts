@@ -68,7 +68,15 @@ export class MovieRecommender {
   }
 
   /** Filters sparse users/movies and splits the ratings (seed 004's `preprocess_data`). */
-  preprocessData(o: { minRatingsPerUser?: number; minRatingsPerMovie?: number; split?: "random" | "per-user-latest" | "temporal"; testFraction?: number; k?: number } = {}): Split {
+  preprocessData(
+    o: {
+      minRatingsPerUser?: number;
+      minRatingsPerMovie?: number;
+      split?: "random" | "per-user-latest" | "temporal";
+      testFraction?: number;
+      k?: number;
+    } = {},
+  ): Split {
     let ds = this.need(this.data, "the dataset", "loadData");
     if ((o.minRatingsPerUser ?? 0) > 1 || (o.minRatingsPerMovie ?? 0) > 1) {
       ds = filterByMinRatings(ds, { minPerUser: o.minRatingsPerUser, minPerMovie: o.minRatingsPerMovie }).dataset;
@@ -94,12 +102,19 @@ export class MovieRecommender {
   buildMovieGenreModel(): RecModel {
     const ds = this.need(this.data, "the dataset", "loadData");
     this.stage1?.dispose();
-    this.stage1 = movieGenreModel({ numMovies: ds.numMovies, numGenres: ds.movies.genreVocabulary.length, dim: this.options.embeddingDim, seed: this.options.seed });
+    this.stage1 = movieGenreModel({
+      numMovies: ds.numMovies,
+      numGenres: ds.movies.genreVocabulary.length,
+      dim: this.options.embeddingDim,
+      seed: this.options.seed,
+    });
     return this.stage1;
   }
 
   /** Trains stage 1 (seed 004's `train_movie_genre_model`). Retraining replaces the previous model. */
-  async trainMovieGenreModel(o: { epochs?: number; batchSize?: number; learningRate?: number; negativeRatio?: number } = {}): Promise<History> {
+  async trainMovieGenreModel(
+    o: { epochs?: number; batchSize?: number; learningRate?: number; negativeRatio?: number } = {},
+  ): Promise<History> {
     const ds = this.need(this.data, "the dataset", "loadData");
     this.stage1?.dispose();
     const r = await trainStage1(ds, { ...o, dim: this.options.embeddingDim, seed: this.options.seed, progress: this.options.progress });
@@ -163,7 +178,12 @@ export class MovieRecommender {
   /** RMSE, MAE and top-N metrics of stage 2 on the test split. */
   async evaluate(o: CompareOptions = {}): Promise<ModelReport> {
     const ds = this.need(this.data, "the dataset", "loadData");
-    return evaluateTrained(ds, this.need(this.split, "the split", "preprocessData"), this.need(this.stage2, "stage 2", "trainUserMovieModel"), o);
+    return evaluateTrained(
+      ds,
+      this.need(this.split, "the split", "preprocessData"),
+      this.need(this.stage2, "stage 2", "trainUserMovieModel"),
+      o,
+    );
   }
 
   /** Top-N unseen movies for a user (original id), next to the movies they rated highest (seed 000's report). */

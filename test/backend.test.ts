@@ -16,14 +16,34 @@ test("the active backend is the one CI expects", () => {
 
 test("the fast UnsortedSegmentSum matches the stock kernel", async () => {
   const tfjs = require("@tensorflow/tfjs") as typeof tf;
-  const x = [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]];
+  const x = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+    [9, 10],
+  ];
   const ids = [2, 0, 2, -1, 1];
   await tfjs.setBackend("cpu");
-  const stock = tfjs.unsortedSegmentSum(tfjs.tensor2d(x), tfjs.tensor1d(ids.map((i) => Math.max(i, 0)), "int32"), 4).arraySync();
+  const stock = tfjs
+    .unsortedSegmentSum(
+      tfjs.tensor2d(x),
+      tfjs.tensor1d(
+        ids.map((i) => Math.max(i, 0)),
+        "int32",
+      ),
+      4,
+    )
+    .arraySync();
   registerFastSegmentSum(tfjs);
   const fast = tfjs.unsortedSegmentSum(tfjs.tensor2d(x), tfjs.tensor1d(ids, "int32"), 4).arraySync();
   // id -1 is dropped by the fast kernel (TensorFlow semantics); the stock run mapped it to 0, so remove its row there.
-  assert.deepEqual(fast, [[3, 4], [9, 10], [6, 8], [0, 0]]);
+  assert.deepEqual(fast, [
+    [3, 4],
+    [9, 10],
+    [6, 8],
+    [0, 0],
+  ]);
   assert.deepEqual(stock[1], fast[1]);
   assert.deepEqual(stock[2], fast[2]);
   await tfjs.setBackend(backendInfo.name);

@@ -20,19 +20,32 @@ function files(dir: string, exts: string[]): string[] {
 }
 
 test("every source file opens with a one-line comment saying what it is for", () => {
-  const all = ["src", "scripts", "bench", "test", ".ci"].flatMap((d) => files(path.join(root, d), [".ts", ".mjs", ".cjs", ".py", ".sh", "run"]));
+  const all = ["src", "scripts", "bench", "test", ".ci"].flatMap((d) =>
+    files(path.join(root, d), [".ts", ".mjs", ".cjs", ".py", ".sh", "run"]),
+  );
   assert.ok(all.length > 50);
   const bad = all.filter((f) => {
-    const first = fs.readFileSync(f, "utf8").split("\n").find((l) => !l.startsWith("#!")) ?? "";
+    const first =
+      fs
+        .readFileSync(f, "utf8")
+        .split("\n")
+        .find((l) => !l.startsWith("#!")) ?? "";
     return !/^(\/\/ |# |""")\S/.test(first);
   });
-  assert.deepEqual(bad.map((f) => path.relative(root, f)), []);
+  assert.deepEqual(
+    bad.map((f) => path.relative(root, f)),
+    [],
+  );
 });
 
 test("src/ imports name files, not folders (tslab resolves local imports only as files)", () => {
   const bad: string[] = [];
   for (const f of files(path.join(root, "src"), [".ts"])) {
-    const code = fs.readFileSync(f, "utf8").split("\n").filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)).join("\n");
+    const code = fs
+      .readFileSync(f, "utf8")
+      .split("\n")
+      .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l))
+      .join("\n");
     for (const m of code.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]*)"/g)) {
       if (!fs.existsSync(path.resolve(path.dirname(f), m[1]) + ".ts")) bad.push(`${path.relative(root, f)}: "${m[1]}"`);
     }
@@ -42,7 +55,10 @@ test("src/ imports name files, not folders (tslab resolves local imports only as
 
 test("src/ has no dynamic import() (under tsx it would load a second copy of a module)", () => {
   const bad = files(path.join(root, "src"), [".ts"]).filter((f) => /\bawait import\(/.test(fs.readFileSync(f, "utf8")));
-  assert.deepEqual(bad.map((f) => path.relative(root, f)), []);
+  assert.deepEqual(
+    bad.map((f) => path.relative(root, f)),
+    [],
+  );
 });
 
 test("notebooks import the library through ./src/ files", () => {

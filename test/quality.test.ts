@@ -38,7 +38,12 @@ test("ml-100k u1 top-N: the stage 2 implicit model beats popularity and seed 002
 test("ml-100k u1: stage 2 beats the bias baseline; session biases and the seed average each lower RMSE", async () => {
   const ds = await loadDataset("ml-100k", { movielensDir: shared });
   const results = await ratingFolds(ds, [predefinedSplit(ds, "u1")], {
-    models: ["stage 2 (from stage 1, mean of 5 seeds)", "stage 2 (from stage 1)", "stage 2 (from stage 1, no session bias)", "user + movie bias"],
+    models: [
+      "stage 2 (from stage 1, mean of 5 seeds)",
+      "stage 2 (from stage 1)",
+      "stage 2 (from stage 1, no session bias)",
+      "user + movie bias",
+    ],
   });
   const get = (m: string) => results.find((r) => r.model === m)!.meanRmse;
   console.log(results.map((r) => `${r.model}: ${r.meanRmse.toFixed(4)}`).join("; "));

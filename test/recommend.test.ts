@@ -11,7 +11,9 @@ import { row } from "../src/util/matrix";
 const rec = new MovieRecommender({ dataset: "ml-latest-small", embeddingDim: 16, seed: 7, progress: "none" });
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < a.length; i++) {
     ab += a[i] * b[i];
     aa += a[i] * a[i];
@@ -67,8 +69,10 @@ test("cold start: a new movie's vector from its genres alone lands next to movie
     other += b / sample.length;
     if (a > b) wins++;
   }
-  assert.ok(own > 0.6 && own > other + 0.2 && wins / sample.length > 0.85,
-    `cold vectors: cosine to own learned vector ${own.toFixed(3)}, to another movie ${other.toFixed(3)}, closer to own for ${wins}/${sample.length}`);
+  assert.ok(
+    own > 0.6 && own > other + 0.2 && wins / sample.length > 0.85,
+    `cold vectors: cosine to own learned vector ${own.toFixed(3)}, to another movie ${other.toFixed(3)}, closer to own for ${wins}/${sample.length}`,
+  );
   const { similar } = rec.coldStartMovie(["Horror", "Sci-Fi"], 10);
   const both = similar.filter((s) => s.genres.includes("Horror") && s.genres.includes("Sci-Fi")).length;
   assert.ok(both >= 7, `a new Horror|Sci-Fi movie's neighbours: ${similar.map((s) => `${s.title} [${s.genres}]`).join("; ")}`);
@@ -82,11 +86,17 @@ test("stage 2 from stage 1: recommendations are unseen movies with titles; evalu
   assert.ok(report.rmse > 0.7 && report.rmse < 1.0, `stage 2 RMSE ${report.rmse}`);
   const { topRated, recommendations } = rec.recommend(1, 10);
   assert.equal(recommendations.length, 10);
-  assert.ok(topRated.every((r, i) => i === 0 || r.rating <= topRated[i - 1].rating), "top rated is sorted by rating");
+  assert.ok(
+    topRated.every((r, i) => i === 0 || r.rating <= topRated[i - 1].rating),
+    "top rated is sorted by rating",
+  );
   const u = ds.userIndex.get(1)!;
   const seen = new Set<number>();
   for (const i of rec.split!.train) if (ds.ratings.user[i] === u) seen.add(ds.movies.ids[ds.ratings.movie[i]]);
-  assert.ok(recommendations.every((r) => !seen.has(r.movieId) && r.title.length > 0), "recommended a movie the user rated in train");
+  assert.ok(
+    recommendations.every((r) => !seen.has(r.movieId) && r.title.length > 0),
+    "recommended a movie the user rated in train",
+  );
   assert.throws(() => rec.recommend(424242), /unknown user id 424242/);
 });
 
@@ -98,7 +108,8 @@ test("cold start: a new user folded in from their ratings predicts their held-ou
   const byUser = new Map<number, number[]>();
   for (const i of split.train) (byUser.get(ds.ratings.user[i]) ?? byUser.set(ds.ratings.user[i], []).get(ds.ratings.user[i])!).push(i);
   const testByUser = new Map<number, number[]>();
-  for (const i of split.test) (testByUser.get(ds.ratings.user[i]) ?? testByUser.set(ds.ratings.user[i], []).get(ds.ratings.user[i])!).push(i);
+  for (const i of split.test)
+    (testByUser.get(ds.ratings.user[i]) ?? testByUser.set(ds.ratings.user[i], []).get(ds.ratings.user[i])!).push(i);
   const pred: number[] = [];
   const trained: number[] = [];
   const actual: number[] = [];
@@ -107,10 +118,15 @@ test("cold start: a new user folded in from their ratings predicts their held-ou
     const test = testByUser.get(u);
     if (idx.length < 50 || !test || users >= 40) continue;
     users++;
-    const folded = foldInUser(ds, w, idx.map((i) => ({ movieId: ds.movies.ids[ds.ratings.movie[i]], rating: ds.ratings.rating[i] })), {
-      transform: rec.stage2!.transform!,
-      l2: 1,
-    });
+    const folded = foldInUser(
+      ds,
+      w,
+      idx.map((i) => ({ movieId: ds.movies.ids[ds.ratings.movie[i]], rating: ds.ratings.rating[i] })),
+      {
+        transform: rec.stage2!.transform!,
+        l2: 1,
+      },
+    );
     const movies = Int32Array.from(test, (i) => ds.ratings.movie[i]);
     const raw = foldedUserScorer(w, folded).scoreMovies(-1, movies);
     raw.forEach((s) => pred.push(Math.min(5, Math.max(0.5, s))));
@@ -120,7 +136,14 @@ test("cold start: a new user folded in from their ratings predicts their held-ou
   const folded = rmse(pred, actual);
   const full = rmse(trained, actual);
   assert.ok(folded < full + 0.1, `fold-in RMSE ${folded.toFixed(3)} vs trained users ${full.toFixed(3)} over ${users} users`);
-  const recs = rec.coldStartUser([{ movieId: 1, rating: 5 }, { movieId: 2571, rating: 5 }, { movieId: 296, rating: 1 }], 10);
+  const recs = rec.coldStartUser(
+    [
+      { movieId: 1, rating: 5 },
+      { movieId: 2571, rating: 5 },
+      { movieId: 296, rating: 1 },
+    ],
+    10,
+  );
   assert.equal(recs.length, 10);
   assert.ok(!recs.some((r) => [1, 2571, 296].includes(r.movieId)));
   assert.throws(() => rec.coldStartUser([{ movieId: 1, rating: 9 }]), /outside 0.5..5/);
@@ -128,7 +151,6 @@ test("cold start: a new user folded in from their ratings predicts their held-ou
 });
 
 test("rerunning a training step (as a notebook cell rerun does) frees the previous model's tensors", async () => {
-
   const r = new MovieRecommender({ dataset: "ml-latest-small", embeddingDim: 8, seed: 1, progress: "none" });
   await r.loadData();
   r.preprocessData();

@@ -35,11 +35,17 @@ test("set-up stops at once, before installing anything, when the running Node is
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-floor-"));
   try {
     fs.mkdirSync(path.join(dir, "scripts"));
-    for (const f of ["setup.mjs", "node-floor.mjs", "provision-tensorflow.mjs"]) fs.copyFileSync(path.join(root, "scripts", f), path.join(dir, "scripts", f));
+    for (const f of ["setup.mjs", "node-floor.mjs", "provision-tensorflow.mjs"])
+      fs.copyFileSync(path.join(root, "scripts", f), path.join(dir, "scripts", f));
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "x", engines: { node: ">=99.0.0" } }));
     const r = spawnSync(process.execPath, [path.join(dir, "scripts", "setup.mjs")], { cwd: dir, encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`\\[setup\\] FAILED: Node\\.js ${process.versions.node.replace(/\./g, "\\.")} is too old: this project needs Node\\.js 99\\.0\\.0 or newer`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `\\[setup\\] FAILED: Node\\.js ${process.versions.node.replace(/\./g, "\\.")} is too old: this project needs Node\\.js 99\\.0\\.0 or newer`,
+      ),
+    );
     assert.deepEqual(fs.readdirSync(dir).sort(), ["package.json", "scripts"], "nothing was installed");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

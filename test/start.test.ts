@@ -21,12 +21,16 @@ function freePort(): Promise<number> {
 test("scripts/start.mjs serves JupyterLab with the TypeScript kernel", { timeout: 120_000 }, async () => {
   const port = await freePort();
   const token = `t${Date.now()}`;
-  const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs"), "--port", String(port), `--IdentityProvider.token=${token}`], {
-    cwd: root,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DISPLAY: "", WAYLAND_DISPLAY: "" },
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, "scripts", "start.mjs"), "--port", String(port), `--IdentityProvider.token=${token}`],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, DISPLAY: "", WAYLAND_DISPLAY: "" },
+    },
+  );
   let log = "";
   child.stdout.on("data", (d) => (log += d));
   child.stderr.on("data", (d) => (log += d));
@@ -47,7 +51,10 @@ test("scripts/start.mjs serves JupyterLab with the TypeScript kernel", { timeout
     assert.ok(specs, `JupyterLab did not answer on port ${port} within 60 s:\n${log.slice(-3000)}`);
     assert.equal(specs.kernelspecs.tslab?.spec.display_name, "TypeScript", "the TypeScript kernel is not listed");
     assert.match(specs.kernelspecs.tslab.spec.argv[1], /scripts[\\/]kernel\.cjs$/);
-    assert.ok(contents?.content.some((e) => e.name === "02-movie-genre-embeddings.ipynb"), "JupyterLab does not serve notebooks/");
+    assert.ok(
+      contents?.content.some((e) => e.name === "02-movie-genre-embeddings.ipynb"),
+      "JupyterLab does not serve notebooks/",
+    );
     assert.match(log, /open_browser|open the URL printed below/);
   } finally {
     try {

@@ -103,8 +103,13 @@ test("sparse row updates equal dense updates under SGD", async () => {
 
 test("dense-class model: sparse updates (JS optimiser on the dense layers) equal dense updates under SGD, and after one Adam or Adagrad step", async () => {
   const task = ratingClassTask(ds, { train: split.train });
-  const make = () => denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: task.classes.length, dim: 6, hidden: [8, 4], seed: 2 });
-  const runs: [("sgd" | "adam" | "adagrad"), number, number][] = [["sgd", 2, 32], ["adam", 1, 10_000], ["adagrad", 1, 10_000]];
+  const make = () =>
+    denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: task.classes.length, dim: 6, hidden: [8, 4], seed: 2 });
+  const runs: ["sgd" | "adam" | "adagrad", number, number][] = [
+    ["sgd", 2, 32],
+    ["adam", 1, 10_000],
+    ["adagrad", 1, 10_000],
+  ];
   for (const [optimizer, epochs, batchSize] of runs) {
     const opts = { epochs, batchSize, learningRate: 0.05, seed: 9, optimizer, progress: "none" as const, validate: false };
     const a = make();
@@ -127,7 +132,11 @@ test("the same seed gives the same numbers; another seed does not", async () => 
   const run = async (seed: number) => {
     const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed, offset: 3 });
     const h = await fit(m, ratingTask(ds, { train: split.train, validation: split.test }), {
-      epochs: 2, batchSize: 64, learningRate: 0.01, seed, progress: "none",
+      epochs: 2,
+      batchSize: 64,
+      learningRate: 0.01,
+      seed,
+      progress: "none",
     });
     m.dispose();
     return h.epochs.map((e) => [e.loss, e.valLoss]);
@@ -152,24 +161,38 @@ test("early stopping stops and restores the best epoch's weights", async () => {
   const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 32, seed: 1, offset: 3 });
   const task = ratingTask(ds, { train: split.train, validation: split.test });
   const h = await fit(m, task, {
-    epochs: 60, batchSize: 16, learningRate: 0.05, seed: 1, progress: "none", earlyStopping: { patience: 2 },
+    epochs: 60,
+    batchSize: 16,
+    learningRate: 0.05,
+    seed: 1,
+    progress: "none",
+    earlyStopping: { patience: 2 },
   });
   assert.ok(h.stoppedEarly, "an over-parameterised model on 3,000 ratings should overfit and stop early");
   assert.ok(h.epochs.length < 60);
   const bestVal = Math.min(...h.epochs.map((e) => e.valLoss!));
   const after = evaluateTask(m, task).loss;
-  assert.ok(Math.abs(after - bestVal) < 1e-4, `restored weights give validation loss ${after}, the best epoch had ${bestVal} (${h.stopReason})`);
+  assert.ok(
+    Math.abs(after - bestVal) < 1e-4,
+    `restored weights give validation loss ${after}, the best epoch had ${bestVal} (${h.stopReason})`,
+  );
   m.dispose();
 });
 
 test("BCE on min-max ratings needs a sigmoid head; the dense class model and the implicit task train", async () => {
   const linear = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1 });
-  await assert.rejects(fit(linear, ratingTask(ds, { train: split.train, loss: "bce" }), { epochs: 1, batchSize: 32, seed: 1, progress: "none" }), /sigmoid/);
+  await assert.rejects(
+    fit(linear, ratingTask(ds, { train: split.train, loss: "bce" }), { epochs: 1, batchSize: 32, seed: 1, progress: "none" }),
+    /sigmoid/,
+  );
   linear.dispose();
 
   const ct = ratingClassTask(ds, { train: split.train, validation: split.test });
   const dense = denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: ct.classes.length, dim: 8, seed: 1 });
-  const probs = dense.forward([tf.tensor2d([0, 1], [2, 1], "int32"), tf.tensor2d([0, 1], [2, 1], "int32")]).sum(1).dataSync();
+  const probs = dense
+    .forward([tf.tensor2d([0, 1], [2, 1], "int32"), tf.tensor2d([0, 1], [2, 1], "int32")])
+    .sum(1)
+    .dataSync();
   for (const p of probs) assert.ok(Math.abs(p - 1) < 1e-5);
   const hc = await fit(dense, ct, { epochs: 4, batchSize: 64, learningRate: 0.01, seed: 1, progress: "none" });
   assert.ok(hc.epochs[3].loss < hc.epochs[0].loss);
@@ -186,9 +209,15 @@ test("BCE on min-max ratings needs a sigmoid head; the dense class model and the
 });
 
 test("implicit negatives avoid movies the user has seen", () => {
-  const seen = userItems(ds, Int32Array.from({ length: ds.ratings.length }, (_, i) => i));
+  const seen = userItems(
+    ds,
+    Int32Array.from({ length: ds.ratings.length }, (_, i) => i),
+  );
   const it = implicitTask(ds, { train: split.train, validation: split.test, threshold: null, loss: "sampled", negatives: 3, seed: 4 });
-  const b = it.batch(Int32Array.from({ length: 200 }, (_, i) => i), "train");
+  const b = it.batch(
+    Int32Array.from({ length: 200 }, (_, i) => i),
+    "train",
+  );
   let clashes = 0;
   for (let k = 0; k < b.ids[1][0].length; k++) if (hasItem(seen, b.ids[1][0][k], b.ids[1][1][k])) clashes++;
   b.target.dispose();
@@ -207,7 +236,10 @@ test("save and load: same predictions, complete folder, clear errors", async () 
   assert.equal(metadata.userIds.length, ds.numUsers);
   const inputs = [tf.tensor2d([0, 5, 9], [3, 1], "int32"), tf.tensor2d([1, 2, 3], [3, 1], "int32")];
   assert.deepEqual(Array.from(back.forward(inputs).dataSync()), Array.from(m.forward(inputs).dataSync()));
-  assert.deepEqual(back.tables.map((t) => t.layer), m.tables.map((t) => t.layer));
+  assert.deepEqual(
+    back.tables.map((t) => t.layer),
+    m.tables.map((t) => t.layer),
+  );
   const manifestFile = path.join(target, "model.json");
   const original = fs.readFileSync(manifestFile, "utf8");
   const renamed = JSON.parse(original);
@@ -226,7 +258,10 @@ test("progress: one line per epoch in logs, one in-place notebook display", asyn
   const lines: string[] = [];
   const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1, offset: 3 });
   await fit(m, ratingTask(ds, { train: split.train, validation: split.test }), {
-    epochs: 3, batchSize: 8, seed: 1, progress: new LogProgress((l) => lines.push(l)),
+    epochs: 3,
+    batchSize: 8,
+    seed: 1,
+    progress: new LogProgress((l) => lines.push(l)),
   });
   assert.equal(lines.length, 3, `expected 3 epoch lines, got:\n${lines.join("\n")}`);
   assert.match(lines[2], /epoch 3\/3 .*loss .*val_loss .*val_rmse/);
@@ -265,8 +300,12 @@ test("the dense-class head's dropout draws a new seeded mask every step, the sam
   const make = () => denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [64], dropout: 0.5, seed: 3 });
   const d1 = make();
   const d2 = make();
-  const out = (m2: typeof d1, training: boolean) => m2.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, training).output.dataSync() as Float32Array;
-  assert.ok(maxAbsDiff(out(d1, false), (d1.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-6, "inference ignores dropout");
+  const out = (m2: typeof d1, training: boolean) =>
+    m2.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, training).output.dataSync() as Float32Array;
+  assert.ok(
+    maxAbsDiff(out(d1, false), (d1.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-6,
+    "inference ignores dropout",
+  );
   const first = out(d1, true);
   const second = out(d1, true);
   assert.ok(maxAbsDiff(first, second) > 1e-3, "two training steps used the same dropout mask");
@@ -282,16 +321,37 @@ test("the closed-form losses match tf.losses and the tape in value and gradient"
   const x = tf.variable(tf.tensor2d([[0.1], [0.3], [0.999], [0.5], [0.01]]));
   const labels = tf.tensor1d([0, 2, 4, 1, 3], "int32");
   const oneHot = tf.oneHot(labels, 5, 1, 0, "float32");
-  const logits = tf.variable(tf.tensor2d([[2, 1, 0, -1, -30], [0, 0, 0, 0, 0], [1, 2, 3, 4, 5], [-1, 3, 0.5, 0, 2], [0, 0, 0, 0, 40]]));
+  const logits = tf.variable(
+    tf.tensor2d([
+      [2, 1, 0, -1, -30],
+      [0, 0, 0, 0, 0],
+      [1, 2, 3, 4, 5],
+      [-1, 3, 0.5, 0, 2],
+      [0, 0, 0, 0, 40],
+    ]),
+  );
   const check = (name: string, v: tf.Variable, ours: () => tf.Scalar, stock: () => tf.Scalar) => {
     const a = tf.variableGrads(ours, [v]);
     const b = tf.variableGrads(stock, [v]);
-    assert.ok(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-6, `${name}: value ${a.value.dataSync()[0]} vs ${b.value.dataSync()[0]}`);
+    assert.ok(
+      Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-6,
+      `${name}: value ${a.value.dataSync()[0]} vs ${b.value.dataSync()[0]}`,
+    );
     const d = maxAbsDiff(a.grads[v.name].dataSync() as Float32Array, b.grads[v.name].dataSync() as Float32Array);
     assert.ok(d < 1e-5, `${name}: gradient differs by ${d}`);
   };
-  check("mse", x, () => meanSquaredError(y, x), () => tf.losses.meanSquaredError(y, x) as tf.Scalar);
-  check("log loss", x, () => logLoss(y, x, 1e-7), () => tf.losses.logLoss(y, x, undefined, 1e-7) as tf.Scalar);
+  check(
+    "mse",
+    x,
+    () => meanSquaredError(y, x),
+    () => tf.losses.meanSquaredError(y, x) as tf.Scalar,
+  );
+  check(
+    "log loss",
+    x,
+    () => logLoss(y, x, 1e-7),
+    () => tf.losses.logLoss(y, x, undefined, 1e-7) as tf.Scalar,
+  );
   // Through a softmax, as in the dense-class model; the last row's true class has p < 1e-7 (clipped: no gradient).
   check(
     "class cross-entropy",
@@ -304,7 +364,17 @@ test("the closed-form losses match tf.losses and the tape in value and gradient"
 
 test("anchored stage 2 (L2 towards stage 1's vectors): sparse row updates equal dense updates under SGD", async () => {
   const anchor = { data: Float32Array.from({ length: ds.numMovies * 6 }, (_, i) => Math.sin(i) * 0.1), rows: ds.numMovies, cols: 6 };
-  const make = () => userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 6, seed: 2, offset: 3, l2: 0.05, movieEmbeddings: anchor, movieInit: "anchored" });
+  const make = () =>
+    userMovieModel({
+      numUsers: ds.numUsers,
+      numMovies: ds.numMovies,
+      dim: 6,
+      seed: 2,
+      offset: 3,
+      l2: 0.05,
+      movieEmbeddings: anchor,
+      movieInit: "anchored",
+    });
   const opts = { epochs: 2, batchSize: 32, learningRate: 0.05, seed: 9, optimizer: "sgd" as const, progress: "none" as const };
   const a = make();
   const b = make();
@@ -327,22 +397,43 @@ test("session biases: inputs, task checks, and a planted per-day offset is learn
   assert.equal(sessions.count, 2 * ds.numUsers);
   const sp = tinySplit(planted, 4);
   const make = (withSessions: boolean) =>
-    userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 3, seed: 3, offset: 3, l2: 0.1, ...(withSessions ? { numSessions: sessions.count, sessionL2: 0.01 } : {}) });
+    userMovieModel({
+      numUsers: ds.numUsers,
+      numMovies: ds.numMovies,
+      dim: 3,
+      seed: 3,
+      offset: 3,
+      l2: 0.1,
+      ...(withSessions ? { numSessions: sessions.count, sessionL2: 0.01 } : {}),
+    });
   const plain = make(false);
   const withS = make(true);
   assert.deepEqual(withS.inputNames, ["user", "movie", "session"]);
   assert.match(withS.summary(), /session_bias/);
   await assert.rejects(
-    fit(plain, ratingTask(planted, { train: sp.train, sessions: sessions.session }), { epochs: 1, batchSize: 8, seed: 1, progress: "none" }),
+    fit(plain, ratingTask(planted, { train: sp.train, sessions: sessions.session }), {
+      epochs: 1,
+      batchSize: 8,
+      seed: 1,
+      progress: "none",
+    }),
     /needs a model with inputs user, movie, session/,
   );
-  assert.throws(() => ratingTask(planted, { train: sp.train, sessions: sessions.session.subarray(1) }), /sessions has \d+ entries for \d+ ratings/);
+  assert.throws(
+    () => ratingTask(planted, { train: sp.train, sessions: sessions.session.subarray(1) }),
+    /sessions has \d+ entries for \d+ ratings/,
+  );
   const opts = { epochs: 20, batchSize: 32, learningRate: 0.01, seed: 5, progress: "none" as const };
   await fit(plain, ratingTask(planted, { train: sp.train }), opts);
   await fit(withS, ratingTask(planted, { train: sp.train, sessions: sessions.session }), opts);
   const testRmse = (m: RecModel, ctx?: SessionContext) => {
     const scorer = dotScorer("m", dotWeights(m), ratingTransform(planted, sp.train, "raw"), ctx);
-    const pred = ctx ? scorer.predictRatingsAt!(sp.test) : scorer.predictRatings!(Int32Array.from(sp.test, (i) => r.user[i]), Int32Array.from(sp.test, (i) => r.movie[i]));
+    const pred = ctx
+      ? scorer.predictRatingsAt!(sp.test)
+      : scorer.predictRatings!(
+          Int32Array.from(sp.test, (i) => r.user[i]),
+          Int32Array.from(sp.test, (i) => r.movie[i]),
+        );
     return Math.sqrt(sp.test.reduce((s, i, k) => s + (pred[k] - rating[i]) ** 2, 0) / sp.test.length);
   };
   const a = testRmse(plain);
@@ -355,13 +446,19 @@ test("session biases: inputs, task checks, and a planted per-day offset is learn
   for (let u = 0; u < ds.numUsers; u++) {
     const first = sessions.session.find((_, i) => r.user[i] === u && day(i) === 0)!;
     const second = sessions.session.find((_, i) => r.user[i] === u && day(i) === 1)!;
-    (moody(u) ? (gapMoody += sb[second] - sb[first]) : (gapCalm += sb[second] - sb[first]));
+    moody(u) ? (gapMoody += sb[second] - sb[first]) : (gapCalm += sb[second] - sb[first]);
   }
   assert.ok(gapMoody / (ds.numUsers / 2) > 0.5 && Math.abs(gapCalm / (ds.numUsers / 2)) < 0.3, `gaps ${gapMoody} ${gapCalm}`);
   // A held-out rating from a session the model never trained on is predicted as without the session term.
-  const unseen = dotScorer("m", { ...dotWeights(withS), sessionBias: new Float32Array(0) }, ratingTransform(planted, sp.train, "raw"), { ratings: planted.ratings, sessions: sessions.session });
+  const unseen = dotScorer("m", { ...dotWeights(withS), sessionBias: new Float32Array(0) }, ratingTransform(planted, sp.train, "raw"), {
+    ratings: planted.ratings,
+    sessions: sessions.session,
+  });
   const i0 = sp.test[0];
-  assert.equal(unseen.predictRatingsAt!(Int32Array.of(i0))[0], unseen.predictRatings!(Int32Array.of(r.user[i0]), Int32Array.of(r.movie[i0]))[0]);
+  assert.equal(
+    unseen.predictRatingsAt!(Int32Array.of(i0))[0],
+    unseen.predictRatings!(Int32Array.of(r.user[i0]), Int32Array.of(r.movie[i0]))[0],
+  );
   plain.dispose();
   withS.dispose();
 });
@@ -372,15 +469,29 @@ test("averaging user–movie models: one model whose scores are the members' mea
     userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim, seed, offset: 3, l2: 0.01, numSessions: sessions.count });
   const members = [make(1, 4), make(2, 4), make(3, 6)];
   for (const [k, m] of members.entries()) {
-    await fit(m, ratingTask(ds, { train: split.train, sessions: sessions.session }), { epochs: 2, batchSize: 32, learningRate: 0.01, seed: k, progress: "none" });
+    await fit(m, ratingTask(ds, { train: split.train, sessions: sessions.session }), {
+      epochs: 2,
+      batchSize: 32,
+      learningRate: 0.01,
+      seed: k,
+      progress: "none",
+    });
   }
   const avg = averageUserMovieModels(members);
   assert.equal(avg.weight("user_embedding").cols, 14);
   assert.equal(avg.spec.options.members, 3);
-  const ids = (col: Int32Array) => tf.tensor2d(Int32Array.from(split.test.slice(0, 50), (i) => col[i]), [50, 1], "int32");
+  const ids = (col: Int32Array) =>
+    tf.tensor2d(
+      Int32Array.from(split.test.slice(0, 50), (i) => col[i]),
+      [50, 1],
+      "int32",
+    );
   const inputs = [ids(ds.ratings.user), ids(ds.ratings.movie), ids(sessions.session)];
   const want = new Float32Array(50);
-  for (const m of members) m.forward(inputs).dataSync().forEach((v, i) => (want[i] += v / members.length));
+  for (const m of members)
+    m.forward(inputs)
+      .dataSync()
+      .forEach((v, i) => (want[i] += v / members.length));
   assert.ok(maxAbsDiff(avg.forward(inputs).dataSync() as Float32Array, want) < 1e-5);
   const sig = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1, output: "sigmoid" });
   assert.throws(() => averageUserMovieModels([members[0], sig]), /has numSessions undefined|has offset/);
@@ -392,13 +503,24 @@ test("averaging user–movie models: one model whose scores are the members' mea
 
 test("stage 2 refit: early-stops on validation, then retrains on train + validation for the best epoch count", async () => {
   const { train, validation } = validationSplit(split.train, 0.2, 3);
-  const t = await trainStage2(ds, train, { validation, earlyStopping: { patience: 2, monitor: "rmse" }, epochs: 30, dim: 4, refit: true, sessionBias: true, progress: "none" });
+  const t = await trainStage2(ds, train, {
+    validation,
+    earlyStopping: { patience: 2, monitor: "rmse" },
+    epochs: 30,
+    dim: 4,
+    refit: true,
+    sessionBias: true,
+    progress: "none",
+  });
   const best = Number(/refit for (\d+) epochs/.exec(t.name)![1]);
   assert.ok(best >= 1 && best <= 30);
   assert.equal(t.history!.epochs.length, best, "the refit runs exactly the chosen number of epochs");
   assert.equal(t.history!.epochs[0].valLoss, null, "the refit has no validation set left");
   assert.ok(t.scorer.predictRatingsAt, "a session-aware scorer");
-  await assert.rejects(trainStage2(ds, train, { refit: true, epochs: 2, progress: "none" }), /refit needs validation ratings and earlyStopping/);
+  await assert.rejects(
+    trainStage2(ds, train, { refit: true, epochs: 2, progress: "none" }),
+    /refit needs validation ratings and earlyStopping/,
+  );
   t.model!.dispose();
 });
 
@@ -426,8 +548,15 @@ test("dense-class manual head: same output as the layers head, the tape's gradie
   const { output, backward } = m.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, false);
   assert.ok(maxAbsDiff(output.dataSync() as Float32Array, (m.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-6);
   const g = backward(dOut.dataSync() as Float32Array, output.dataSync() as Float32Array);
-  for (const v of vars) assert.ok(maxAbsDiff(g.weights.get(v)!.dataSync() as Float32Array, grads[v.name].dataSync() as Float32Array) < 1e-5, `gradient of ${v.name}`);
-  const rowGrad = tf.concat(rows.map((r) => grads[r.name]), 1);
+  for (const v of vars)
+    assert.ok(
+      maxAbsDiff(g.weights.get(v)!.dataSync() as Float32Array, grads[v.name].dataSync() as Float32Array) < 1e-5,
+      `gradient of ${v.name}`,
+    );
+  const rowGrad = tf.concat(
+    rows.map((r) => grads[r.name]),
+    1,
+  );
   assert.ok(maxAbsDiff(g.rows.dataSync() as Float32Array, rowGrad.dataSync() as Float32Array) < 1e-5, "row gradients");
   m.dispose();
   // With dropout in training, the manual head and the layers head draw the same seeded masks, call after call.
@@ -446,7 +575,10 @@ test("dense-class manual head: same output as the layers head, the tape's gradie
 
 test("the rating-class task's closed-form output gradient equals its loss and the tape's gradient", () => {
   const task = ratingClassTask(ds, { train: split.train });
-  const batch = task.batch(Int32Array.from({ length: 12 }, (_, i) => i), "train");
+  const batch = task.batch(
+    Int32Array.from({ length: 12 }, (_, i) => i),
+    "train",
+  );
   const p = tf.variable(tf.softmax(tf.randomNormal([12, task.classes.length], 0, 2, "float32", 5)));
   const { value, grads } = tf.variableGrads(() => task.loss(() => p, batch), [p]);
   const closed = task.outputGradient!(p.dataSync() as Float32Array, batch);

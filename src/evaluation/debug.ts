@@ -228,7 +228,9 @@ export function formatUserDebug(report: UserDebugReport): string {
   const m = report.metrics;
   lines.push(
     `user ${report.user}: ${report.numTrain} train, ${report.numTest} test, ${report.numCandidates} candidates` +
-      (m ? ` | P@${m.k} ${m.precision.toFixed(3)} R@${m.k} ${m.recall.toFixed(3)} NDCG@${m.k} ${m.ndcg.toFixed(3)}` : " | no relevant test movie"),
+      (m
+        ? ` | P@${m.k} ${m.precision.toFixed(3)} R@${m.k} ${m.recall.toFixed(3)} NDCG@${m.k} ${m.ndcg.toFixed(3)}`
+        : " | no relevant test movie"),
   );
   lines.push(`top ${report.k} (* = held-out hit, o = held out but below threshold):`);
   for (const r of report.recommendations) {

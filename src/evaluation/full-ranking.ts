@@ -3,14 +3,7 @@ import { EvaluationData, checkEvaluationData, groupColumnsByUser } from "./data"
 import { Scorer, ScoringJob, runScoring } from "./scoring";
 import { selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
-import {
-  TopNEvaluation,
-  TopNProtocolOptions,
-  TopNSummary,
-  consideredUsers,
-  resolveOptions,
-  sampleEligible,
-} from "./protocol";
+import { TopNEvaluation, TopNProtocolOptions, TopNSummary, consideredUsers, resolveOptions, sampleEligible } from "./protocol";
 
 /** Options of {@link evaluateFullRanking}; see {@link TopNProtocolOptions}. */
 export type FullRankingOptions = TopNProtocolOptions;

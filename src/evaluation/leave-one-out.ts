@@ -4,14 +4,7 @@ import { EvaluationData, RatingColumns, checkEvaluationData, groupColumnsByUser 
 import { Scorer, ScoringJob, runScoring } from "./scoring";
 import { rankOf, selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
-import {
-  TopNEvaluation,
-  TopNProtocolOptions,
-  TopNSummary,
-  consideredUsers,
-  resolveOptions,
-  sampleEligible,
-} from "./protocol";
+import { TopNEvaluation, TopNProtocolOptions, TopNSummary, consideredUsers, resolveOptions, sampleEligible } from "./protocol";
 
 /** Options of {@link evaluateLeaveOneOut}. */
 export interface LeaveOneOutOptions extends TopNProtocolOptions {

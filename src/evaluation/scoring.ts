@@ -31,9 +31,7 @@ function checkScores(fn: string, job: ScoringJob, scores: ArrayLike<number>): vo
     throw new TypeError(`${fn}: the score function returned ${String(scores)} for user ${job.user}, expected a Float32Array`);
   }
   if (scores.length !== job.movies.length) {
-    throw new RangeError(
-      `${fn}: the score function returned ${scores.length} scores for user ${job.user}'s ${job.movies.length} movies`,
-    );
+    throw new RangeError(`${fn}: the score function returned ${scores.length} scores for user ${job.user}'s ${job.movies.length} movies`);
   }
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];

@@ -17,12 +17,7 @@ export interface TopK {
  * `k` larger than the list returns the whole list sorted. Throws a RangeError on a NaN score, a length mismatch,
  * or a negative / non-integer `k`.
  */
-export function selectTopK(
-  items: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  k: number,
-  losesTies: Uint8Array | null = null,
-): TopK {
+export function selectTopK(items: ArrayLike<number>, scores: ArrayLike<number>, k: number, losesTies: Uint8Array | null = null): TopK {
   if (items.length !== scores.length) {
     throw new RangeError(`selectTopK: ${items.length} items but ${scores.length} scores`);
   }
@@ -92,12 +87,7 @@ export function selectTopK(
  * 1-based rank `target` would get among `items` under {@link selectTopK}'s order, counting every item that beats it;
  * `target` itself must be in `items`. Throws a RangeError when it is not, or on a NaN score.
  */
-export function rankOf(
-  target: number,
-  items: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  losesTies: Uint8Array | null = null,
-): number {
+export function rankOf(target: number, items: ArrayLike<number>, scores: ArrayLike<number>, losesTies: Uint8Array | null = null): number {
   if (items.length !== scores.length) throw new RangeError(`rankOf: ${items.length} items but ${scores.length} scores`);
   let pos = -1;
   for (let i = 0; i < items.length; i++) {

@@ -185,9 +185,7 @@ export function meanTopN(perUser: readonly (readonly TopNAtK[])[], ks: readonly 
   const sums = sortedKs.map((k) => ({ k, precision: 0, recall: 0, ndcg: 0, hitRate: 0, map: 0 }));
   perUser.forEach((metrics, u) => {
     if (metrics.length !== sortedKs.length || metrics.some((m, j) => m.k !== sortedKs[j])) {
-      throw new RangeError(
-        `meanTopN: entry ${u} has cutoffs [${metrics.map((m) => m.k).join(", ")}], expected [${sortedKs.join(", ")}]`,
-      );
+      throw new RangeError(`meanTopN: entry ${u} has cutoffs [${metrics.map((m) => m.k).join(", ")}], expected [${sortedKs.join(", ")}]`);
     }
     metrics.forEach((m, j) => {
       const s = sums[j];

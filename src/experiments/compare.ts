@@ -27,12 +27,26 @@ export interface ModelReport {
   rmse: number;
   mae: number;
   /** Per K: full-ranking and leave-one-out metrics. */
-  topN: { k: number; protocol: "full-ranking" | "leave-one-out"; precision: number; recall: number; ndcg: number; hitRate: number; map: number; coverage: number | null }[];
+  topN: {
+    k: number;
+    protocol: "full-ranking" | "leave-one-out";
+    precision: number;
+    recall: number;
+    ndcg: number;
+    hitRate: number;
+    map: number;
+    coverage: number | null;
+  }[];
   trainSeconds: number;
 }
 
 /** RMSE/MAE on the split's test ratings and top-N metrics under both protocols, for one trained model. */
-export async function evaluateTrained(ds: Dataset, split: Pick<Split, "train" | "test">, t: Trained, o: CompareOptions = {}): Promise<ModelReport> {
+export async function evaluateTrained(
+  ds: Dataset,
+  split: Pick<Split, "train" | "test">,
+  t: Trained,
+  o: CompareOptions = {},
+): Promise<ModelReport> {
   const ks = o.ks ?? [5, 10, 20];
   const threshold = o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold;
   let r = NaN;
@@ -54,7 +68,16 @@ export async function evaluateTrained(ds: Dataset, split: Pick<Split, "train" | 
         : ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateLeaveOneOut(data, score, common));
     for (const [i, k] of ks.entries()) {
       const s = summaries[i];
-      topN.push({ k, protocol, precision: s.precision, recall: s.recall, ndcg: s.ndcg, hitRate: s.hitRate, map: s.map, coverage: s.coverage });
+      topN.push({
+        k,
+        protocol,
+        precision: s.precision,
+        recall: s.recall,
+        ndcg: s.ndcg,
+        hitRate: s.hitRate,
+        map: s.map,
+        coverage: s.coverage,
+      });
     }
   }
   return { model: t.name, rmse: r, mae: m, topN, trainSeconds: t.seconds };

@@ -135,7 +135,9 @@ export async function ratingFolds(ds: Dataset, folds: Split[], o: RatingFoldsOpt
     return out;
   };
   const stage1 = await stage1Vectors(1, o.dim);
-  const averaged = models.includes("stage 2 (from stage 1, mean of 5 seeds)") ? await stage1Vectors(AVERAGED_STAGE2.members, AVERAGED_STAGE2.dim) : [];
+  const averaged = models.includes("stage 2 (from stage 1, mean of 5 seeds)")
+    ? await stage1Vectors(AVERAGED_STAGE2.members, AVERAGED_STAGE2.dim)
+    : [];
   const results = new Map<RatingModelName, FoldResult>(
     models.map((m) => [m, { model: m, rmse: [], mae: [], meanRmse: NaN, meanMae: NaN, rareRmse: [], meanRareRmse: NaN, seconds: 0 }]),
   );
@@ -143,7 +145,15 @@ export async function ratingFolds(ds: Dataset, folds: Split[], o: RatingFoldsOpt
     const { train, validation } = validationSplit(fold.train, o.validationFraction ?? 0.05, seed);
     const rare = rareMovieTest(ds, fold, o.rareBelow ?? 10);
     for (const name of models) {
-      const t = await trainByName(name, ds, train, validation, name === "stage 2 (from stage 1, mean of 5 seeds)" ? averaged : stage1, seed, progress);
+      const t = await trainByName(
+        name,
+        ds,
+        train,
+        validation,
+        name === "stage 2 (from stage 1, mean of 5 seeds)" ? averaged : stage1,
+        seed,
+        progress,
+      );
       const rep = await evaluateTrained(ds, fold, t, { protocols: [] });
       const rareRep = await evaluateTrained(ds, { train: fold.train, test: rare }, t, { protocols: [] });
       t.model?.dispose();
@@ -163,7 +173,10 @@ export async function ratingFolds(ds: Dataset, folds: Split[], o: RatingFoldsOpt
  * The Keras collaborative-filtering example's protocol on a dataset: a seeded 90/10 split, 50-d embeddings with
  * biases, sigmoid, BCE on min-max ratings, batch 64, 5 epochs. Returns the validation BCE after each epoch.
  */
-export async function kerasExampleProtocol(ds: Dataset, o: { seed?: number; progress?: ProgressMode } = {}): Promise<{ valLoss: number[]; model: RecModel }> {
+export async function kerasExampleProtocol(
+  ds: Dataset,
+  o: { seed?: number; progress?: ProgressMode } = {},
+): Promise<{ valLoss: number[]; model: RecModel }> {
   const split = randomSplit(ds, { testFraction: 0.1, seed: o.seed ?? 42 });
   const t = await trainKerasBce(ds, split.train, { seed: o.seed ?? 42, validation: split.test, progress: o.progress ?? "none" });
   return { valLoss: t.history!.epochs.map((e) => e.valLoss!), model: t.model! };
@@ -188,13 +201,26 @@ export async function topNComparison(ds: Dataset, split: Split, o: TopNCompariso
   const stage1 = s1.model.weight("movie_embedding");
   s1.model.dispose();
   const models: Trained[] = [
-    await trainStage2(ds, split.train, { seed, stage1, loss: "bpr", epochs: o.epochs ?? 20, learningRate: o.learningRate ?? 0.01, progress }),
+    await trainStage2(ds, split.train, {
+      seed,
+      stage1,
+      loss: "bpr",
+      epochs: o.epochs ?? 20,
+      learningRate: o.learningRate ?? 0.01,
+      progress,
+    }),
     nonLearnedBaselines(ds, split.train)[2],
     await trainDot64(ds, split.train, { seed, progress }),
   ];
   const reports: ModelReport[] = [];
   for (const m of models) {
-    reports.push(await evaluateTrained(ds, split, m, { ks: o.ks ?? [10], relevanceThreshold: o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold, seed }));
+    reports.push(
+      await evaluateTrained(ds, split, m, {
+        ks: o.ks ?? [10],
+        relevanceThreshold: o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold,
+        seed,
+      }),
+    );
     m.model?.dispose();
   }
   return reports;

@@ -6,7 +6,16 @@ import { RecModel } from "../models/base";
 import { denseClassModel } from "../models/dense-classes";
 import { movieGenreModel } from "../models/movie-genre";
 import { MovieInit, averageUserMovieModels, userMovieModel } from "../models/user-movie";
-import { MovieScorer, biasScorer, dotScorer, dotWeights, expectedRating, globalMeanScorer, netScorer, popularityScorer } from "../recommend/scorers";
+import {
+  MovieScorer,
+  biasScorer,
+  dotScorer,
+  dotWeights,
+  expectedRating,
+  globalMeanScorer,
+  netScorer,
+  popularityScorer,
+} from "../recommend/scorers";
 import { EarlyStopping, History, OptimizerName, fit } from "../training/fit";
 import { Task } from "../training/task";
 import { ProgressMode, ProgressSink } from "../training/progress";
@@ -56,7 +65,6 @@ export function validationSplit(train: Int32Array, fraction: number, seed: numbe
   return { train: rest, validation };
 }
 
-
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number }> {
   const t0 = Date.now();
   const value = await f();
@@ -103,7 +111,11 @@ export async function trainStage1(
     seed,
     l2: o.l2 ?? d.l2,
   });
-  const task = movieGenreTask(ds.movies, { seed, negativeRatio: o.negativeRatio ?? d.negativeRatio, validationFraction: o.validationFraction ?? 0.1 });
+  const task = movieGenreTask(ds.movies, {
+    seed,
+    negativeRatio: o.negativeRatio ?? d.negativeRatio,
+    validationFraction: o.validationFraction ?? 0.1,
+  });
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, "stage 1: movie–genre");
   return { model, task, history, seconds };
 }
@@ -145,7 +157,8 @@ export interface Stage2Options extends RecipeOptions {
 export async function trainStage2(ds: Dataset, train: Int32Array, o: Stage2Options = {}): Promise<Trained> {
   const first = await trainStage2Once(ds, train, o);
   if (!o.refit) return first;
-  if (!o.validation?.length || !o.earlyStopping) throw new Error("trainStage2: refit needs validation ratings and earlyStopping to choose the epoch count");
+  if (!o.validation?.length || !o.earlyStopping)
+    throw new Error("trainStage2: refit needs validation ratings and earlyStopping to choose the epoch count");
   const epochs = first.history!.bestEpoch + 1;
   first.model?.dispose();
   const all = new Int32Array(train.length + o.validation.length);
@@ -209,7 +222,14 @@ async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options)
     : ratingTask(ds, { train, validation: o.validation, loss: loss as "mse" | "bce", sessions: sessions?.session });
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, `stage 2 (${loss}, ${init})`);
   const transform = "transform" in task ? (task as { transform: RatingTransform }).transform : null;
-  return { name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`, scorer: stage2Scorer(ds, model, transform), model, history, transform, seconds };
+  return {
+    name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`,
+    scorer: stage2Scorer(ds, model, transform),
+    model,
+    history,
+    transform,
+    seconds,
+  };
 }
 
 /** The scorer of a stage-2 model; a model with session biases predicts held-out ratings in their session. */
@@ -262,7 +282,16 @@ async function dotRecipe(
  */
 export function trainKerasBce(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
   return dotRecipe(ds, train, "dot + biases, BCE (seed 000)", o, {
-    dim: 50, biases: "both", output: "sigmoid", loss: "bce", target: "minmax", offset: 0, l2: 1e-6, epochs: 5, batchSize: 64, learningRate: 1e-3,
+    dim: 50,
+    biases: "both",
+    output: "sigmoid",
+    loss: "bce",
+    target: "minmax",
+    offset: 0,
+    l2: 1e-6,
+    epochs: 5,
+    batchSize: 64,
+    learningRate: 1e-3,
   });
 }
 
@@ -272,8 +301,17 @@ export function trainKerasBce(ds: Dataset, train: Int32Array, o: RecipeOptions =
  */
 export function trainMfMeanNorm(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
   return dotRecipe(ds, train, "MF, mean-normalised (seed 001)", o, {
-    dim: 10, biases: "user", output: "linear", loss: "mse", target: "movie-mean", offset: 0, l2: 0.1, epochs: 200,
-    batchSize: train.length, learningRate: 0.1, initStddev: 0.1,
+    dim: 10,
+    biases: "user",
+    output: "linear",
+    loss: "mse",
+    target: "movie-mean",
+    offset: 0,
+    l2: 0.1,
+    epochs: 200,
+    batchSize: train.length,
+    learningRate: 0.1,
+    initStddev: 0.1,
   });
 }
 
@@ -282,20 +320,50 @@ export function trainMfMeanNorm(ds: Dataset, train: Int32Array, o: RecipeOptions
  * default, as Keras does: with lazy (sparse) Adam this bias-free model converges much more slowly at 1e-3.
  */
 export function trainDot64(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
-  return dotRecipe(ds, train, "dot product, MSE (seed 002)", { updates: "dense", ...o }, {
-    dim: 64, biases: "none", output: "linear", loss: "mse", target: "raw", offset: 0, l2: 0, epochs: 10, batchSize: 256, learningRate: 1e-3, initStddev: 0.3,
-  });
+  return dotRecipe(
+    ds,
+    train,
+    "dot product, MSE (seed 002)",
+    { updates: "dense", ...o },
+    {
+      dim: 64,
+      biases: "none",
+      output: "linear",
+      loss: "mse",
+      target: "raw",
+      offset: 0,
+      l2: 0,
+      epochs: 10,
+      batchSize: 256,
+      learningRate: 1e-3,
+      initStddev: 0.3,
+    },
+  );
 }
 
 /** Seed 003: embeddings into dense ReLU layers and a softmax over rating classes (expected rating for RMSE). */
 export async function trainDenseClasses(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
   const seed = o.seed ?? 42;
   const task = ratingClassTask(ds, { train, validation: o.validation });
-  const model = denseClassModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, numClasses: task.classes.length, dim: o.dim ?? 32, seed, dropout: 0.2 });
+  const model = denseClassModel({
+    numUsers: ds.numUsers,
+    numMovies: ds.numMovies,
+    numClasses: task.classes.length,
+    dim: o.dim ?? 32,
+    seed,
+    dropout: 0.2,
+  });
   const name = "dense net over rating classes (seed 003)";
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, { epochs: 5, batchSize: 256, learningRate: 1e-3 }, name);
   const toRating = expectedRating(task.classes);
-  return { name, scorer: netScorer(name, model, (out, width) => toRating(out, width), { ratings: true }), model, history, transform: null, seconds };
+  return {
+    name,
+    scorer: netScorer(name, model, (out, width) => toRating(out, width), { ratings: true }),
+    model,
+    history,
+    transform: null,
+    seconds,
+  };
 }
 
 /** The non-learned baselines (global mean, user + movie bias, popularity), instantly "trained". */

@@ -9,7 +9,10 @@ import { Matrix } from "../util/matrix";
  * compute what `head` computes (tests check it).
  */
 export interface ManualHead {
-  forward(rows: tf.Tensor2D, training: boolean): {
+  forward(
+    rows: tf.Tensor2D,
+    training: boolean,
+  ): {
     output: tf.Tensor;
     /** `dOutput` and `output` are the loss gradient and the output values as plain row-major arrays. */
     backward(dOutput: Float32Array, output: Float32Array): { rows: tf.Tensor; weights: Map<tf.Variable, tf.Tensor> };

@@ -22,9 +22,16 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
   // Each layer is created once and applied twice (to the lookups in `net` and to row inputs in `head`), so both share it.
   const concat = tf.layers.concatenate({ name: "concat" });
   const dense = hidden.map((units, i) =>
-    tf.layers.dense({ units, activation: "relu", name: `dense_${i + 1}`, kernelInitializer: tf.initializers.heNormal({ seed: o.seed + 10 + i }) }),
+    tf.layers.dense({
+      units,
+      activation: "relu",
+      name: `dense_${i + 1}`,
+      kernelInitializer: tf.initializers.heNormal({ seed: o.seed + 10 + i }),
+    }),
   );
-  const dropout = hidden.map((_, i) => (o.dropout ? new StepDropout({ rate: o.dropout, seed: o.seed + 20 + i, name: `dropout_${i + 1}` }) : null));
+  const dropout = hidden.map((_, i) =>
+    o.dropout ? new StepDropout({ rate: o.dropout, seed: o.seed + 20 + i, name: `dropout_${i + 1}` }) : null,
+  );
   const classes = tf.layers.dense({
     units: o.numClasses,
     activation: "softmax",

@@ -95,7 +95,8 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
   if (biases !== "none") tables.push({ name: "user_bias", input: 0, rows: o.numUsers, dim: 1, seed: 0, init: "zeros", l2: biasL2 });
   if (biases === "both") tables.push({ name: "movie_bias", input: 1, rows: o.numMovies, dim: 1, seed: 0, init: "zeros", l2: biasL2 });
   if (o.numSessions !== undefined) {
-    if (!(Number.isInteger(o.numSessions) && o.numSessions > 0)) throw new RangeError(`userMovieModel: numSessions must be a positive integer, got ${o.numSessions}`);
+    if (!(Number.isInteger(o.numSessions) && o.numSessions > 0))
+      throw new RangeError(`userMovieModel: numSessions must be a positive integer, got ${o.numSessions}`);
     tables.push({ name: "session_bias", input: 2, rows: o.numSessions, dim: 1, seed: 0, init: "zeros", l2: o.sessionL2 ?? 0.05 });
   }
   const { movieEmbeddings: _drop, ...serialisable } = o;
@@ -136,7 +137,8 @@ export function averageUserMovieModels(models: RecModel[]): RecModel {
   const first = opts[0];
   for (const [k, o] of opts.entries()) {
     for (const key of ["numUsers", "numMovies", "biases", "offset", "numSessions", "sessionSeconds", "output"] as const) {
-      if (o[key] !== first[key]) throw new Error(`averageUserMovieModels: model ${k} has ${key} ${String(o[key])}, model 0 has ${String(first[key])}`);
+      if (o[key] !== first[key])
+        throw new Error(`averageUserMovieModels: model ${k} has ${key} ${String(o[key])}, model 0 has ${String(first[key])}`);
     }
   }
   if (first.output === "sigmoid") throw new Error("averageUserMovieModels: sigmoid outputs cannot be averaged into one model");

@@ -21,8 +21,14 @@ export interface ColdMovieOptions {
  * stage 1's own objective for one movie, solved by Newton's method. `w` matches the expected number of sampled
  * negatives per absent genre during training.
  */
-export function coldStartMovieVector(genreEmbeddings: Matrix, vocabulary: string[], genres: string[], o: ColdMovieOptions = {}): Float32Array {
-  if (genreEmbeddings.rows !== vocabulary.length) throw new RangeError(`genre embeddings have ${genreEmbeddings.rows} rows for ${vocabulary.length} genres`);
+export function coldStartMovieVector(
+  genreEmbeddings: Matrix,
+  vocabulary: string[],
+  genres: string[],
+  o: ColdMovieOptions = {},
+): Float32Array {
+  if (genreEmbeddings.rows !== vocabulary.length)
+    throw new RangeError(`genre embeddings have ${genreEmbeddings.rows} rows for ${vocabulary.length} genres`);
   if (genres.length === 0) throw new Error("a cold-start movie needs at least one genre");
   const G = vocabulary.length;
   const d = genreEmbeddings.cols;

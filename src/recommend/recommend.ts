@@ -28,7 +28,9 @@ export interface RatedRow {
 export function userIndexOf(ds: Dataset, userId: number): number {
   const u = ds.userIndex.get(userId);
   if (u === undefined) {
-    throw new RangeError(`unknown user id ${userId} in ${ds.name} (it has ${ds.numUsers} users, ids ${ds.userIds[0]}..${ds.userIds[ds.numUsers - 1]})`);
+    throw new RangeError(
+      `unknown user id ${userId} in ${ds.name} (it has ${ds.numUsers} users, ids ${ds.userIds[0]}..${ds.userIds[ds.numUsers - 1]})`,
+    );
   }
   return u;
 }
@@ -114,7 +116,13 @@ export function topRatedByUser(ds: Dataset, userId: number, n = 10, idx?: Int32A
   mine.sort((a, b) => r.rating[b] - r.rating[a] || r.timestamp[b] - r.timestamp[a]);
   return mine.slice(0, n).map((i) => {
     const m = r.movie[i];
-    return { movieId: ds.movies.ids[m], title: ds.movies.titles[m], year: ds.movies.years[m], genres: ds.movies.genres[m].join("|"), rating: r.rating[i] };
+    return {
+      movieId: ds.movies.ids[m],
+      title: ds.movies.titles[m],
+      year: ds.movies.years[m],
+      genres: ds.movies.genres[m].join("|"),
+      rating: r.rating[i],
+    };
   });
 }
 
@@ -162,7 +170,8 @@ export function similarToVector(
   vector: ArrayLike<number>,
   o: SimilarOptions & { exclude?: number } = {},
 ): MovieRow[] {
-  if (embeddings.rows !== ds.numMovies) throw new RangeError(`embeddings have ${embeddings.rows} rows but ${ds.name} has ${ds.numMovies} movies`);
+  if (embeddings.rows !== ds.numMovies)
+    throw new RangeError(`embeddings have ${embeddings.rows} rows but ${ds.name} has ${ds.numMovies} movies`);
   if (vector.length !== embeddings.cols) throw new RangeError(`vector has ${vector.length} dims, embeddings have ${embeddings.cols}`);
   const sims = cosineToAll(embeddings, vector);
   const minR = o.minRatings ?? 1;
@@ -170,5 +179,10 @@ export function similarToVector(
   const cand: number[] = [];
   for (let i = 0; i < ds.numMovies; i++) if (i !== o.exclude && counts[i] >= minR) cand.push(i);
   const candidates = Int32Array.from(cand);
-  return rankMovies(ds, candidates, Float32Array.from(cand, (i) => sims[i]), o.k ?? 10);
+  return rankMovies(
+    ds,
+    candidates,
+    Float32Array.from(cand, (i) => sims[i]),
+    o.k ?? 10,
+  );
 }

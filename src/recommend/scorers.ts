@@ -77,10 +77,14 @@ export function dotScorer(name: string, w: DotWeights, transform?: RatingTransfo
   };
   if (!transform) return { name, scoreMovies };
   const predictRatings = (users: Int32Array, movies: Int32Array): Float32Array =>
-    Float32Array.from(users, (u, k) => transform.toRating(activate(w, rawScore(w, userVec(u), w.userBias ? w.userBias[u] : 0, movies[k])), movies[k]));
+    Float32Array.from(users, (u, k) =>
+      transform.toRating(activate(w, rawScore(w, userVec(u), w.userBias ? w.userBias[u] : 0, movies[k])), movies[k]),
+    );
   // With per-movie offsets (movie-mean targets) the raw score is a residual: rank by the predicted rating instead.
   const rank =
-    transform.kind === "movie-mean" ? (u: number, movies: Int32Array) => predictRatings(new Int32Array(movies.length).fill(u), movies) : scoreMovies;
+    transform.kind === "movie-mean"
+      ? (u: number, movies: Int32Array) => predictRatings(new Int32Array(movies.length).fill(u), movies)
+      : scoreMovies;
   const scorer: MovieScorer = { name, scoreMovies: rank, predictRatings };
   const sb = w.sessionBias;
   if (!sb || !context) return scorer;
@@ -107,7 +111,10 @@ export function predictHeldOut(ds: Dataset, scorer: MovieScorer, indices: Int32A
   if (!scorer.predictRatings) throw new Error(`${scorer.name} ranks movies but does not predict ratings`);
   const predicted = scorer.predictRatingsAt
     ? scorer.predictRatingsAt(indices)
-    : scorer.predictRatings(Int32Array.from(indices, (i) => ds.ratings.user[i]), Int32Array.from(indices, (i) => ds.ratings.movie[i]));
+    : scorer.predictRatings(
+        Int32Array.from(indices, (i) => ds.ratings.user[i]),
+        Int32Array.from(indices, (i) => ds.ratings.movie[i]),
+      );
   return { predicted, actual: Float32Array.from(indices, (i) => ds.ratings.rating[i]) };
 }
 

@@ -117,7 +117,8 @@ export async function loadModel(dir: string): Promise<{ model: RecModel; metadat
     if ((err as Error).message.startsWith("loadModel:")) throw err;
     throw new Error(`loadModel: ${folder} has a corrupt JSON file: ${(err as Error).message}`);
   }
-  if (lab.format !== "movielens-embedding-lab/model") throw new Error(`loadModel: ${path.join(folder, "lab.json")} is not a lab model file`);
+  if (lab.format !== "movielens-embedding-lab/model")
+    throw new Error(`loadModel: ${path.join(folder, "lab.json")} is not a lab model file`);
   const specs = modelJson.weightsManifest?.[0]?.weights;
   if (!Array.isArray(specs)) throw new Error(`loadModel: ${path.join(folder, "model.json")} has no weights manifest`);
   const weights = read("weights.bin");
@@ -141,7 +142,8 @@ export async function loadModel(dir: string): Promise<{ model: RecModel; metadat
       layer.setWeights(
         layer.weights.map((w) => {
           const t = tensors[w.originalName];
-          if (!t) throw new Error(`loadModel: ${path.join(folder, "weights.bin")} has no weight "${w.originalName}" for layer ${layer.name}`);
+          if (!t)
+            throw new Error(`loadModel: ${path.join(folder, "weights.bin")} has no weight "${w.originalName}" for layer ${layer.name}`);
           return t;
         }),
       );

@@ -119,8 +119,10 @@ function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
 
 function validateOptions(o: FitOptions): void {
   if (!(Number.isInteger(o.epochs) && o.epochs > 0)) throw new RangeError(`fit: epochs must be a positive integer, got ${o.epochs}`);
-  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0)) throw new RangeError(`fit: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (o.learningRate !== undefined && !(o.learningRate > 0)) throw new RangeError(`fit: learningRate must be positive, got ${o.learningRate}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize > 0))
+    throw new RangeError(`fit: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (o.learningRate !== undefined && !(o.learningRate > 0))
+    throw new RangeError(`fit: learningRate must be positive, got ${o.learningRate}`);
   if (!Number.isFinite(o.seed)) throw new RangeError(`fit: seed must be a number, got ${o.seed}`);
   if (o.maxLoss !== undefined && !(typeof o.maxLoss === "number" && o.maxLoss > 0)) {
     throw new RangeError(`fit: maxLoss must be a positive number (Infinity turns the check off), got ${String(o.maxLoss)}`);
@@ -136,9 +138,11 @@ function validateArguments(model: RecModel, task: Task, o: FitOptions): void {
   }
   for (const key of ["trainSize", "validationSize"] as const) {
     const n = task[key];
-    if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`fit: task "${task.name}" has ${key} ${describe(n)}; it must be a non-negative integer`);
+    if (!(Number.isInteger(n) && n >= 0))
+      throw new RangeError(`fit: task "${task.name}" has ${key} ${describe(n)}; it must be a non-negative integer`);
   }
-  if (!o || typeof o !== "object") throw new TypeError(`fit: the options argument is required ({ epochs, batchSize, seed, ... }), got ${describe(o)}`);
+  if (!o || typeof o !== "object")
+    throw new TypeError(`fit: the options argument is required ({ epochs, batchSize, seed, ... }), got ${describe(o)}`);
 }
 
 /** Turns a batch's id sets into [B,1] int32 tensors (one list per set). */
@@ -210,7 +214,8 @@ function monitored(log: EpochLog, monitor: string): number {
   if (monitor === "loss") return log.loss;
   if (monitor === "valLoss") return log.valLoss ?? log.loss;
   const v = log.metrics[monitor];
-  if (v === undefined) throw new Error(`earlyStopping.monitor "${monitor}" is not a metric of this task (${Object.keys(log.metrics).join(", ")})`);
+  if (v === undefined)
+    throw new Error(`earlyStopping.monitor "${monitor}" is not a metric of this task (${Object.keys(log.metrics).join(", ")})`);
   return v;
 }
 
@@ -235,8 +240,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
       : null;
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
-  const sink: ProgressSink =
-    typeof options.progress === "object" ? options.progress : createProgress(options.progress ?? "auto");
+  const sink: ProgressSink = typeof options.progress === "object" ? options.progress : createProgress(options.progress ?? "auto");
   const title = options.title ?? task.name;
   const es = options.earlyStopping;
   const monitor = es?.monitor ?? (validate ? "valLoss" : "loss");

@@ -11,7 +11,10 @@ export function meanSquaredError(labels: tf.Tensor, predictions: tf.Tensor): tf.
   const f = tf.customGrad((p, save) => {
     (save as tf.GradSaveFunc)([p as tf.Tensor]);
     return {
-      value: tf.squaredDifference(labels, p as tf.Tensor).sum().div(n),
+      value: tf
+        .squaredDifference(labels, p as tf.Tensor)
+        .sum()
+        .div(n),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], [q]: tf.Tensor[]) => [q.sub(labels).mul((dy as tf.Tensor).mul(2 / n))],
     };
   });
@@ -32,7 +35,12 @@ export function logLoss(labels: tf.Tensor, predictions: tf.Tensor, epsilon = 1e-
     const losses = tf.neg(labels.mul(tf.log(pos))).sub(notY.mul(tf.log(neg)));
     return {
       value: losses.sum().div(n),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [a, b, ny]: tf.Tensor[]) => [ny.div(b).sub(labels.div(a)).mul((dy as tf.Tensor).div(n))],
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [a, b, ny]: tf.Tensor[]) => [
+        ny
+          .div(b)
+          .sub(labels.div(a))
+          .mul((dy as tf.Tensor).div(n)),
+      ],
     };
   });
   return f(predictions) as tf.Scalar;

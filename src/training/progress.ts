@@ -95,7 +95,9 @@ export class TerminalProgress extends BaseProgress {
   }
 
   protected drawEpoch(log: EpochLog): void {
-    this.stream.write(`\r${`${this.title} epoch ${log.epoch + 1}/${this.epochs}  ${fmtLog(log)}  (${log.seconds.toFixed(1)}s)`.padEnd(110)}\n`);
+    this.stream.write(
+      `\r${`${this.title} epoch ${log.epoch + 1}/${this.epochs}  ${fmtLog(log)}  (${log.seconds.toFixed(1)}s)`.padEnd(110)}\n`,
+    );
   }
 
   end(history: EpochLog[], note?: string): void {
@@ -151,9 +153,7 @@ export function lossCurveSvg(history: EpochLog[], epochs: number, width = 360, h
   const train = path(history.map((h) => h.loss));
   const val = path(history.map((h) => h.valLoss));
   const dots = (vals: (number | null)[], color: string): string =>
-    vals
-      .map((v, i) => (v === null ? "" : `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${color}"/>`))
-      .join("");
+    vals.map((v, i) => (v === null ? "" : `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="2.5" fill="${color}"/>`)).join("");
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" style="font:11px sans-serif">`,
     `<rect x="${pad.l}" y="${pad.t}" width="${width - pad.l - pad.r}" height="${height - pad.t - pad.b}" fill="#fafafa" stroke="#ddd"/>`,
@@ -162,8 +162,14 @@ export function lossCurveSvg(history: EpochLog[], epochs: number, width = 360, h
     `<text x="${(width + pad.l) / 2}" y="${height - 6}" text-anchor="middle">epoch</text>`,
     train ? `<path d="${train}" fill="none" stroke="#0072B2" stroke-width="2"/>` : "",
     val ? `<path d="${val}" fill="none" stroke="#D55E00" stroke-width="2" stroke-dasharray="5,3"/>` : "",
-    dots(history.map((h) => h.loss), "#0072B2"),
-    dots(history.map((h) => h.valLoss), "#D55E00"),
+    dots(
+      history.map((h) => h.loss),
+      "#0072B2",
+    ),
+    dots(
+      history.map((h) => h.valLoss),
+      "#D55E00",
+    ),
     `<text x="${width - pad.r - 4}" y="${pad.t + 12}" text-anchor="end" fill="#0072B2">train</text>`,
     `<text x="${width - pad.r - 4}" y="${pad.t + 26}" text-anchor="end" fill="#D55E00">validation</text>`,
     `</svg>`,
@@ -193,9 +199,7 @@ export class NotebookProgress extends BaseProgress {
   private render(): void {
     const last = this.history[this.history.length - 1];
     const frac = this.history.length / Math.max(1, this.epochs);
-    const table = last
-      ? `<div style="margin-top:4px">${escapeHtml(fmtLog(last))}</div>`
-      : "";
+    const table = last ? `<div style="margin-top:4px">${escapeHtml(fmtLog(last))}</div>` : "";
     this.display.html(
       `<div style="font-family:sans-serif;font-size:12px">` +
         `<b>${escapeHtml(this.title)}</b> — ${escapeHtml(this.status)}` +

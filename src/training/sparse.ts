@@ -93,7 +93,14 @@ function scatterAddRows(g: Float32Array, e: RowGradients, pos: Int32Array, d: nu
 }
 
 /** `sum_p weight[p] * ||w[rows[p]] - anchor[rows[p]]||^2`, adding its gradient to `g` (one row of `d` per position p). */
-function penalizeRows(w: Float32Array, anchor: Float32Array | null, rows: number[], weight: Float64Array, g: Float32Array, d: number): number {
+function penalizeRows(
+  w: Float32Array,
+  anchor: Float32Array | null,
+  rows: number[],
+  weight: Float64Array,
+  g: Float32Array,
+  d: number,
+): number {
   let value = 0;
   for (let p = 0, q = 0; p < rows.length; p++, q += d) {
     const o = rows[p] * d;
@@ -338,7 +345,13 @@ export class SparseTableUpdater {
    * a row in a set of B examples weighs lambda / B, so the work is one pass over the ids to total each unique row's
    * weight and one pass over the unique rows: `value += weight * ||row - anchor||^2`, `grad += 2 * weight * (row - anchor)`.
    */
-  private addPenalty(batch: TaskBatch, local: Int32Array[][], usedSets: number[], rowGrads: (Float32Array | null)[], uniq: number[][]): number {
+  private addPenalty(
+    batch: TaskBatch,
+    local: Int32Array[][],
+    usedSets: number[],
+    rowGrads: (Float32Array | null)[],
+    uniq: number[][],
+  ): number {
     let value = 0;
     this.model.tables.forEach((t, ti) => {
       const tb = this.tables[ti];

@@ -85,7 +85,11 @@ export function installedBrowserCandidates(platform: NodeJS.Platform = process.p
   }
   if (platform === "win32") {
     const roots = [env.PROGRAMFILES, env["PROGRAMFILES(X86)"], env.LOCALAPPDATA].filter((r): r is string => Boolean(r));
-    const rel = ["Google\\Chrome\\Application\\chrome.exe", "Chromium\\Application\\chrome.exe", "Microsoft\\Edge\\Application\\msedge.exe"];
+    const rel = [
+      "Google\\Chrome\\Application\\chrome.exe",
+      "Chromium\\Application\\chrome.exe",
+      "Microsoft\\Edge\\Application\\msedge.exe",
+    ];
     return roots.flatMap((r) => rel.map((x) => path.win32.join(r, x)));
   }
   return [
@@ -125,9 +129,12 @@ function playwrightExecutables(folder: string, platform: NodeJS.Platform): strin
     ].map((r) => path.join(folder, r));
   }
   if (platform === "win32") {
-    return ["chrome-headless-shell-win64/chrome-headless-shell.exe", "chrome-win/headless_shell.exe", "chrome-win64/chrome.exe", "chrome-win/chrome.exe"].map((r) =>
-      path.join(folder, r),
-    );
+    return [
+      "chrome-headless-shell-win64/chrome-headless-shell.exe",
+      "chrome-win/headless_shell.exe",
+      "chrome-win64/chrome.exe",
+      "chrome-win/chrome.exe",
+    ].map((r) => path.join(folder, r));
   }
   return [
     "chrome-headless-shell-linux64/chrome-headless-shell",
@@ -183,7 +190,10 @@ function labBrowserEnv(dir: string, manifest: LabBrowserManifest, env: NodeJS.Pr
   const out: Record<string, string> = {};
   if (manifest.fontconfigFile) out.FONTCONFIG_FILE = path.join(dir, manifest.fontconfigFile);
   if (manifest.libraryPath.length > 0) {
-    out.LD_LIBRARY_PATH = [...manifest.libraryPath.map((p) => path.join(dir, p)), ...(env.LD_LIBRARY_PATH ? [env.LD_LIBRARY_PATH] : [])].join(path.delimiter);
+    out.LD_LIBRARY_PATH = [
+      ...manifest.libraryPath.map((p) => path.join(dir, p)),
+      ...(env.LD_LIBRARY_PATH ? [env.LD_LIBRARY_PATH] : []),
+    ].join(path.delimiter);
   }
   return out;
 }
@@ -211,7 +221,15 @@ export function searchBrowser(
   for (const candidate of options.installed ?? installedBrowserCandidates(platform, env)) {
     tried.push(candidate);
     if (isExecutableFile(candidate)) {
-      return { choice: { executable: candidate, source: "installed", reason: `an installed browser at a usual place (CHROMIUM_PATH is unset)`, env: {} }, tried };
+      return {
+        choice: {
+          executable: candidate,
+          source: "installed",
+          reason: `an installed browser at a usual place (CHROMIUM_PATH is unset)`,
+          env: {},
+        },
+        tried,
+      };
     }
   }
   const pwDir = playwrightCacheDir(platform, env);
@@ -219,7 +237,12 @@ export function searchBrowser(
   for (const candidate of playwrightCacheCandidates(platform, env)) {
     if (isExecutableFile(candidate)) {
       return {
-        choice: { executable: candidate, source: "playwright-cache", reason: `no installed Chrome, Chromium or Edge; found in Playwright's cache ${pwDir}`, env: {} },
+        choice: {
+          executable: candidate,
+          source: "playwright-cache",
+          reason: `no installed Chrome, Chromium or Edge; found in Playwright's cache ${pwDir}`,
+          env: {},
+        },
         tried,
       };
     }

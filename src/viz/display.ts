@@ -192,7 +192,9 @@ export async function show(fig: PlotlyFigure, options: ShowOptions = {}): Promis
       const saved = await saveFigure(fig, options.name!, ["html", "json"], { dir });
       if (!degradedNoteShown) {
         degradedNoteShown = true;
-        console.log(`show: no headless browser, so figures are saved as HTML + JSON instead of PNG (first: ${saved.html}); run \`npm run setup\` to get one.`);
+        console.log(
+          `show: no headless browser, so figures are saved as HTML + JSON instead of PNG (first: ${saved.html}); run \`npm run setup\` to get one.`,
+        );
       }
     }
   }

@@ -54,9 +54,13 @@ export function chooseBrowser(env: NodeJS.ProcessEnv = process.env): BrowserChoi
   const search = searchBrowser(env);
   if (search.choice) return search.choice;
   if (search.badEnvPath !== undefined) {
-    throw new BrowserNotFoundError(`PNG/SVG export needs a headless browser, but CHROMIUM_PATH=${search.badEnvPath} is not an executable file.`);
+    throw new BrowserNotFoundError(
+      `PNG/SVG export needs a headless browser, but CHROMIUM_PATH=${search.badEnvPath} is not an executable file.`,
+    );
   }
-  throw new BrowserNotFoundError(`PNG/SVG export needs a headless browser, but none was found (CHROMIUM_PATH is unset; tried ${search.tried.join(", ")}).`);
+  throw new BrowserNotFoundError(
+    `PNG/SVG export needs a headless browser, but none was found (CHROMIUM_PATH is unset; tried ${search.tried.join(", ")}).`,
+  );
 }
 
 /** The executable of {@link chooseBrowser}'s choice. */
@@ -78,7 +82,9 @@ export function hasBrowser(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export function plainFigure(fig: PlotlyFigure): PlotlyFigure {
   return JSON.parse(
-    JSON.stringify(fig, (_key, value: unknown) => (ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value)),
+    JSON.stringify(fig, (_key, value: unknown) =>
+      ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value,
+    ),
   ) as PlotlyFigure;
 }
 
@@ -306,7 +312,10 @@ async function renderDataUrl(fig: PlotlyFigure, format: "png" | "svg", options: 
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`rendering the figure took longer than ${settings.renderTimeoutMs} ms`)), settings.renderTimeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`rendering the figure took longer than ${settings.renderTimeoutMs} ms`)),
+          settings.renderTimeoutMs,
+        );
       });
       const arg = { figure, format, ...size };
       const work = state.page.evaluate((a) => (globalThis as any).__labRenderFigure(a) as Promise<string>, arg);
@@ -382,7 +391,8 @@ export async function saveFigure(
   options: SaveFigureOptions = {},
 ): Promise<SavedFigure> {
   checkName(name);
-  for (const f of formats) if (f !== "html" && f !== "json" && f !== "png" && f !== "svg") throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)}`);
+  for (const f of formats)
+    if (f !== "html" && f !== "json" && f !== "png" && f !== "svg") throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)}`);
   const dir = path.resolve(options.dir ?? DEFAULT_FIGURES_DIR);
   const saved: SavedFigure = {};
   if (formats.includes("html")) {

@@ -66,8 +66,13 @@ export function moviesWithRatings(ds: Dataset, minRatings: number): Int32Array {
 }
 
 /** A 2-D view of movie embeddings (numMovies x d), coloured by genre, with the projection it used. */
-export function movieEmbeddingView(ds: Dataset, embeddings: Matrix, o: MovieViewOptions = {}): { figure: PlotlyFigure; projection: ProjectionResult<unknown>; movies: Int32Array } {
-  if (embeddings.rows !== ds.numMovies) throw new RangeError(`embeddings have ${embeddings.rows} rows, ${ds.name} has ${ds.numMovies} movies`);
+export function movieEmbeddingView(
+  ds: Dataset,
+  embeddings: Matrix,
+  o: MovieViewOptions = {},
+): { figure: PlotlyFigure; projection: ProjectionResult<unknown>; movies: Int32Array } {
+  if (embeddings.rows !== ds.numMovies)
+    throw new RangeError(`embeddings have ${embeddings.rows} rows, ${ds.name} has ${ds.numMovies} movies`);
   const movies = moviesWithRatings(ds, o.minRatings ?? 10);
   if (movies.length < 3) throw new Error(`only ${movies.length} movies have ${o.minRatings ?? 10}+ ratings; lower minRatings`);
   const projection = projectEmbeddings(takeRows(embeddings, movies), o);
@@ -76,13 +81,20 @@ export function movieEmbeddingView(ds: Dataset, embeddings: Matrix, o: MovieView
     movieIndex: movies,
     highlightGenre: o.highlightGenre,
     projectionName: METHOD_LABEL[method],
-    title: o.title ?? `${ds.name}: movie embeddings (${METHOD_LABEL[method]}, ${movies.length.toLocaleString("en-US")} movies with ${o.minRatings ?? 10}+ ratings)`,
+    title:
+      o.title ??
+      `${ds.name}: movie embeddings (${METHOD_LABEL[method]}, ${movies.length.toLocaleString("en-US")} movies with ${o.minRatings ?? 10}+ ratings)`,
   });
   return { figure, projection, movies };
 }
 
 /** Genre embeddings as labelled points on a PCA of movie and genre vectors together (genres on the movies' map). */
-export function genreEmbeddingView(ds: Dataset, movieEmbeddings: Matrix, genreEmbeddings: Matrix, o: { seed?: number; title?: string } = {}): PlotlyFigure {
+export function genreEmbeddingView(
+  ds: Dataset,
+  movieEmbeddings: Matrix,
+  genreEmbeddings: Matrix,
+  o: { seed?: number; title?: string } = {},
+): PlotlyFigure {
   const G = genreEmbeddings.rows;
   const both = new Float32Array((movieEmbeddings.rows + G) * genreEmbeddings.cols);
   both.set(movieEmbeddings.data);
@@ -115,7 +127,11 @@ export function userEmbeddingView(
 }
 
 /** User embeddings coloured by how many ratings each user gave (for datasets without demographics). */
-export function userActivityView(ds: Dataset, userEmbeddings: Matrix, o: ProjectOptions & { title?: string } = {}): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
+export function userActivityView(
+  ds: Dataset,
+  userEmbeddings: Matrix,
+  o: ProjectOptions & { title?: string } = {},
+): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
   const projection = projectEmbeddings(userEmbeddings, o);
   const counts = ratingSummary(ds).userCount;
   const buckets = [

@@ -214,7 +214,9 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     await sleep(250);
   }
   await server.stop();
-  throw new Error(`JupyterLab did not answer /api/status within ${opts.startTimeoutMs ?? 120_000} ms (last: ${lastError})\nJupyterLab log (tail):\n${log.slice(-4000)}`);
+  throw new Error(
+    `JupyterLab did not answer /api/status within ${opts.startTimeoutMs ?? 120_000} ms (last: ${lastError})\nJupyterLab log (tail):\n${log.slice(-4000)}`,
+  );
 }
 
 /** Processes (Linux /proc) whose command line contains `needle`; empty elsewhere. */

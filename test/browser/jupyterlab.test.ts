@@ -37,7 +37,8 @@ const STDERR_MIME = "application/vnd.jupyter.stderr";
  * runtime errors as Node prints them ("TypeError: ..." plus "    at ..." stack lines). JupyterLab renders real `error`
  * outputs (Python kernels) with the same stderr mime type, so tracebacks are matched too.
  */
-const ERROR_TEXT = /^\s*\d+:\d+ - |^\s*(Uncaught\s+)?[A-Z]?\w*(Error|Exception)( \[\w+\])?: |\n\s+at \S|Traceback \(most recent call last\)/m;
+const ERROR_TEXT =
+  /^\s*\d+:\d+ - |^\s*(Uncaught\s+)?[A-Z]?\w*(Error|Exception)( \[\w+\])?: |\n\s+at \S|Traceback \(most recent call last\)/m;
 
 /** What the page shows for one cell of the open notebook. */
 interface CellView {
@@ -92,7 +93,10 @@ function step(name: string, body: () => Promise<void>) {
       const extra: string[] = [];
       if (page) {
         const shot = path.join(os.tmpdir(), `lab-browser-failure-${process.pid}.png`);
-        await page.screenshot({ path: shot, timeout: 10_000 }).then(() => extra.push(`page screenshot: ${shot}`), () => {});
+        await page.screenshot({ path: shot, timeout: 10_000 }).then(
+          () => extra.push(`page screenshot: ${shot}`),
+          () => {},
+        );
         const view = await notebookView().catch(() => null);
         if (view) extra.push(`page: ${summarize(view)}`);
       }
@@ -111,7 +115,12 @@ function summarize(v: NotebookView): string {
   const code = v.cells.filter((c) => c.type === "code");
   return (
     `kernel ${v.kernelName || "?"} ${v.status ?? "?"}; ${code.length} code cells, prompts ` +
-    code.map((c) => `#${c.index}${c.prompt || "[?]"}{${c.mimes.map((m) => (m === "plotly" ? `plotly${c.plotlySvg ? "+svg" : "(no svg)"}` : m.replace("application/vnd.jupyter.", ""))).join(",")}}`).join(" ") +
+    code
+      .map(
+        (c) =>
+          `#${c.index}${c.prompt || "[?]"}{${c.mimes.map((m) => (m === "plotly" ? `plotly${c.plotlySvg ? "+svg" : "(no svg)"}` : m.replace("application/vnd.jupyter.", ""))).join(",")}}`,
+      )
+      .join(" ") +
     (v.dialog ? `; dialog: ${v.dialog}` : "")
   );
 }
@@ -149,7 +158,9 @@ async function notebookView(): Promise<NotebookView> {
           mimes: outputs.map((o) => o.getAttribute("data-mime-type") ?? (o.classList.contains("jp-RenderedPlotly") ? "plotly" : "?")),
           stderr: outputs.filter((o) => o.getAttribute("data-mime-type") === stderrMime).map((o) => o.innerText ?? o.textContent ?? ""),
           plotly: cell.querySelectorAll(".jp-OutputArea-output.jp-RenderedPlotly").length,
-          plotlySvg: Array.from(cell.querySelectorAll(".jp-OutputArea-output.jp-RenderedPlotly")).filter((p) => p.querySelector(".plot-container .main-svg")).length,
+          plotlySvg: Array.from(cell.querySelectorAll(".jp-OutputArea-output.jp-RenderedPlotly")).filter((p) =>
+            p.querySelector(".plot-container .main-svg"),
+          ).length,
         });
       });
       return view;
@@ -159,7 +170,12 @@ async function notebookView(): Promise<NotebookView> {
 }
 
 /** Polls the page until `done(view)` returns a value, within `ms`; `fail(view)` may end the wait early with a message. */
-async function waitForView<T>(what: string, ms: number, done: (v: NotebookView) => T | null, fail?: (v: NotebookView) => string | null): Promise<T> {
+async function waitForView<T>(
+  what: string,
+  ms: number,
+  done: (v: NotebookView) => T | null,
+  fail?: (v: NotebookView) => string | null,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: NotebookView | null = null;
   while (Date.now() < deadline) {
@@ -176,7 +192,9 @@ async function waitForView<T>(what: string, ms: number, done: (v: NotebookView) 
 /** Clicks a top menu, then one of its items, by their visible labels (as a person would). */
 async function menu(top: string, item: string): Promise<void> {
   const p = page!;
-  await p.locator("#jp-MainMenu .lm-MenuBar-item", { has: p.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${top}$`) }) }).click();
+  await p
+    .locator("#jp-MainMenu .lm-MenuBar-item", { has: p.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${top}$`) }) })
+    .click();
   const entry = p.locator(".lm-Menu:visible .lm-Menu-item", { has: p.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${item}$`) }) });
   await entry.first().waitFor({ state: "visible", timeout: 10_000 });
   await entry.first().click();
@@ -195,7 +213,13 @@ async function activateStaticPlots(): Promise<number> {
     const found = await p.evaluate((mark) => {
       for (const out of Array.from(document.querySelectorAll(".jp-Cell-outputArea .jp-RenderedPlotly"))) {
         const img = out.querySelector<HTMLImageElement>("img.plot-img");
-        if (out.querySelector(".plot-container") || !img || !img.src.startsWith("data:image/png") || getComputedStyle(img).display === "none") continue;
+        if (
+          out.querySelector(".plot-container") ||
+          !img ||
+          !img.src.startsWith("data:image/png") ||
+          getComputedStyle(img).display === "none"
+        )
+          continue;
         out.setAttribute("data-lab-test", mark);
         return true;
       }
@@ -224,7 +248,8 @@ async function activateStaticPlots(): Promise<number> {
 
 function cellErrors(v: NotebookView): string[] {
   const out: string[] = [];
-  for (const c of v.cells) for (const s of c.stderr) if (ERROR_TEXT.test(s)) out.push(`cell ${c.index} (${c.prompt}): ${s.trim().slice(0, 1500)}`);
+  for (const c of v.cells)
+    for (const s of c.stderr) if (ERROR_TEXT.test(s)) out.push(`cell ${c.index} (${c.prompt}): ${s.trim().slice(0, 1500)}`);
   return out;
 }
 
@@ -276,7 +301,10 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
       page = await context.newPage();
       page.setDefaultTimeout(30_000);
       page.on("pageerror", (e) => pageErrors.push(e.message));
-      await page.goto(`${server!.url}/lab/tree/${encodeURIComponent(NOTEBOOK)}?token=${server!.token}`, { waitUntil: "domcontentloaded", timeout: 60_000 });
+      await page.goto(`${server!.url}/lab/tree/${encodeURIComponent(NOTEBOOK)}?token=${server!.token}`, {
+        waitUntil: "domcontentloaded",
+        timeout: 60_000,
+      });
       await waitForView(
         "the kernel to be idle",
         KERNEL_READY_MS,
@@ -291,7 +319,8 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
         await w.sessionContext.ready;
         const k = w.sessionContext.session?.kernel;
         if (!k) return { error: "no kernel connection" };
-        for (let i = 0; i < 240 && !(k.connectionStatus === "connected" && k.status === "idle"); i++) await new Promise((r) => setTimeout(r, 250));
+        for (let i = 0; i < 240 && !(k.connectionStatus === "connected" && k.status === "idle"); i++)
+          await new Promise((r) => setTimeout(r, 250));
         if (k.status !== "idle") return { error: `the kernel is ${k.status} (${k.connectionStatus}) after 60 s` };
         (window as any).__labTestReplies = [];
         k.anyMessage.connect((_: unknown, a: any) => {
@@ -304,10 +333,16 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
       assert.ok(!("error" in kernel), `${where("open notebook")}: ${"error" in kernel ? kernel.error : ""}`);
       assert.equal(kernel.name, "tslab", `${where("open notebook")}: the notebook runs kernel ${kernel.name}, not tslab`);
       // And the page says so: kernel name in the notebook toolbar, execution indicator idle.
-      await waitForView("the toolbar to show the TypeScript kernel, idle", 30_000, (v) => (v.status === "idle" && v.kernelName === kernel.display ? v : null));
+      await waitForView("the toolbar to show the TypeScript kernel, idle", 30_000, (v) =>
+        v.status === "idle" && v.kernelName === kernel.display ? v : null,
+      );
       const nb = JSON.parse(fs.readFileSync(SOURCE, "utf8"));
       const view = await notebookView();
-      assert.equal(view.cells.length, nb.cells.length, `${where("open notebook")}: the page shows ${view.cells.length} cells, the file has ${nb.cells.length}`);
+      assert.equal(
+        view.cells.length,
+        nb.cells.length,
+        `${where("open notebook")}: the page shows ${view.cells.length} cells, the file has ${nb.cells.length}`,
+      );
     }),
   );
 
@@ -350,14 +385,21 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
       }
       const notRun = codeCells(end).filter((c) => c.count === null);
       if (notRun.length && !problems.length) {
-        const lastRun = codeCells(end).filter((c) => c.count !== null).pop();
+        const lastRun = codeCells(end)
+          .filter((c) => c.count !== null)
+          .pop();
         problems.push(
           `Run All stopped before cell ${notRun[0].index}` +
-            (lastRun ? `; last executed cell ${lastRun.index} ${lastRun.prompt} printed: ${lastRun.stderr.join("\n").trim().slice(0, 1500) || "(nothing on stderr)"}` : ""),
+            (lastRun
+              ? `; last executed cell ${lastRun.index} ${lastRun.prompt} printed: ${lastRun.stderr.join("\n").trim().slice(0, 1500) || "(nothing on stderr)"}`
+              : ""),
         );
       }
       if (problems.length) assert.fail(`${where("run all cells")}: ${problems.length} cell error(s):\n${problems.join("\n")}`);
-      if (notRun.length) assert.fail(`${where("run all cells")}: code cells without an execution count after Run All: ${notRun.map((c) => c.index).join(", ")}`);
+      if (notRun.length)
+        assert.fail(
+          `${where("run all cells")}: code cells without an execution count after Run All: ${notRun.map((c) => c.index).join(", ")}`,
+        );
       countsAfterRun = end.cells.map((c) => c.count);
     }),
   );
@@ -402,14 +444,20 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
       const saved = path.join(server!.notebookDir, NOTEBOOK);
       const mtimeBefore = fs.statSync(saved).mtimeMs;
       await menu("File", "Save Notebook");
-      await waitForView("the notebook to be saved (tab not dirty)", SAVE_MS, (v) => (!v.dirty && fs.statSync(saved).mtimeMs !== mtimeBefore ? v : null), (v) =>
-        v.dialog ? `a dialog appeared on save: ${v.dialog}` : null,
+      await waitForView(
+        "the notebook to be saved (tab not dirty)",
+        SAVE_MS,
+        (v) => (!v.dirty && fs.statSync(saved).mtimeMs !== mtimeBefore ? v : null),
+        (v) => (v.dialog ? `a dialog appeared on save: ${v.dialog}` : null),
       );
       const nb = JSON.parse(fs.readFileSync(saved, "utf8"));
       const code = nb.cells.map((c: any, i: number) => ({ ...c, i })).filter((c: any) => c.cell_type === "code");
       const unsaved = code.filter((c: any) => c.execution_count == null).map((c: any) => c.i);
-      if (unsaved.length) assert.fail(`${where("save and screenshot")}: saved code cells without an execution count: ${unsaved.join(", ")}`);
-      const errors = code.flatMap((c: any) => (c.outputs ?? []).filter((o: any) => o.output_type === "error").map((o: any) => `cell ${c.i}: ${o.ename}: ${o.evalue}`));
+      if (unsaved.length)
+        assert.fail(`${where("save and screenshot")}: saved code cells without an execution count: ${unsaved.join(", ")}`);
+      const errors = code.flatMap((c: any) =>
+        (c.outputs ?? []).filter((o: any) => o.output_type === "error").map((o: any) => `cell ${c.i}: ${o.ename}: ${o.evalue}`),
+      );
       if (errors.length) assert.fail(`${where("save and screenshot")}: saved error outputs:\n${errors.join("\n")}`);
       const plotly = code.filter((c: any) => (c.outputs ?? []).some((o: any) => o.data?.[PLOTLY_MIME]));
       assert.ok(plotly.length > 0, `${where("save and screenshot")}: the saved notebook has no ${PLOTLY_MIME} output`);
@@ -427,7 +475,9 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
       assert.ok(await plotInViewport(plot), `${where("save and screenshot")}: the plot is not inside the viewport after scrolling`);
       const png = await page!.screenshot({ type: "png", fullPage: true, timeout: 30_000 });
       writeFileAtomic(SCREENSHOT, png);
-      console.log(`# ${NOTEBOOK}: screenshot of plot ${pick + 1}/${titles.length} ("${titles[pick] || "untitled"}") -> ${path.relative(root, SCREENSHOT)}`);
+      console.log(
+        `# ${NOTEBOOK}: screenshot of plot ${pick + 1}/${titles.length} ("${titles[pick] || "untitled"}") -> ${path.relative(root, SCREENSHOT)}`,
+      );
     }),
   );
 
@@ -437,7 +487,12 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
     step("close and reopen", async () => {
       const p = page!;
       await menu("File", "Close Tab");
-      await waitForView("the notebook tab to close", 15_000, (v) => (!v.found ? v : null), (v) => (v.dialog ? `a dialog appeared on close: ${v.dialog}` : null));
+      await waitForView(
+        "the notebook tab to close",
+        15_000,
+        (v) => (!v.found ? v : null),
+        (v) => (v.dialog ? `a dialog appeared on close: ${v.dialog}` : null),
+      );
 
       const listing = p.locator(".jp-FileBrowser .jp-DirListing-content");
       if (!(await listing.isVisible())) await p.locator('.jp-SideBar .lm-TabBar-tab[data-id="filebrowser"]').click();
@@ -462,7 +517,11 @@ describe(`JupyterLab in Chromium: ${NOTEBOOK}`, { timeout: 20 * 60_000 }, () => 
         `${where("close and reopen")}: execution counts changed after reopening (the notebook was re-run or not saved)`,
       );
       assert.ok(!v.cells.some((c) => c.running), `${where("close and reopen")}: a cell is running after reopening`);
-      assert.equal(sha(SOURCE), sourceHash, `${where("close and reopen")}: notebooks/${NOTEBOOK} was modified; only its temporary copy may change`);
+      assert.equal(
+        sha(SOURCE),
+        sourceHash,
+        `${where("close and reopen")}: notebooks/${NOTEBOOK} was modified; only its temporary copy may change`,
+      );
     }),
   );
 });

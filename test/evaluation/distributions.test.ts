@@ -46,7 +46,10 @@ test("ratingDistributions on a 1..5 scale", () => {
   assert.equal(d.joint[0][0], 1);
   assert.equal(d.joint[2][2], 1);
   assert.equal(d.joint[4][4], 1);
-  assert.equal(d.joint.flat().reduce((a, b) => a + b, 0), 3);
+  assert.equal(
+    d.joint.flat().reduce((a, b) => a + b, 0),
+    3,
+  );
   // mean prediction per actual bin: 1 -> (1.2 + 0.2)/2, 3 -> 2.6, 5 -> (4.9 + 5.7)/2
   close(d.meanPredictedByActual[0] ?? NaN, 0.7, "mean@1", 1e-6);
   close(d.meanPredictedByActual[2] ?? NaN, 2.6, "mean@3", 1e-6);

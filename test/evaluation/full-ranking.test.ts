@@ -1,14 +1,7 @@
 // Tests for the full-ranking protocol on a hand-built dataset with a popularity scorer, plus exclusion and batching checks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  PairScorer,
-  evaluateFullRanking,
-  evaluationData,
-  metricsAt,
-  metricsTable,
-  scoreRatings,
-} from "../../src/evaluation";
+import { PairScorer, evaluateFullRanking, evaluationData, metricsAt, metricsTable, scoreRatings } from "../../src/evaluation";
 import { close, hashScorer, popularityScorer, randomData, tinyData } from "./fixtures";
 
 const L2 = 1 / Math.log2(3); // discount at rank 2
@@ -138,7 +131,10 @@ test("top-K equals a full sort of the candidates; a batched pair scorer gives id
     const cands = Int32Array.from(Array.from({ length: data.numMovies }, (_, m) => m).filter((m) => !rated.has(m)));
     const s = perUserScorer(u.user, cands);
     const order = Array.from(cands.keys()).sort((x, y) => s[y] - s[x] || cands[x] - cands[y]);
-    assert.deepEqual(Array.from(u.topItems), order.slice(0, 10).map((i) => cands[i]));
+    assert.deepEqual(
+      Array.from(u.topItems),
+      order.slice(0, 10).map((i) => cands[i]),
+    );
   }
   let calls = 0;
   const pairScorer: PairScorer = {

@@ -26,7 +26,12 @@ function fakeExecutable(file: string): string {
 
 /** An environment that sees only what a test puts into `dir` (its own caches, no CHROMIUM_PATH). */
 function isolatedEnv(dir: string): NodeJS.ProcessEnv {
-  return { HOME: dir, XDG_CACHE_HOME: path.join(dir, "cache"), PLAYWRIGHT_BROWSERS_PATH: path.join(dir, "pw"), MOVIELENS_LAB_CACHE: path.join(dir, "lab") };
+  return {
+    HOME: dir,
+    XDG_CACHE_HOME: path.join(dir, "cache"),
+    PLAYWRIGHT_BROWSERS_PATH: path.join(dir, "pw"),
+    MOVIELENS_LAB_CACHE: path.join(dir, "lab"),
+  };
 }
 
 test("CHROMIUM_PATH wins; a wrong CHROMIUM_PATH is reported, never silently skipped", () => {
@@ -39,12 +44,15 @@ test("CHROMIUM_PATH wins; a wrong CHROMIUM_PATH is reported, never silently skip
   const bad = searchBrowser({ ...isolatedEnv(dir), CHROMIUM_PATH: path.join(dir, "missing") }, "linux", { installed: [installed] });
   assert.equal(bad.choice, null);
   assert.equal(bad.badEnvPath, path.join(dir, "missing"));
-  assert.throws(() => chooseBrowser({ ...isolatedEnv(dir), CHROMIUM_PATH: path.join(dir, "missing") }), (err: unknown) => {
-    assert.ok(err instanceof BrowserNotFoundError);
-    assert.match((err as Error).message, /CHROMIUM_PATH=.*missing is not an executable file/);
-    assert.match((err as Error).message, /npm run setup/);
-    return true;
-  });
+  assert.throws(
+    () => chooseBrowser({ ...isolatedEnv(dir), CHROMIUM_PATH: path.join(dir, "missing") }),
+    (err: unknown) => {
+      assert.ok(err instanceof BrowserNotFoundError);
+      assert.match((err as Error).message, /CHROMIUM_PATH=.*missing is not an executable file/);
+      assert.match((err as Error).message, /npm run setup/);
+      return true;
+    },
+  );
 });
 
 test("order: installed browser, then Playwright's cache (headless shell, newest revision), then the lab's own copy", () => {
@@ -87,7 +95,11 @@ test("usual install places on Linux, macOS and Windows, and Playwright's cache p
   const mac = installedBrowserCandidates("darwin", { HOME: "/Users/u" });
   assert.ok(mac.includes("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"));
   assert.ok(mac.includes("/Users/u/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"));
-  const win = installedBrowserCandidates("win32", { PROGRAMFILES: "C:\\Program Files", "PROGRAMFILES(X86)": "C:\\Program Files (x86)", LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local" });
+  const win = installedBrowserCandidates("win32", {
+    PROGRAMFILES: "C:\\Program Files",
+    "PROGRAMFILES(X86)": "C:\\Program Files (x86)",
+    LOCALAPPDATA: "C:\\Users\\u\\AppData\\Local",
+  });
   assert.ok(win.includes("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"));
   assert.ok(win.includes("C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe"));
   assert.equal(playwrightCacheDir("darwin", { HOME: "/Users/u" }), "/Users/u/Library/Caches/ms-playwright");
@@ -117,7 +129,10 @@ test("the tar reader unpacks files and folders and refuses entries that leave th
 
 test(
   "offline route: set-up unpacks the registry package's Chromium into the lab cache, checksum-verified, and it renders",
-  { skip: process.platform === "linux" && process.arch === "x64" ? false : `${BROWSER_PACKAGE.name} carries Linux x64 only`, timeout: 300_000 },
+  {
+    skip: process.platform === "linux" && process.arch === "x64" ? false : `${BROWSER_PACKAGE.name} carries Linux x64 only`,
+    timeout: 300_000,
+  },
   async () => {
     const dir = path.join(tmp, "offline");
     const env = { ...process.env, ...isolatedEnv(dir) };
@@ -131,7 +146,9 @@ test(
     const browser = await launchBrowser(found);
     try {
       const page = await browser.newPage({ viewport: { width: 200, height: 100 } });
-      await page.setContent('<body style="margin:0;background:#fff"><svg width="200" height="100"><rect x="10" y="10" width="80" height="80" fill="#c00"/><text x="100" y="60" font-size="30">Ab</text></svg></body>');
+      await page.setContent(
+        '<body style="margin:0;background:#fff"><svg width="200" height="100"><rect x="10" y="10" width="80" height="80" fill="#c00"/><text x="100" y="60" font-size="30">Ab</text></svg></body>',
+      );
       const png = await page.screenshot();
       assert.equal(png.subarray(1, 4).toString("latin1"), "PNG");
       const text = await page.evaluate(() => document.querySelector("text")!.getComputedTextLength());

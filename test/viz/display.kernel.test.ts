@@ -52,7 +52,14 @@ function sign(parts: string[]): string {
 
 async function send(msgType: string, content: object): Promise<string> {
   const msgId = randomBytes(8).toString("hex");
-  const header = JSON.stringify({ msg_id: msgId, username: "test", session, msg_type: msgType, version: "5.3", date: new Date().toISOString() });
+  const header = JSON.stringify({
+    msg_id: msgId,
+    username: "test",
+    session,
+    msg_type: msgType,
+    version: "5.3",
+    date: new Date().toISOString(),
+  });
   const parts = [header, "{}", "{}", JSON.stringify(content)];
   await shell.send([DELIM, sign(parts), ...parts]);
   return msgId;
@@ -116,7 +123,13 @@ async function execute(code: string, timeoutMs = 150_000): Promise<Message[]> {
 
 before(async () => {
   if (!zmq) return;
-  const ports = { shell_port: await freePort(), iopub_port: await freePort(), control_port: await freePort(), stdin_port: await freePort(), hb_port: await freePort() };
+  const ports = {
+    shell_port: await freePort(),
+    iopub_port: await freePort(),
+    control_port: await freePort(),
+    stdin_port: await freePort(),
+    hb_port: await freePort(),
+  };
   const connection = { transport: "tcp", ip: "127.0.0.1", key, signature_scheme: "hmac-sha256", ...ports };
   const connFile = path.join(tmpDir, "connection.json");
   fs.writeFileSync(connFile, JSON.stringify(connection));
@@ -159,89 +172,110 @@ after(async () => {
   fs.rmSync(tmpDir, { recursive: true, force: true });
 });
 
-test("show() in a real tslab kernel sends ONE display_data with plotly JSON + PNG + text", { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 }, async () => {
-  const messages = await execute(
-    [
-      'import { show } from "./src/viz/display";',
-      // tslab's loader resolves compiled local files by path + ".js" only, so a folder import needs the explicit /index.
-      'import { trainingCurves } from "./src/viz/figures/index";',
-      'const fig = trainingCurves([{ name: "r", train: [1, 0.6, 0.5], validation: [1.2, 0.9, 0.8] }], { title: "<script>alert(1)</script>" });',
-      "await show(fig, { width: 420, height: 280 });",
-    ].join("\n"),
-  );
-  const errors = messages.filter((m) => m.header.msg_type === "error" || (m.header.msg_type === "stream" && m.content.name === "stderr"));
-  assert.deepEqual(errors.map((m) => m.content), []);
-  const displays = messages.filter((m) => m.header.msg_type === "display_data");
-  assert.equal(displays.length, 1, "one output");
-  const data = displays[0].content.data as Record<string, any>;
-  assert.deepEqual(Object.keys(data).sort(), ["application/vnd.plotly.v1+json", "image/png", "text/plain"]);
-  assert.equal(data["application/vnd.plotly.v1+json"].layout.title.text, "&lt;script&gt;alert(1)&lt;/script&gt;");
-  assert.ok(data["application/vnd.plotly.v1+json"].data.length >= 2);
-  const png = decodePng(Buffer.from(data["image/png"], "base64"));
-  assert.deepEqual([png.width, png.height], [420, 280]);
-  assert.ok(png.distinctPixels > 20);
-  assert.ok(JSON.stringify(data).length < 200_000, "no plotly.js inside the output");
-});
+test(
+  "show() in a real tslab kernel sends ONE display_data with plotly JSON + PNG + text",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 },
+  async () => {
+    const messages = await execute(
+      [
+        'import { show } from "./src/viz/display";',
+        // tslab's loader resolves compiled local files by path + ".js" only, so a folder import needs the explicit /index.
+        'import { trainingCurves } from "./src/viz/figures/index";',
+        'const fig = trainingCurves([{ name: "r", train: [1, 0.6, 0.5], validation: [1.2, 0.9, 0.8] }], { title: "<script>alert(1)</script>" });',
+        "await show(fig, { width: 420, height: 280 });",
+      ].join("\n"),
+    );
+    const errors = messages.filter((m) => m.header.msg_type === "error" || (m.header.msg_type === "stream" && m.content.name === "stderr"));
+    assert.deepEqual(
+      errors.map((m) => m.content),
+      [],
+    );
+    const displays = messages.filter((m) => m.header.msg_type === "display_data");
+    assert.equal(displays.length, 1, "one output");
+    const data = displays[0].content.data as Record<string, any>;
+    assert.deepEqual(Object.keys(data).sort(), ["application/vnd.plotly.v1+json", "image/png", "text/plain"]);
+    assert.equal(data["application/vnd.plotly.v1+json"].layout.title.text, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    assert.ok(data["application/vnd.plotly.v1+json"].data.length >= 2);
+    const png = decodePng(Buffer.from(data["image/png"], "base64"));
+    assert.deepEqual([png.width, png.height], [420, 280]);
+    assert.ok(png.distinctPixels > 20);
+    assert.ok(JSON.stringify(data).length < 200_000, "no plotly.js inside the output");
+  },
+);
 
-test("showTable() in a real tslab kernel sends an escaped HTML table", { skip: zmq ? false : "zeromq unavailable", timeout: 120_000 }, async () => {
-  const messages = await execute(['import { showTable } from "./src/viz/display";', 'showTable([{ a: "<b>x</b>" }, { a: 2 }, { a: 3 }], { maxRows: 1 });'].join("\n"));
-  const displays = messages.filter((m) => m.header.msg_type === "display_data");
-  assert.equal(displays.length, 1);
-  const html = String(displays[0].content.data["text/html"]);
-  assert.ok(html.includes("<td>&lt;b&gt;x&lt;/b&gt;</td>"));
-  assert.ok(html.includes("… 2 more rows"));
-});
+test(
+  "showTable() in a real tslab kernel sends an escaped HTML table",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 120_000 },
+  async () => {
+    const messages = await execute(
+      ['import { showTable } from "./src/viz/display";', 'showTable([{ a: "<b>x</b>" }, { a: 2 }, { a: 3 }], { maxRows: 1 });'].join("\n"),
+    );
+    const displays = messages.filter((m) => m.header.msg_type === "display_data");
+    assert.equal(displays.length, 1);
+    const html = String(displays[0].content.data["text/html"]);
+    assert.ok(html.includes("<td>&lt;b&gt;x&lt;/b&gt;</td>"));
+    assert.ok(html.includes("… 2 more rows"));
+  },
+);
 
-test("show(fig, { name }) with a figures folder renders once: the cell's PNG is the saved file, at 2x with its CSS size", { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 }, async () => {
-  const figures = path.join(tmpDir, "figures-show");
-  const messages = await execute(
-    [
-      'import { show } from "./src/viz/display";',
-      'import { trainingCurves } from "./src/viz/figures/index";',
-      `process.env.MOVIELENS_LAB_FIGURES_DIR = ${JSON.stringify(figures)};`,
-      'await show(trainingCurves([{ name: "r", train: [1, 0.6, 0.5] }]), { width: 400, height: 250, name: "saved-once" });',
-      "delete process.env.MOVIELENS_LAB_FIGURES_DIR;",
-    ].join("\n"),
-  );
-  const displays = messages.filter((m) => m.header.msg_type === "display_data");
-  assert.equal(displays.length, 1);
-  const shown = Buffer.from(displays[0].content.data["image/png"], "base64");
-  const png = decodePng(shown);
-  assert.deepEqual([png.width, png.height], [800, 500]);
-  assert.deepEqual(displays[0].content.metadata["image/png"], { width: 400, height: 250 });
-  assert.ok(shown.equals(fs.readFileSync(path.join(figures, "saved-once.png"))), "the saved file is the PNG shown in the cell");
-});
+test(
+  "show(fig, { name }) with a figures folder renders once: the cell's PNG is the saved file, at 2x with its CSS size",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 },
+  async () => {
+    const figures = path.join(tmpDir, "figures-show");
+    const messages = await execute(
+      [
+        'import { show } from "./src/viz/display";',
+        'import { trainingCurves } from "./src/viz/figures/index";',
+        `process.env.MOVIELENS_LAB_FIGURES_DIR = ${JSON.stringify(figures)};`,
+        'await show(trainingCurves([{ name: "r", train: [1, 0.6, 0.5] }]), { width: 400, height: 250, name: "saved-once" });',
+        "delete process.env.MOVIELENS_LAB_FIGURES_DIR;",
+      ].join("\n"),
+    );
+    const displays = messages.filter((m) => m.header.msg_type === "display_data");
+    assert.equal(displays.length, 1);
+    const shown = Buffer.from(displays[0].content.data["image/png"], "base64");
+    const png = decodePng(shown);
+    assert.deepEqual([png.width, png.height], [800, 500]);
+    assert.deepEqual(displays[0].content.metadata["image/png"], { width: 400, height: 250 });
+    assert.ok(shown.equals(fs.readFileSync(path.join(figures, "saved-once.png"))), "the saved file is the PNG shown in the cell");
+  },
+);
 
-test("show(fig, { name }) without a browser degrades: the cell still shows the figure, the folder gets HTML + JSON, one note line", { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 }, async () => {
-  const figures = path.join(tmpDir, "figures-nobrowser");
-  const messages = await execute(
-    [
-      'import { show } from "./src/viz/display";',
-      'import { trainingCurves } from "./src/viz/figures/index";',
-      `process.env.MOVIELENS_LAB_FIGURES_DIR = ${JSON.stringify(figures)};`,
-      'process.env.CHROMIUM_PATH = "/nonexistent/chromium";',
-      'await show(trainingCurves([{ name: "r", train: [1, 0.6, 0.5] }]), { name: "degraded-a" });',
-      'await show(trainingCurves([{ name: "s", train: [2, 1, 0.5] }]), { name: "degraded-b" });',
-      "delete process.env.MOVIELENS_LAB_FIGURES_DIR;",
-      'process.env.CHROMIUM_PATH = "";',
-    ].join("\n"),
-  );
-  const displays = messages.filter((m) => m.header.msg_type === "display_data");
-  assert.equal(displays.length, 2, "both figures are shown");
-  for (const d of displays) {
-    assert.ok(d.content.data["application/vnd.plotly.v1+json"], "interactive figure in the cell");
-    assert.equal(d.content.data["image/png"], undefined);
-  }
-  assert.deepEqual(fs.readdirSync(figures).sort(), ["degraded-a.html", "degraded-a.json", "degraded-b.html", "degraded-b.json"]);
-  const json = JSON.parse(fs.readFileSync(path.join(figures, "degraded-b.json"), "utf8"));
-  assert.deepEqual(json.data[0].y, [2, 1, 0.5], "the JSON is the figure");
-  assert.match(fs.readFileSync(path.join(figures, "degraded-a.html"), "utf8"), /Plotly\.newPlot/);
-  const stdout = messages
-    .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
-    .map((m) => String(m.content.text))
-    .join("");
-  const notes = stdout.split("\n").filter((l) => l.includes("headless browser"));
-  assert.equal(notes.length, 1, `one note line, got: ${stdout}`);
-  assert.match(notes[0], /saved as HTML \+ JSON instead of PNG .*npm run setup/);
-  assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
-});
+test(
+  "show(fig, { name }) without a browser degrades: the cell still shows the figure, the folder gets HTML + JSON, one note line",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 },
+  async () => {
+    const figures = path.join(tmpDir, "figures-nobrowser");
+    const messages = await execute(
+      [
+        'import { show } from "./src/viz/display";',
+        'import { trainingCurves } from "./src/viz/figures/index";',
+        `process.env.MOVIELENS_LAB_FIGURES_DIR = ${JSON.stringify(figures)};`,
+        'process.env.CHROMIUM_PATH = "/nonexistent/chromium";',
+        'await show(trainingCurves([{ name: "r", train: [1, 0.6, 0.5] }]), { name: "degraded-a" });',
+        'await show(trainingCurves([{ name: "s", train: [2, 1, 0.5] }]), { name: "degraded-b" });',
+        "delete process.env.MOVIELENS_LAB_FIGURES_DIR;",
+        'process.env.CHROMIUM_PATH = "";',
+      ].join("\n"),
+    );
+    const displays = messages.filter((m) => m.header.msg_type === "display_data");
+    assert.equal(displays.length, 2, "both figures are shown");
+    for (const d of displays) {
+      assert.ok(d.content.data["application/vnd.plotly.v1+json"], "interactive figure in the cell");
+      assert.equal(d.content.data["image/png"], undefined);
+    }
+    assert.deepEqual(fs.readdirSync(figures).sort(), ["degraded-a.html", "degraded-a.json", "degraded-b.html", "degraded-b.json"]);
+    const json = JSON.parse(fs.readFileSync(path.join(figures, "degraded-b.json"), "utf8"));
+    assert.deepEqual(json.data[0].y, [2, 1, 0.5], "the JSON is the figure");
+    assert.match(fs.readFileSync(path.join(figures, "degraded-a.html"), "utf8"), /Plotly\.newPlot/);
+    const stdout = messages
+      .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
+      .map((m) => String(m.content.text))
+      .join("");
+    const notes = stdout.split("\n").filter((l) => l.includes("headless browser"));
+    assert.equal(notes.length, 1, `one note line, got: ${stdout}`);
+    assert.match(notes[0], /saved as HTML \+ JSON instead of PNG .*npm run setup/);
+    assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
+  },
+);

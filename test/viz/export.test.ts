@@ -135,7 +135,19 @@ describe("SVG export", () => {
 
 describe("HTML export", () => {
   test("self-contained: plotly.js inlined once, no external scripts, styles or URLs to fetch", async () => {
-    const saved = await saveFigure(genreSimilarityHeatmap([[1, 0], [0, 1], [1, 1]], ["Drama", "War", "Crime"]), "heatmap", ["html"], { dir: tmpDir });
+    const saved = await saveFigure(
+      genreSimilarityHeatmap(
+        [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ],
+        ["Drama", "War", "Crime"],
+      ),
+      "heatmap",
+      ["html"],
+      { dir: tmpDir },
+    );
     const html = fs.readFileSync(saved.html!, "utf8");
     assert.ok(html.startsWith("<!DOCTYPE html>"));
     assert.equal((html.match(/plotly\.js v\d+\.\d+\.\d+/g) ?? []).length, 1, "the bundle is inlined exactly once");
@@ -143,18 +155,41 @@ describe("HTML export", () => {
     assert.ok(!/<script[^>]*\bsrc\s*=/i.test(html), "no script src");
     assert.ok(!/<link\b/i.test(html), "no external stylesheet");
     assert.ok(!/src\s*=\s*["']?https?:/i.test(html));
-    assert.ok(fs.readdirSync(tmpDir).every((f) => !f.includes(".tmp")), "no temporary files left");
+    assert.ok(
+      fs.readdirSync(tmpDir).every((f) => !f.includes(".tmp")),
+      "no temporary files left",
+    );
   });
 
   test("figure JSON cannot close the script element", () => {
-    const html = figureHtml(movieEmbeddingScatter([[0, 0], [1, 1], [2, 2], [3, 3]], hostileMovies(), { title: "</script><script>alert(2)</script>" }));
+    const html = figureHtml(
+      movieEmbeddingScatter(
+        [
+          [0, 0],
+          [1, 1],
+          [2, 2],
+          [3, 3],
+        ],
+        hostileMovies(),
+        { title: "</script><script>alert(2)</script>" },
+      ),
+    );
     assert.equal((html.match(/<\/script/gi) ?? []).length, 2, "only the two real closing tags");
     assert.equal(scriptSafeJson({ t: "</script>&\u2028" }), '{"t":"\\u003c/script\\u003e\\u0026\\u2028"}');
   });
 
   test("in Chromium the <script> title shows as text, no dialog fires, nothing is fetched", async () => {
     const movies = hostileMovies();
-    const fig = movieEmbeddingScatter([[0, 0], [1, 1], [2, 2], [3, 3]], movies, { title: `${EVIL} ${MARKUP}`, primaryGenre: "first" });
+    const fig = movieEmbeddingScatter(
+      [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      movies,
+      { title: `${EVIL} ${MARKUP}`, primaryGenre: "first" },
+    );
     const saved = await saveFigure(fig, "hostile", ["html"], { dir: tmpDir });
     const context = await (await inspectBrowser()).newContext();
     const page = await context.newPage();
@@ -190,11 +225,20 @@ describe("HTML export", () => {
       const bold = await page.evaluate(() => document.querySelectorAll("svg tspan[style*='bold']").length);
       await page.waitForTimeout(200);
       assert.equal(title, `${EVIL} ${MARKUP}`, "the title is shown literally (tags, entity and link as text)");
-      assert.ok(hovers.some((h) => h.includes(MARKUP)), `markup in a movie title stays text: ${hovers.join(" | ")}`);
+      assert.ok(
+        hovers.some((h) => h.includes(MARKUP)),
+        `markup in a movie title stays text: ${hovers.join(" | ")}`,
+      );
       assert.equal(links, 0, "no link element was created from data");
       assert.ok(legend.includes(EVIL), `hostile genre shown literally in the legend: ${legend.join(" | ")}`);
-      assert.ok(hovers.some((h) => h.includes(EVIL) && h.includes("2001")), `hover shows the title as text: ${hovers.join(" | ")}`);
-      assert.ok(hovers.some((h) => h.includes('Say "Hi" & Bye')), `quotes and ampersands decode: ${hovers.join(" | ")}`);
+      assert.ok(
+        hovers.some((h) => h.includes(EVIL) && h.includes("2001")),
+        `hover shows the title as text: ${hovers.join(" | ")}`,
+      );
+      assert.ok(
+        hovers.some((h) => h.includes('Say "Hi" & Bye')),
+        `quotes and ampersands decode: ${hovers.join(" | ")}`,
+      );
       assert.deepEqual(dialogs, [], "no alert/dialog fired");
       assert.deepEqual(requests, [], "nothing fetched from the network");
       assert.deepEqual(errors, []);

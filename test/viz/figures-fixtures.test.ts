@@ -61,7 +61,11 @@ let smallMovies: Movies | null = null;
 /** The ml-latest-small movie table, parsed quickly from movies.csv (cached). */
 export function loadSmallMovies(): Movies {
   if (smallMovies) return smallMovies;
-  const lines = fs.readFileSync(MOVIES_CSV, "utf8").split(/\r?\n/).slice(1).filter((l) => l.length > 0);
+  const lines = fs
+    .readFileSync(MOVIES_CSV, "utf8")
+    .split(/\r?\n/)
+    .slice(1)
+    .filter((l) => l.length > 0);
   const rawTitles: string[] = [];
   const genres: string[][] = [];
   for (const line of lines) {
@@ -101,7 +105,15 @@ export function randomCoords(n: number, seed = 1): Float32Array {
 /** A small synthetic Users table (ml-1m style demographics). */
 export function makeUsers(n: number, seed = 3): Users {
   const rng = new Rng(seed);
-  const brackets: [number, string][] = [[1, "Under 18"], [18, "18-24"], [25, "25-34"], [35, "35-44"], [45, "45-49"], [50, "50-55"], [56, "56+"]];
+  const brackets: [number, string][] = [
+    [1, "Under 18"],
+    [18, "18-24"],
+    [25, "25-34"],
+    [35, "35-44"],
+    [45, "45-49"],
+    [50, "50-55"],
+    [56, "56+"],
+  ];
   const occupations = ["programmer", "writer", "artist", "scientist", "<b>other</b>"];
   const age = new Int16Array(n);
   const ageBracket: string[] = [];
@@ -114,7 +126,14 @@ export function makeUsers(n: number, seed = 3): Users {
     gender.push(rng.next() < 0.5 ? "F" : "M");
     occupation.push(occupations[rng.int(occupations.length)]);
   }
-  return { ids: Int32Array.from({ length: n }, (_, i) => i + 1), gender, age, ageBracket, occupation, zip: new Array<string>(n).fill("00000") };
+  return {
+    ids: Int32Array.from({ length: n }, (_, i) => i + 1),
+    gender,
+    age,
+    ageBracket,
+    occupation,
+    zip: new Array<string>(n).fill("00000"),
+  };
 }
 
 /** Every string anywhere inside `value` (keys excluded). */

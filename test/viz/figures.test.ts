@@ -82,29 +82,51 @@ describe("movieEmbeddingScatter", () => {
     assert.ok(n > WEBGL_POINT_THRESHOLD);
     const big = movieEmbeddingScatter(randomCoords(n), movies);
     assert.ok(big.data.every((t) => t.type === "scattergl"));
-    const small = movieEmbeddingScatter(randomCoords(WEBGL_POINT_THRESHOLD), movies, { movieIndex: Int32Array.from({ length: WEBGL_POINT_THRESHOLD }, (_, i) => i) });
-    assert.ok(small.data.every((t) => t.type === "scatter"), "exactly at the threshold stays SVG");
-    const custom = movieEmbeddingScatter(randomCoords(100), movies, { movieIndex: Int32Array.from({ length: 100 }, (_, i) => i * 3), webglThreshold: 50 });
+    const small = movieEmbeddingScatter(randomCoords(WEBGL_POINT_THRESHOLD), movies, {
+      movieIndex: Int32Array.from({ length: WEBGL_POINT_THRESHOLD }, (_, i) => i),
+    });
+    assert.ok(
+      small.data.every((t) => t.type === "scatter"),
+      "exactly at the threshold stays SVG",
+    );
+    const custom = movieEmbeddingScatter(randomCoords(100), movies, {
+      movieIndex: Int32Array.from({ length: 100 }, (_, i) => i * 3),
+      webglThreshold: 50,
+    });
     assert.ok(custom.data.every((t) => t.type === "scattergl"));
   });
 
   test("highlight mode: the chosen genre in colour against grey 'Other'", () => {
     const movies = loadSmallMovies();
     const fig = movieEmbeddingScatter(randomCoords(movies.titles.length), movies, { highlightGenre: "Horror" });
-    assert.deepEqual(fig.data.map((t) => t.name), ["Other", "Horror"]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ["Other", "Horror"],
+    );
     const horrorCount = movies.genres.filter((g) => g.includes("Horror")).length;
     assert.equal(fig.data[1].x!.length, horrorCount);
     assert.equal(fig.data[0].x!.length, movies.titles.length - horrorCount);
     assert.equal(markerOf(fig.data[1]).color, genreColor("Horror"));
     assert.equal(markerOf(fig.data[0]).color, "#BBBBBB");
-    assert.throws(() => movieEmbeddingScatter(randomCoords(movies.titles.length), movies, { highlightGenre: "Space Opera" }), /unknown genre/);
+    assert.throws(
+      () => movieEmbeddingScatter(randomCoords(movies.titles.length), movies, { highlightGenre: "Space Opera" }),
+      /unknown genre/,
+    );
   });
 
   test("accepts flat, {x,y}, rows and projection-result coordinates, plus a movie index subset", () => {
     const movies = tinyMovies();
     const flat = movieEmbeddingScatter(new Float32Array([0, 1, 2, 3, 4, 5, 6, 7]), movies);
     const cols = movieEmbeddingScatter({ x: [0, 2, 4, 6], y: [1, 3, 5, 7] }, movies);
-    const rows = movieEmbeddingScatter([[0, 1], [2, 3], [4, 5], [6, 7]], movies);
+    const rows = movieEmbeddingScatter(
+      [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+        [6, 7],
+      ],
+      movies,
+    );
     const proj = movieEmbeddingScatter({ coords: new Float32Array([0, 1, 9, 2, 3, 9, 4, 5, 9, 6, 7, 9]), dims: 3 }, movies);
     assert.deepEqual(cols.data, flat.data);
     assert.deepEqual(rows.data, flat.data);
@@ -130,7 +152,10 @@ describe("theme", () => {
     const scatter = movieEmbeddingScatter(randomCoords(movies.titles.length), movies);
     const genres = movies.genreVocabulary;
     const labelled = genreEmbeddingScatter(randomCoords(genres.length), genres);
-    const ratings = { movie: Int32Array.from({ length: 2000 }, (_, i) => i % movies.titles.length), rating: Float32Array.from({ length: 2000 }, (_, i) => 0.5 + (i % 10) / 2) };
+    const ratings = {
+      movie: Int32Array.from({ length: 2000 }, (_, i) => i % movies.titles.length),
+      rating: Float32Array.from({ length: 2000 }, (_, i) => 0.5 + (i % 10) / 2),
+    };
     const boxes = ratingsByGenre(ratings, movies);
     const labelColors = markerOf(labelled.data[0]).color as string[];
     for (const g of ["Drama", "Comedy", "Horror", "Sci-Fi", "Film-Noir"]) {
@@ -173,7 +198,15 @@ describe("theme", () => {
 
 describe("genre figures", () => {
   test("genre embeddings are labelled points", () => {
-    const fig = genreEmbeddingScatter([[0, 0], [1, 1], [2, 0]], ["Drama", "Sci-Fi", EVIL], { background: randomCoords(50) });
+    const fig = genreEmbeddingScatter(
+      [
+        [0, 0],
+        [1, 1],
+        [2, 0],
+      ],
+      ["Drama", "Sci-Fi", EVIL],
+      { background: randomCoords(50) },
+    );
     assert.equal(fig.data.length, 2);
     assert.equal(fig.data[0].hoverinfo, "skip");
     const labels = fig.data[1];
@@ -191,13 +224,24 @@ describe("genre figures", () => {
     assert.equal(sim[0][3], -1);
     assert.equal(sim[2][0], sim[0][2], "symmetric");
     assert.equal(sim[4][0], null, "a zero row has no direction");
-    const parallel = cosineSimilarityMatrix([[1, 2], [2, 4]]);
+    const parallel = cosineSimilarityMatrix([
+      [1, 2],
+      [2, 4],
+    ]);
     assert.equal(parallel[0][0], 1);
     assert.ok(Math.abs(parallel[0][1]! - 1) < 1e-12);
   });
 
   test("heatmap: genre x genre, fixed [-1, 1] diverging scale, values in cells", () => {
-    const fig = genreSimilarityHeatmap([[1, 0], [0, 1], [1, 1]], ["Drama", EVIL, "War"], { title: "Genre similarity" });
+    const fig = genreSimilarityHeatmap(
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ],
+      ["Drama", EVIL, "War"],
+      { title: "Genre similarity" },
+    );
     const t = fig.data[0];
     assert.equal(t.type, "heatmap");
     assert.deepEqual(t.x, ["Drama", EVIL_ESCAPED, "War"]);
@@ -214,13 +258,22 @@ describe("user, training, rating and evaluation figures", () => {
     const users = makeUsers(300);
     const coords = randomCoords(300, 5);
     const byGender = userEmbeddingScatter(coords, users, "gender");
-    assert.deepEqual(byGender.data.map((t) => t.name), ["Female", "Male"]);
+    assert.deepEqual(
+      byGender.data.map((t) => t.name),
+      ["Female", "Male"],
+    );
     const byAge = userEmbeddingScatter(coords, users, "ageBracket");
-    assert.deepEqual(byAge.data.map((t) => t.name), ["Under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]);
+    assert.deepEqual(
+      byAge.data.map((t) => t.name),
+      ["Under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"],
+    );
     const byJob = userEmbeddingScatter(coords, users, "occupation");
     assert.ok(byJob.data.some((t) => t.name === "&lt;b&gt;other&lt;/b&gt;"));
     for (const fig of [byGender, byAge, byJob]) {
-      assert.equal(fig.data.reduce((s, t) => s + t.x!.length, 0), 300);
+      assert.equal(
+        fig.data.reduce((s, t) => s + t.x!.length, 0),
+        300,
+      );
       assert.match(fig.data[0].hovertemplate!, /User %\{customdata\[0\]\}/);
       assertNoRawMarkup(fig);
     }
@@ -235,16 +288,25 @@ describe("user, training, rating and evaluation figures", () => {
       { metric: "MSE" },
     );
     const legend = fig.data.filter((t) => t.showlegend !== false);
-    assert.deepEqual(legend.map((t) => t.name), ["MF d=32 · train", "MF d=32 · validation", "MF d=64 · train", "MF d=64 · validation"]);
+    assert.deepEqual(
+      legend.map((t) => t.name),
+      ["MF d=32 · train", "MF d=32 · validation", "MF d=64 · train", "MF d=64 · validation"],
+    );
     assert.equal((legend[0].line as any).color, (legend[1].line as any).color);
     assert.notEqual((legend[0].line as any).color, (legend[2].line as any).color);
     assert.equal((legend[1].line as any).dash, "dash");
     assert.deepEqual(legend[0].x, [1, 2, 3]);
     const best = fig.data.filter((t) => t.showlegend === false);
-    assert.deepEqual(best.map((t) => t.x), [[2], [3]]);
+    assert.deepEqual(
+      best.map((t) => t.x),
+      [[2], [3]],
+    );
     assert.deepEqual((fig.layout.yaxis as any).title, { text: "MSE" });
     const single = trainingCurves([{ name: "run", train: [1, 0.5] }]);
-    assert.deepEqual(single.data.map((t) => t.name), ["Train"]);
+    assert.deepEqual(
+      single.data.map((t) => t.name),
+      ["Train"],
+    );
   });
 
   test("rating histograms: overlaid, pre-binned percentages on the rating steps, RMSE/MAE noted", () => {
@@ -252,7 +314,10 @@ describe("user, training, rating and evaluation figures", () => {
     const predicted = new Float32Array([0.7, 1.2, 3.1, 2.6, 4.4, 5.3, 4.9, 4.1]);
     const fig = ratingHistograms(predicted, actual);
     assert.equal(fig.layout.barmode, "overlay");
-    assert.deepEqual(fig.data.map((t) => t.name), ["Actual", "Predicted"]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ["Actual", "Predicted"],
+    );
     const [a, p] = fig.data;
     assert.equal(a.x!.length, 10, "0.5..5 in half steps");
     assert.equal(a.x![0], 0.5);
@@ -272,7 +337,10 @@ describe("user, training, rating and evaluation figures", () => {
     const ratingList = [1, 2, 3, 4, 5, 2.5, 3.5, 4, 0.5, 5];
     const movieList = [0, 0, 0, 0, 0, 1, 1, 1, 2, 2];
     const fig = ratingsByGenre({ movie: Int32Array.from(movieList), rating: Float32Array.from(ratingList) }, movies);
-    assert.deepEqual(fig.data.map((t) => t.name), ["Comedy", "Drama"]);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ["Comedy", "Drama"],
+    );
     const drama = fig.data[1] as any;
     // Drama ratings: 1, 2, 3, 4, 5, 2.5, 3.5, 4 -> sorted 1 2 2.5 3 3.5 4 4 5 (linear quantiles).
     assert.equal(drama.type, "box");
@@ -286,7 +354,10 @@ describe("user, training, rating and evaluation figures", () => {
     const violins = ratingsByGenre({ movie: movieList, rating: ratingList }, movies, { kind: "violin", genres: ["Drama"] });
     assert.equal(violins.data.length, 1);
     assert.equal(violins.data[0].type, "violin");
-    assert.deepEqual([...(violins.data[0].y as number[])].sort((x, y) => x - y), [1, 2, 2.5, 3, 3.5, 4, 4, 5]);
+    assert.deepEqual(
+      [...(violins.data[0].y as number[])].sort((x, y) => x - y),
+      [1, 2, 2.5, 3, 3.5, 4, 4, 5],
+    );
     const big = ratingsByGenre(
       { movie: new Int32Array(10000), rating: Float32Array.from({ length: 10000 }, (_, i) => (i < 7500 ? 4 : 2)) },
       movies,
@@ -328,7 +399,10 @@ describe("escaping", () => {
     assert.deepEqual((noYear.customdata as string[][])[0], ["No Year", "year unknown", "(no genres listed)"]);
     assertNoRawMarkup(fig);
     const crimeLegend = movieEmbeddingScatter(randomCoords(4), movies, { primaryGenre: "rarest" });
-    assert.ok(crimeLegend.data.some((t) => t.name === EVIL_ESCAPED), "hostile genre is escaped in the legend");
+    assert.ok(
+      crimeLegend.data.some((t) => t.name === EVIL_ESCAPED),
+      "hostile genre is escaped in the legend",
+    );
     assertNoRawMarkup(crimeLegend);
   });
 
@@ -337,7 +411,14 @@ describe("escaping", () => {
     const figs: PlotlyFigure[] = [
       movieEmbeddingScatter(randomCoords(4), movies, { title: EVIL, highlightGenre: EVIL, projectionName: EVIL }),
       genreEmbeddingScatter(randomCoords(2), [EVIL, 'x"y'], { title: EVIL, projectionName: EVIL }),
-      genreSimilarityHeatmap([[1, 0], [0, 1]], [EVIL, "War"], { title: EVIL }),
+      genreSimilarityHeatmap(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [EVIL, "War"],
+        { title: EVIL },
+      ),
       userEmbeddingScatter(randomCoords(20), makeUsers(20), "occupation", { title: EVIL }),
       trainingCurves([{ name: EVIL, train: [1, 0.5], validation: [1, 0.7] }], { title: EVIL, metric: EVIL }),
       ratingHistograms([1, 2], [1, 2], { title: EVIL }),
@@ -347,7 +428,10 @@ describe("escaping", () => {
     ];
     for (const fig of figs) {
       assertNoRawMarkup(fig);
-      assert.ok(allStrings(fig).some((s) => s.includes(EVIL_ESCAPED)), "the escaped text is there");
+      assert.ok(
+        allStrings(fig).some((s) => s.includes(EVIL_ESCAPED)),
+        "the escaped text is there",
+      );
     }
   });
 

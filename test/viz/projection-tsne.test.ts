@@ -14,7 +14,14 @@ test("tsneExact is repeatable with a seed and restores Math.random", () => {
   assert.notDeepEqual(Array.from(a.coords), Array.from(c.coords));
   assert.equal(a.coords.length, 120);
   assert.throws(() => tsneExact(gaussianClusters({ n: 501, seed: 1, dim: 2 })), /exceeds maxRows=500/);
-  assert.throws(() => tsneExact([[NaN, 1], [0, 1]]), /NaN at row 0, column 0/);
+  assert.throws(
+    () =>
+      tsneExact([
+        [NaN, 1],
+        [0, 1],
+      ]),
+    /NaN at row 0, column 0/,
+  );
 });
 
 test("fast t-SNE vs tsne-js on 300 points: exact KL within 5% (or lower) and kNN preservation at least as good", () => {

@@ -47,7 +47,15 @@ test("toMatrix accepts typed matrices and nested rows, and rejects bad shapes", 
 });
 
 test("findDuplicateRows groups exactly equal rows (-0 equals 0)", () => {
-  const d = findDuplicateRows(toMatrix([[1, 0], [2, 2], [1, -0], [2, 2], [3, 1]]));
+  const d = findDuplicateRows(
+    toMatrix([
+      [1, 0],
+      [2, 2],
+      [1, -0],
+      [2, 2],
+      [3, 1],
+    ]),
+  );
   assert.deepEqual(Array.from(d.firstOf), [0, 1, 0, 1, 4]);
   assert.deepEqual(Array.from(d.unique), [0, 1, 4]);
   assert.equal(d.duplicates, 2);

@@ -29,7 +29,15 @@ export function isInt32Array(value: unknown): value is Int32Array {
 export function checkDataset(factory: string, ds: Dataset): void {
   const d = ds as Partial<Dataset> | null | undefined;
   const r = d?.ratings;
-  if (!d || !r || typeof r.length !== "number" || !ArrayBuffer.isView(r.user) || !ArrayBuffer.isView(r.movie) || !ArrayBuffer.isView(r.rating) || !Number.isInteger(d.numMovies)) {
+  if (
+    !d ||
+    !r ||
+    typeof r.length !== "number" ||
+    !ArrayBuffer.isView(r.user) ||
+    !ArrayBuffer.isView(r.movie) ||
+    !ArrayBuffer.isView(r.rating) ||
+    !Number.isInteger(d.numMovies)
+  ) {
     throw new TypeError(`${factory}: argument "ds" must be a Dataset (from loadDataset), got ${describe(ds)}`);
   }
 }
@@ -83,8 +91,10 @@ export function ratingIndices(
 
 /** A required seed option: a finite number. */
 export function requireSeed(factory: string, seed: number | undefined): number {
-  if (seed === undefined || seed === null) throw new TypeError(`${factory}: option "seed" is required (a number; the task's random choices derive from it)`);
-  if (typeof seed !== "number" || !Number.isFinite(seed)) throw new RangeError(`${factory}: option "seed" must be a finite number, got ${describe(seed)}`);
+  if (seed === undefined || seed === null)
+    throw new TypeError(`${factory}: option "seed" is required (a number; the task's random choices derive from it)`);
+  if (typeof seed !== "number" || !Number.isFinite(seed))
+    throw new RangeError(`${factory}: option "seed" must be a finite number, got ${describe(seed)}`);
   return seed;
 }
 

@@ -57,13 +57,13 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
   const seed = requireSeed(F, o.seed);
   const lossKind = oneOf(F, "loss", o.loss, ["bpr", "sampled"], "bpr");
   const k = lossKind === "bpr" ? 1 : (o.negatives ?? 4);
-  if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`implicitTask: option "negatives" must be a positive integer, got ${describe(k)}`);
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new RangeError(`implicitTask: option "negatives" must be a positive integer, got ${describe(k)}`);
   const thr = o.threshold === undefined ? 4 : o.threshold;
   if (thr !== null && !(typeof thr === "number" && Number.isFinite(thr))) {
     throw new RangeError(`implicitTask: option "threshold" must be a rating (a finite number) or null, got ${describe(thr)}`);
   }
-  const positive = (idx: Int32Array): Int32Array =>
-    thr === null ? idx : idx.filter((i) => ds.ratings.rating[i] >= thr);
+  const positive = (idx: Int32Array): Int32Array => (thr === null ? idx : idx.filter((i) => ds.ratings.rating[i] >= thr));
   const trainPos = positive(train);
   const valPos = positive(validation ?? new Int32Array(0));
   const seen = userItems(ds, validation ? Int32Array.from([...train, ...validation]) : train);
@@ -118,7 +118,10 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
       name: "pairAccuracy",
       perExample: (forward, _b, out) => {
         const sNeg = forward(1).reshape([-1, k]);
-        return tf.greater(out.reshape([-1, 1]), sNeg).cast("float32").mean(1);
+        return tf
+          .greater(out.reshape([-1, 1]), sNeg)
+          .cast("float32")
+          .mean(1);
       },
     },
   ];
@@ -138,7 +141,8 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
       return lossOf(forward).mean() as tf.Scalar;
     },
     check(model) {
-      if (model.inputNames.join() !== "user,movie" || model.kind !== "user-movie") throw new Error("the implicit task needs a user–movie model");
+      if (model.inputNames.join() !== "user,movie" || model.kind !== "user-movie")
+        throw new Error("the implicit task needs a user–movie model");
       if (model.spec.options.output !== "linear") throw new Error('the implicit task needs output "linear" (scores are logits)');
     },
   };

@@ -57,9 +57,11 @@ export function movieGenreTask(movies: Movies, options: MovieGenreTaskOptions): 
   requireOptions(F, options, "{ seed, negativeRatio?, validationFraction? }");
   const seed = requireSeed(F, options.seed);
   const r = options.negativeRatio ?? 1;
-  if (!(Number.isInteger(r) && r >= 0)) throw new RangeError(`movieGenreTask: option "negativeRatio" must be a non-negative integer, got ${describe(r)}`);
+  if (!(Number.isInteger(r) && r >= 0))
+    throw new RangeError(`movieGenreTask: option "negativeRatio" must be a non-negative integer, got ${describe(r)}`);
   const vf = options.validationFraction ?? 0.1;
-  if (!(typeof vf === "number" && vf >= 0 && vf < 1)) throw new RangeError(`movieGenreTask: option "validationFraction" must be in [0, 1), got ${describe(vf)}`);
+  if (!(typeof vf === "number" && vf >= 0 && vf < 1))
+    throw new RangeError(`movieGenreTask: option "validationFraction" must be in [0, 1), got ${describe(vf)}`);
   const G = movies.genreVocabulary.length;
   if (G < 2) throw new Error(`the catalogue has ${G} genre(s); stage 1 needs at least 2`);
   const all = positivePairs(movies);

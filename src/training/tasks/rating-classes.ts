@@ -89,7 +89,9 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
     check(model) {
       if (model.kind !== "dense-classes") throw new Error(`the rating-class task needs a dense-classes model, got ${model.kind}`);
       if (model.spec.options.numClasses !== classes.length) {
-        throw new Error(`the model has ${String(model.spec.options.numClasses)} classes but the data has ${classes.length}: ${classes.join(", ")}`);
+        throw new Error(
+          `the model has ${String(model.spec.options.numClasses)} classes but the data has ${classes.length}: ${classes.join(", ")}`,
+        );
       }
     },
   };

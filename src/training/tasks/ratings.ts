@@ -39,14 +39,15 @@ export function ratingTransform(ds: Dataset, train: Int32Array, kind: RatingTarg
   checkDataset("ratingTransform", ds);
   ratingIndices("ratingTransform", ds, "train", train, "the indices of the training ratings", "argument");
   if (!RATING_TARGETS.includes(kind)) {
-    throw new RangeError(`ratingTransform: argument "kind" must be one of ${RATING_TARGETS.map((t) => `"${t}"`).join(", ")}, got ${describe(kind)}`);
+    throw new RangeError(
+      `ratingTransform: argument "kind" must be one of ${RATING_TARGETS.map((t) => `"${t}"`).join(", ")}, got ${describe(kind)}`,
+    );
   }
   const { min, max } = ds.ratingScale;
   const summary = ratingSummary(ds, train);
   const globalMean = train.length ? summary.globalMean : (min + max) / 2;
   // Movies without training ratings fall back to the global mean.
-  const movieMean =
-    kind === "movie-mean" ? Float32Array.from(summary.movieMean, (m, i) => (summary.movieCount[i] ? m : globalMean)) : null;
+  const movieMean = kind === "movie-mean" ? Float32Array.from(summary.movieMean, (m, i) => (summary.movieCount[i] ? m : globalMean)) : null;
   const clip = (r: number): number => (r < min ? min : r > max ? max : r);
   const span = max - min;
   return {

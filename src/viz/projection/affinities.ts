@@ -71,7 +71,8 @@ function calibrateRow(
       converged = 1;
       break;
     }
-    if (diff > 0) lo = beta; // entropy too high -> sharpen
+    if (diff > 0)
+      lo = beta; // entropy too high -> sharpen
     else hi = beta;
     // Newton: dH/dbeta = -beta * Var(D)
     const slope = -beta * varD;

@@ -51,7 +51,19 @@ export function exactKnn(m: DenseMatrix, k: number, options: KnnOptions = {}): K
   for (let i = 0; i < n; i++) order[i] = i;
   if (kk === 0) return { indices, distances, rows: n, k: kk, method, order };
   if (method === "brute") bruteForce(data, n, m.cols, kk, metric === "manhattan", indices, distances);
-  else vpTreeSearch(data, n, m.cols, kk, metric === "manhattan", options.seed ?? 1, Math.max(1, options.leafSize ?? LEAF_SIZE), indices, distances, order);
+  else
+    vpTreeSearch(
+      data,
+      n,
+      m.cols,
+      kk,
+      metric === "manhattan",
+      options.seed ?? 1,
+      Math.max(1, options.leafSize ?? LEAF_SIZE),
+      indices,
+      distances,
+      order,
+    );
   return { indices, distances, rows: n, k: kk, method, order };
 }
 

@@ -34,7 +34,12 @@ export function exactKL(input: MatrixInput, embedding: MatrixInput, options: Exa
   if (n > maxRows) throw new RangeError(`exactKL: ${n} rows exceeds maxRows=${maxRows} (O(n^2) memory)`);
   if (n < 2) return 0;
   const perplexity = Math.min(options.perplexity ?? 30, n - 1);
-  const P = denseAffinities(pairwiseDistances(x, options.metric ?? "euclidean"), n, perplexity, (options.kernelOn ?? "squared") === "squared");
+  const P = denseAffinities(
+    pairwiseDistances(x, options.metric ?? "euclidean"),
+    n,
+    perplexity,
+    (options.kernelOn ?? "squared") === "squared",
+  );
   // Q
   const { data, cols } = y;
   const q = new Float64Array(n * n);

@@ -33,7 +33,8 @@ export function gaussianClusters(options: GaussianClustersOptions): LabelledMatr
   const { n, dim = 32, clusters = 10, centerStd = 2, clusterStd = 1, seed = 1 } = options;
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`gaussianClusters: n must be a non-negative integer, got ${n}`);
   if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`gaussianClusters: dim must be a positive integer, got ${dim}`);
-  if (!Number.isInteger(clusters) || clusters < 1) throw new RangeError(`gaussianClusters: clusters must be a positive integer, got ${clusters}`);
+  if (!Number.isInteger(clusters) || clusters < 1)
+    throw new RangeError(`gaussianClusters: clusters must be a positive integer, got ${clusters}`);
   const rng = new Rng(seed);
   const centers = new Float64Array(clusters * dim);
   for (let i = 0; i < centers.length; i++) centers[i] = rng.normal() * centerStd;

@@ -127,7 +127,14 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
     klHistory,
   };
   if (n <= 1) {
-    return result(coords, n, dim, seed, t0, { ...base, klDivergence: 0, iterations: 0, nonzeros: 0, knnMethod: "none", unconvergedRows: 0 });
+    return result(coords, n, dim, seed, t0, {
+      ...base,
+      klDivergence: 0,
+      iterations: 0,
+      nonzeros: 0,
+      knnMethod: "none",
+      unconvergedRows: 0,
+    });
   }
 
   // 1. kNN (exact) and calibrated, symmetrised P.

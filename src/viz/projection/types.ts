@@ -43,6 +43,10 @@ export function checkSeed(seed: number | undefined, who: string): number {
 }
 
 /** A projection's coordinates viewed as a {@link DenseMatrix} (`rows x dims`, no copy), e.g. to feed the metrics. */
-export function asMatrix(result: Pick<ProjectionResult<unknown>, "coords" | "rows" | "dims">): { data: Float32Array; rows: number; cols: number } {
+export function asMatrix(result: Pick<ProjectionResult<unknown>, "coords" | "rows" | "dims">): {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+} {
   return { data: result.coords, rows: result.rows, cols: result.dims };
 }

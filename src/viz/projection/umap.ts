@@ -68,7 +68,12 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
   const { firstOf, unique, duplicates } = findDuplicateRows(m);
   const u = unique.length;
   const coords = new Float32Array(n * dims);
-  const finish = (uniqueCoords: ArrayLike<number>, nNeighbors: number, nEpochs: number, mode: "umap" | "trivial"): ProjectionResult<UmapDiagnostics> => {
+  const finish = (
+    uniqueCoords: ArrayLike<number>,
+    nNeighbors: number,
+    nEpochs: number,
+    mode: "umap" | "trivial",
+  ): ProjectionResult<UmapDiagnostics> => {
     // Expand: row i takes the coordinates of the distinct row it equals.
     const slot = new Int32Array(n);
     for (let r = 0; r < u; r++) slot[unique[r]] = r;
