@@ -4,6 +4,7 @@ import { filterByMinRatings } from "./data/preprocess";
 import { ratingSummary } from "./data/stats";
 import { perUserHoldout, randomSplit, temporalSplit } from "./data/splits";
 import { Dataset, DatasetName, Split } from "./data/types";
+import { CandidateRule } from "./evaluation/candidates";
 import { CompareOptions, ModelReport, evaluateTrained } from "./experiments/compare";
 import { Stage2Options, Trained, trainStage1, trainStage2, validationSplit } from "./experiments/recipes";
 import { RecModel } from "./models/base";
@@ -224,11 +225,8 @@ export class MovieRecommender {
     const t = this.need(this.stage2, "stage 2", "trainUserMovieModel");
     const w = dotWeights(this.need(t.model, "a stage 2 model", "trainUserMovieModel"));
     const user = foldInUser(ds, w, ratings, { transform: t.transform ?? undefined });
-    const rated = new Set(ratings.map((r) => r.movieId));
-    const counts = ratingSummary(ds).movieCount;
-    const candidates = Int32Array.from(
-      Array.from({ length: ds.numMovies }, (_, m) => m).filter((m) => !rated.has(ds.movies.ids[m]) && counts[m] >= 5),
-    );
+    const rated = ratings.map((r) => ds.movieIndex.get(r.movieId) ?? -1);
+    const candidates = new CandidateRule(ds.numUsers, ds.numMovies, ds.ratings, { minRatings: 5 }).candidatesExcluding(rated);
     return rankMovies(ds, candidates, foldedUserScorer(w, user).scoreMovies(-1, candidates), n);
   }
 

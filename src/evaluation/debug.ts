@@ -1,6 +1,7 @@
 // Per-user debugging: one user's top-K recommendations and held-out test movies with titles, actual ratings and predicted scores.
 import type { Movies } from "../data/types";
 import { EvaluationData, checkEvaluationData } from "./data";
+import { CandidateRule } from "./candidates";
 import { Scorer, ScoringJob, runScoring } from "./scoring";
 import { TieBreak } from "./protocol";
 import { selectTopK } from "./top-k";
@@ -113,14 +114,12 @@ export async function debugUser(
   const historySize = options.historySize ?? 10;
   const tieBreak = options.tieBreak ?? "pessimistic";
 
+  // The same candidates the full-ranking metric ranks for this user (one rule, src/evaluation/candidates.ts).
+  const rule = new CandidateRule(numUsers, numMovies, train);
   const inTrain = new Uint8Array(numMovies);
+  for (const m of rule.ratedBy(user)) inTrain[m] = 1;
   const trainPos: number[] = [];
-  for (let i = 0; i < train.user.length; i++) {
-    if (train.user[i] === user) {
-      trainPos.push(i);
-      inTrain[train.movie[i]] = 1;
-    }
-  }
+  for (let i = 0; i < train.user.length; i++) if (train.user[i] === user) trainPos.push(i);
   const testPos: number[] = [];
   const testRating = new Map<number, number>();
   for (let i = 0; i < test.user.length; i++) {
@@ -131,10 +130,8 @@ export async function debugUser(
   }
   const isRelevant = (rating: number): boolean => threshold === null || rating >= threshold;
 
-  let numCandidates = 0;
-  for (let m = 0; m < numMovies; m++) if (inTrain[m] === 0) numCandidates++;
-  const candidates = new Int32Array(numCandidates);
-  for (let m = 0, at = 0; m < numMovies; m++) if (inTrain[m] === 0) candidates[at++] = m;
+  const candidates = rule.candidates(user);
+  const numCandidates = candidates.length;
   const jobs: ScoringJob[] = [{ user, movies: candidates }];
   const testInTrain = Int32Array.from(Array.from(testRating.keys()).filter((m) => inTrain[m] === 1));
   if (testInTrain.length > 0) jobs.push({ user, movies: testInTrain });

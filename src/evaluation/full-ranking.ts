@@ -1,5 +1,6 @@
 // Full-ranking top-N protocol: rank every movie a test user has not rated in train, score top-K against their relevant test items.
 import { EvaluationData, checkEvaluationData, groupColumnsByUser } from "./data";
+import { CandidateRule } from "./candidates";
 import { Scorer, ScoringJob, runScoring } from "./scoring";
 import { selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
@@ -46,7 +47,6 @@ export async function evaluateFullRanking(
   const opts = resolveOptions(fn, options);
   checkEvaluationData(fn, data);
   const { numUsers, numMovies, train, test } = data;
-  const trainGroups = groupColumnsByUser(train, numUsers);
   const testGroups = groupColumnsByUser(test, numUsers);
   const threshold = opts.threshold;
   const isRelevant = (pos: number): boolean => threshold === null || test.rating[pos] >= threshold;
@@ -70,18 +70,10 @@ export async function evaluateFullRanking(
   const eligible = Int32Array.from(eligibleList);
   const evaluated = sampleEligible(eligible, options.sampleUsers, opts.seed);
 
-  const inTrain = new Uint8Array(numMovies);
+  const rule = new CandidateRule(numUsers, numMovies, train);
   function* jobs(): Generator<FullRankingJob> {
     for (const u of evaluated) {
-      const tFrom = trainGroups.offsets[u];
-      const tTo = trainGroups.offsets[u + 1];
-      for (let i = tFrom; i < tTo; i++) inTrain[train.movie[trainGroups.order[i]]] = 1;
-      let count = 0;
-      for (let m = 0; m < numMovies; m++) if (inTrain[m] === 0) count++;
-      const movies = new Int32Array(count);
-      let at = 0;
-      for (let m = 0; m < numMovies; m++) if (inTrain[m] === 0) movies[at++] = m;
-      for (let i = tFrom; i < tTo; i++) inTrain[train.movie[trainGroups.order[i]]] = 0;
+      const movies = rule.candidates(u);
       const rel = new Set<number>();
       for (let i = testGroups.offsets[u]; i < testGroups.offsets[u + 1]; i++) {
         const pos = testGroups.order[i];

@@ -1,6 +1,8 @@
 // Recommendations: top-N unseen movies for a user, the movies a user rated highest, and cosine-similar movies in an embedding space.
 import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
+import { CandidateRule } from "../evaluation/candidates";
+import { selectColumns } from "../evaluation/data";
 import { selectTopK } from "../evaluation/top-k";
 import { Matrix } from "../util/matrix";
 import { MovieScorer } from "./scorers";
@@ -71,18 +73,6 @@ export function rankMovies(ds: Dataset, candidates: Int32Array, scores: ArrayLik
   return Array.from(best.items, (m, k) => movieRow(ds, m, k + 1, best.scores[k]));
 }
 
-/** Movies the user has rated among `idx` (all ratings when omitted). */
-export function ratedBy(ds: Dataset, user: number, idx?: Int32Array): Set<number> {
-  const seen = new Set<number>();
-  const r = ds.ratings;
-  if (idx) {
-    for (const i of idx) if (r.user[i] === user) seen.add(r.movie[i]);
-  } else {
-    for (let i = 0; i < r.length; i++) if (r.user[i] === user) seen.add(r.movie[i]);
-  }
-  return seen;
-}
-
 /** Options for {@link recommendForUser}. */
 export interface RecommendOptions {
   n?: number;
@@ -92,14 +82,14 @@ export interface RecommendOptions {
   minRatings?: number;
 }
 
-/** Top-N movies the user has not seen, by the scorer, with title, year, genres and score. `userId` is the original id. */
+/**
+ * Top-N movies the user has not seen, by the scorer, with title, year, genres and score. `userId` is the original id.
+ * The candidates come from the one candidate rule (src/evaluation/candidates.ts), as in full-ranking evaluation.
+ */
 export function recommendForUser(ds: Dataset, scorer: MovieScorer, userId: number, o: RecommendOptions = {}): MovieRow[] {
   const u = userIndexOf(ds, userId);
-  const seen = ratedBy(ds, u, o.seen);
-  const counts = o.minRatings && o.minRatings > 1 ? ratingSummary(ds, o.seen).movieCount : null;
-  const cand: number[] = [];
-  for (let m = 0; m < ds.numMovies; m++) if (!seen.has(m) && (!counts || counts[m] >= o.minRatings!)) cand.push(m);
-  const candidates = Int32Array.from(cand);
+  const seen = o.seen ? selectColumns(ds.ratings, o.seen) : ds.ratings;
+  const candidates = new CandidateRule(ds.numUsers, ds.numMovies, seen, { minRatings: o.minRatings }).candidates(u);
   return rankMovies(ds, candidates, scorer.scoreMovies(u, candidates), o.n ?? 10);
 }
 
