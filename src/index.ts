@@ -2,6 +2,7 @@
 export * from "./backend";
 export * from "./params";
 export * from "./data/index";
+export * from "./data/targets";
 export * from "./models/base";
 export * from "./models/layers";
 export * from "./models/movie-genre";

@@ -22,7 +22,8 @@ import { ProgressMode, ProgressSink } from "../training/progress";
 import { implicitTask } from "../training/tasks/implicit";
 import { MovieGenreTask, movieGenreTask } from "../training/tasks/movie-genre";
 import { ratingClassTask } from "../training/tasks/rating-classes";
-import { RatingTarget, RatingTransform, ratingTask } from "../training/tasks/ratings";
+import { RatingTarget, RatingTransform } from "../data/targets";
+import { ratingTask } from "../training/tasks/ratings";
 import { Matrix } from "../util/matrix";
 import { Rng } from "../util/random";
 

@@ -1,6 +1,6 @@
 // Cold start: a new movie embedded from its genres through stage 1's genre vectors, and a new user folded in from a few ratings.
 import { Dataset } from "../data/types";
-import { RatingTransform } from "../training/tasks/ratings";
+import { RatingTransform } from "../data/targets";
 import { solveSPD } from "../util/linalg";
 import { Matrix } from "../util/matrix";
 import { movieIndexOf } from "./recommend";

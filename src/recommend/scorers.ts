@@ -3,7 +3,7 @@ import { tf } from "../backend";
 import { ratingSummary } from "../data/stats";
 import { Dataset, Ratings } from "../data/types";
 import { RecModel } from "../models/base";
-import { RatingTransform } from "../training/tasks/ratings";
+import { RatingTransform } from "../data/targets";
 import { Matrix } from "../util/matrix";
 
 /** Anything that can rank movies for a user, and maybe predict ratings. */

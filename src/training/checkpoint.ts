@@ -2,11 +2,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tf } from "../backend";
+import { RatingTransformJSON, checkRatingTransformJSON } from "../data/targets";
 import { ModelSpec, RecModel } from "../models/base";
 import { buildModel } from "../models/registry";
 import "../models/layers"; // registers the custom layers so saved models deserialize
 import { writeDirAtomic } from "../util/atomic";
-import { RatingTarget } from "./tasks/ratings";
 
 /** What, besides the weights, a saved model needs to be reused. */
 export interface ModelMetadata {
@@ -18,8 +18,8 @@ export interface ModelMetadata {
   movieIds: number[];
   /** Genre vocabulary (stage 1). */
   genres?: string[];
-  /** How ratings map to targets (rating tasks). */
-  transform?: { kind: RatingTarget; min: number; max: number; globalMean: number; movieMean?: number[] };
+  /** How ratings map to targets (rating tasks): the transform's JSON form, `task.transform.toJSON()`; `ratingTransformFromJSON` revives it. */
+  transform?: RatingTransformJSON;
   /** Rating class values (dense rating-class model). */
   classes?: number[];
   /** Anything else worth keeping, e.g. the training history. */
@@ -67,6 +67,11 @@ function manifestBytes(specs: tf.io.WeightsManifestEntry[]): number | null {
  * encoders). The folder appears complete or not at all: it is written under a temporary name and renamed.
  */
 export async function saveModel(model: RecModel, dir: string, metadata: ModelMetadata): Promise<string> {
+  // The transform is written in the data layer's JSON form, checked before anything is written.
+  const checked =
+    metadata.transform === undefined
+      ? metadata
+      : { ...metadata, transform: checkRatingTransformJSON(metadata.transform, "saveModel: metadata.transform") };
   let artifacts: tf.io.ModelArtifacts | null = null;
   await model.net.save(
     tf.io.withSaveHandler(async (a) => {
@@ -88,7 +93,7 @@ export async function saveModel(model: RecModel, dir: string, metadata: ModelMet
     version: 1,
     spec: model.spec,
     inputNames: model.inputNames,
-    metadata,
+    metadata: checked,
     savedAt: new Date().toISOString(),
   };
   const target = path.resolve(dir);
@@ -119,6 +124,9 @@ export async function loadModel(dir: string): Promise<{ model: RecModel; metadat
   }
   if (lab.format !== "movielens-embedding-lab/model")
     throw new Error(`loadModel: ${path.join(folder, "lab.json")} is not a lab model file`);
+  const transform = lab.metadata?.transform;
+  if (transform !== undefined)
+    lab.metadata.transform = checkRatingTransformJSON(transform, `loadModel: ${path.join(folder, "lab.json")} metadata.transform`);
   const specs = modelJson.weightsManifest?.[0]?.weights;
   if (!Array.isArray(specs)) throw new Error(`loadModel: ${path.join(folder, "model.json")} has no weights manifest`);
   const weights = read("weights.bin");

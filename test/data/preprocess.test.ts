@@ -1,4 +1,4 @@
-// Tests preprocessing: min-max and mean-centring inverses, min-ratings filters with dense re-indexing, duplicate averaging.
+// Tests preprocessing: min-ratings filters with dense re-indexing, duplicate averaging (scaling and centring are tested in targets.test.ts).
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
 import {
@@ -7,65 +7,12 @@ import {
   buildDataset,
   buildMovies,
   filterByMinRatings,
-  invertMeanCenter,
-  invertMinMax,
   loadMovieLensCsv,
   makeRatings,
-  meanCenter,
-  minMaxNormalize,
-  randomSplit,
-  withRatingValues,
 } from "../../src/data";
 import { SMALL_DIR } from "./helpers";
 
 const small = loadMovieLensCsv(SMALL_DIR, { tags: false, links: false });
-
-function close(a: Float32Array, b: Float32Array, eps = 1e-5): void {
-  assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > eps) assert.fail(`index ${i}: ${a[i]} vs ${b[i]}`);
-}
-
-test("min-max normalisation to [0,1] and its inverse round-trip", () => {
-  const r = small.ratings.rating;
-  const byScale = minMaxNormalize(r, small.ratingScale);
-  assert.deepEqual(byScale.transform, { kind: "min-max", min: 0.5, max: 5 });
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of byScale.values) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  assert.equal(lo, 0);
-  assert.equal(hi, 1);
-  close(invertMinMax(byScale.values, byScale.transform), r);
-  const observed = minMaxNormalize(new Float32Array([2, 3, 4]));
-  assert.deepEqual(Array.from(observed.values), [0, 0.5, 1]);
-  assert.deepEqual(r, small.ratings.rating, "input untouched");
-  const d = withRatingValues(small, byScale.values);
-  assert.deepEqual(d.ratingScale, { min: 0, max: 1 });
-  assert.equal(d.ratings.user, small.ratings.user);
-});
-
-test("global and per-user mean-centring and their inverses round-trip", () => {
-  const g = meanCenter(small.ratings, { perUser: false });
-  assert.ok(Math.abs(g.transform.globalMean - 3.501557) < 1e-5);
-  assert.equal(g.transform.userMeans, null);
-  close(invertMeanCenter(g.values, small.ratings.user, g.transform), small.ratings.rating);
-  const u = meanCenter(small.ratings, { perUser: true, numUsers: small.numUsers });
-  assert.equal(u.transform.userMeans!.length, small.numUsers);
-  // Each user's centred ratings sum to ~0.
-  const sums = new Float64Array(small.numUsers);
-  for (let i = 0; i < small.ratings.length; i++) sums[small.ratings.user[i]] += u.values[i];
-  assert.ok(sums.every((s) => Math.abs(s) < 1e-2));
-  close(invertMeanCenter(u.values, small.ratings.user, u.transform), small.ratings.rating);
-  // Means fitted on a train set only: users without train ratings fall back to the global train mean.
-  const split = randomSplit(small, { testFraction: 0.2, seed: 1 });
-  const f = meanCenter(small.ratings, { perUser: true, numUsers: small.numUsers, fitIndices: split.train });
-  let s = 0;
-  for (const i of split.train) s += small.ratings.rating[i];
-  assert.ok(Math.abs(f.transform.globalMean - s / split.train.length) < 1e-9);
-  close(invertMeanCenter(f.values, small.ratings.user, f.transform), small.ratings.rating);
-});
 
 test("filters by minimum ratings per user and per movie re-index densely (k-core)", () => {
   const res = filterByMinRatings(small, { minPerUser: 50, minPerMovie: 20 });

@@ -1,40 +1,17 @@
 // Explicit-rating tasks: predict ratings under MSE, or min-max normalised ratings under BCE (seed 000 / the Keras example).
 import { tf } from "../../backend";
-import { ratingSummary } from "../../data/stats";
 import { Dataset } from "../../data/types";
+import { RATING_TARGETS, RatingTarget, RatingTransform, fitRatingTransform, ratingsToTargets } from "../../data/targets";
 import { RecModel } from "../../models/base";
 import { logLoss, meanSquaredError } from "../losses";
 import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 import { checkDataset, describe, isInt32Array, oneOf, ratingIndices, requireOptions } from "./args";
 
-/** How ratings become training targets. */
-export type RatingTarget =
-  /** The rating itself (MSE). */
-  | "raw"
-  /** (r - min) / (max - min) in [0, 1] (BCE with a sigmoid head). */
-  | "minmax"
-  /** r minus the mean of the movie's training ratings (seed 001's mean normalisation). */
-  | "movie-mean"
-  /** r minus the global training mean. */
-  | "global-mean";
+// The targets and their transform live in the data layer (data/targets); re-exported here for training code and notebooks.
+export { RATING_TARGETS } from "../../data/targets";
+export type { RatingTarget, RatingTransform } from "../../data/targets";
 
-/** Every {@link RatingTarget}, for argument checks. */
-export const RATING_TARGETS: readonly RatingTarget[] = ["raw", "minmax", "movie-mean", "global-mean"];
-
-/** Maps ratings to targets and model outputs back to ratings. */
-export interface RatingTransform {
-  readonly kind: RatingTarget;
-  readonly min: number;
-  readonly max: number;
-  readonly globalMean: number;
-  /** Per-movie training mean (movie-mean only). */
-  readonly movieMean: Float32Array | null;
-  toTarget(rating: number, movie: number): number;
-  /** Output -> rating, clipped to [min, max]. */
-  toRating(output: number, movie: number): number;
-}
-
-/** Fits a transform on the training ratings `train` (indices into `ds.ratings`). */
+/** Fits a transform on the training ratings `train` (indices into `ds.ratings`), checking the arguments first. */
 export function ratingTransform(ds: Dataset, train: Int32Array, kind: RatingTarget): RatingTransform {
   checkDataset("ratingTransform", ds);
   ratingIndices("ratingTransform", ds, "train", train, "the indices of the training ratings", "argument");
@@ -43,44 +20,7 @@ export function ratingTransform(ds: Dataset, train: Int32Array, kind: RatingTarg
       `ratingTransform: argument "kind" must be one of ${RATING_TARGETS.map((t) => `"${t}"`).join(", ")}, got ${describe(kind)}`,
     );
   }
-  const { min, max } = ds.ratingScale;
-  const summary = ratingSummary(ds, train);
-  const globalMean = train.length ? summary.globalMean : (min + max) / 2;
-  // Movies without training ratings fall back to the global mean.
-  const movieMean = kind === "movie-mean" ? Float32Array.from(summary.movieMean, (m, i) => (summary.movieCount[i] ? m : globalMean)) : null;
-  const clip = (r: number): number => (r < min ? min : r > max ? max : r);
-  const span = max - min;
-  return {
-    kind,
-    min,
-    max,
-    globalMean,
-    movieMean,
-    toTarget(r, m) {
-      switch (kind) {
-        case "raw":
-          return r;
-        case "minmax":
-          return (r - min) / span;
-        case "movie-mean":
-          return r - movieMean![m];
-        case "global-mean":
-          return r - globalMean;
-      }
-    },
-    toRating(o, m) {
-      switch (kind) {
-        case "raw":
-          return clip(o);
-        case "minmax":
-          return clip(min + o * span);
-        case "movie-mean":
-          return clip(o + movieMean![m]);
-        case "global-mean":
-          return clip(o + globalMean);
-      }
-    },
-  };
+  return fitRatingTransform(ds, train, kind);
 }
 
 /** Options for {@link ratingTask}. */
@@ -113,8 +53,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
   if (lossKind === "bce" && target !== "minmax") throw new Error(`BCE needs targets in [0, 1]: use target "minmax", not "${target}"`);
   const transform = ratingTransform(ds, train, target);
   const r = ds.ratings;
-  const targets = new Float32Array(r.length);
-  for (let i = 0; i < r.length; i++) targets[i] = transform.toTarget(r.rating[i], r.movie[i]);
+  const targets = ratingsToTargets(transform, r);
   const val = ratingIndices(F, ds, "validation", o.validation, null) ?? new Int32Array(0);
   const sessions = o.sessions ?? undefined;
   if (sessions && !isInt32Array(sessions)) {
@@ -127,30 +66,12 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
   const idColumns = sessions ? [r.user, r.movie, sessions] : [r.user, r.movie];
   const rows = (which: "train" | "validation", units: Int32Array): Int32Array => gatherTyped(which === "train" ? train : val, units);
 
-  // Per-example error in rating units, computed in TF so it runs batched: inverse of the transform, then clip.
-  const outputToRating = (out: tf.Tensor, batch: TaskBatch): tf.Tensor => {
-    const o1 = out.reshape([-1]);
-    let rating: tf.Tensor;
-    switch (target) {
-      case "raw":
-        rating = o1;
-        break;
-      case "minmax":
-        rating = o1.mul(transform.max - transform.min).add(transform.min);
-        break;
-      case "global-mean":
-        rating = o1.add(transform.globalMean);
-        break;
-      case "movie-mean":
-        rating = o1.add(tf.tensor1d(gatherTyped(transform.movieMean!, batch.ids[0][1])));
-        break;
-    }
-    return rating.clipByValue(transform.min, transform.max);
-  };
+  // Per-example error in rating units, computed in TF so it runs batched: the transform's TF inverse, then clip (by movie).
+  const rating = (out: tf.Tensor, batch: TaskBatch): tf.Tensor => transform.toRatingTensor(out, batch.ids[0][1]);
   const actual = (batch: TaskBatch): tf.Tensor => batch.aux![0];
   const metrics: TaskMetric[] = [
-    { name: "rmse", perExample: (_m, b, out) => outputToRating(out, b).sub(actual(b)).square(), finalize: Math.sqrt },
-    { name: "mae", perExample: (_m, b, out) => outputToRating(out, b).sub(actual(b)).abs() },
+    { name: "rmse", perExample: (_m, b, out) => rating(out, b).sub(actual(b)).square(), finalize: Math.sqrt },
+    { name: "mae", perExample: (_m, b, out) => rating(out, b).sub(actual(b)).abs() },
   ];
 
   return {
