@@ -203,12 +203,19 @@ export function memoryUsage(dataset: Dataset): MemoryReport {
   let usersBytesApprox = dataset.userIds.byteLength;
   const u = dataset.users;
   if (u) {
-    usersBytesApprox += u.ids.byteLength + u.age.byteLength + u.gender.length * 8 + stringBytes(u.ageBracket) + stringBytes(u.occupation) + stringBytes(u.zip);
+    usersBytesApprox +=
+      u.ids.byteLength +
+      u.age.byteLength +
+      u.gender.length * 8 +
+      stringBytes(u.ageBracket) +
+      stringBytes(u.occupation) +
+      stringBytes(u.zip);
   }
   const indexBytesApprox = (dataset.userIndex.size + dataset.movieIndex.size) * 40;
   const x = dataset;
   let extrasBytesApprox = 0;
-  if (x.tags) extrasBytesApprox += x.tags.userId.byteLength + x.tags.movieId.byteLength + x.tags.timestamp.byteLength + stringBytes(x.tags.tag);
+  if (x.tags)
+    extrasBytesApprox += x.tags.userId.byteLength + x.tags.movieId.byteLength + x.tags.timestamp.byteLength + stringBytes(x.tags.tag);
   if (x.links) extrasBytesApprox += x.links.movieId.byteLength + x.links.tmdbId.byteLength + stringBytes(x.links.imdbId);
   return {
     numRatings: r.length,

@@ -98,7 +98,8 @@ function requestFailure(url: string, proxy: URL | null, err: unknown): Error {
   }
   const e = err as NodeJS.ErrnoException;
   const message = e instanceof Error ? e.message : String(err);
-  if (typeof e?.code === "string" && PERMANENT_CODES.test(e.code)) return new DownloadError(url, null, "a completed HTTP request", `${message}${via}`);
+  if (typeof e?.code === "string" && PERMANENT_CODES.test(e.code))
+    return new DownloadError(url, null, "a completed HTTP request", `${message}${via}`);
   return new TransientError(`${message}${via}`);
 }
 
@@ -113,7 +114,13 @@ interface Fetched {
  * redirecting to https: switches from absolute-form to a CONNECT tunnel). Resolves with the first non-redirect response
  * whatever its status. Rejects with a DownloadError for what no retry fixes, a TransientError otherwise.
  */
-async function get(url: string, headers: Record<string, string>, timeoutMs: number, maxRedirects: number, ca: TlsCa | undefined): Promise<Fetched> {
+async function get(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  maxRedirects: number,
+  ca: TlsCa | undefined,
+): Promise<Fetched> {
   let current = url;
   for (let hop = 0; ; hop++) {
     let parsed: URL;
@@ -122,7 +129,8 @@ async function get(url: string, headers: Record<string, string>, timeoutMs: numb
     } catch {
       throw new DownloadError(current, null, "a valid http(s) URL", JSON.stringify(current));
     }
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new DownloadError(current, null, "an http: or https: URL", parsed.protocol);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:")
+      throw new DownloadError(current, null, "an http: or https: URL", parsed.protocol);
     let proxy: URL | null;
     try {
       proxy = proxyForUrl(parsed);
@@ -289,7 +297,8 @@ async function fetchInto(url: string, part: PartialFile, options: DownloadFileOp
 export async function downloadFile(url: string, target: string, options: DownloadFileOptions): Promise<DownloadedFile> {
   const retries = options.retries ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 1000;
-  if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`downloadFile: retries must be a non-negative integer, got ${retries}`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new RangeError(`downloadFile: retries must be a non-negative integer, got ${retries}`);
   if (!(retryDelayMs >= 0)) throw new RangeError(`downloadFile: retryDelayMs must be >= 0, got ${retryDelayMs}`);
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.part`);
@@ -329,7 +338,13 @@ export async function downloadFile(url: string, target: string, options: Downloa
       throw new ChecksumError(url, null, `SHA-256 ${pinned}`, sha256, "the download is corrupt or not the published file; it was deleted");
     }
     if (pinned === null && pinnedMd5 !== null && md5 !== pinnedMd5) {
-      throw new ChecksumError(url, null, `MD5 ${pinnedMd5} (published by GroupLens)`, md5, "the download is corrupt or not the published file; it was deleted");
+      throw new ChecksumError(
+        url,
+        null,
+        `MD5 ${pinnedMd5} (published by GroupLens)`,
+        md5,
+        "the download is corrupt or not the published file; it was deleted",
+      );
     }
     if (pinned === null && pinnedMd5 === null && !options.allowUnverified) {
       throw new ChecksumError(
@@ -393,10 +408,13 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
   const bar = options.onProgress === undefined && options.progress !== false ? stderrProgressBar(name) : null;
   const onProgress = options.onProgress ?? bar ?? undefined;
   // Log lines (the proxy in use, retries) go where the bar draws, on a line of their own.
-  const log = bar === null ? null : (line: string): void => {
-    bar.done();
-    process.stderr.write(`${line}\n`);
-  };
+  const log =
+    bar === null
+      ? null
+      : (line: string): void => {
+          bar.done();
+          process.stderr.write(`${line}\n`);
+        };
   if (log !== null) {
     let proxy: URL | null = null;
     try {
@@ -411,7 +429,9 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
     (log === null
       ? undefined
       : (r: DownloadRetry): void =>
-          log(`${name}: ${r.cause}; retry ${r.attempt}/${r.retries} in ${r.delayMs < 1000 ? `${r.delayMs} ms` : `${(r.delayMs / 1000).toFixed(1)} s`}${r.bytes > 0 ? `, resuming at byte ${r.bytes}` : ""}`));
+          log(
+            `${name}: ${r.cause}; retry ${r.attempt}/${r.retries} in ${r.delayMs < 1000 ? `${r.delayMs} ms` : `${(r.delayMs / 1000).toFixed(1)} s`}${r.bytes > 0 ? `, resuming at byte ${r.bytes}` : ""}`,
+          ));
   const zip = path.join(dataDir, "downloads", `${name}.zip`);
   let ok = false;
   try {
@@ -430,7 +450,13 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
     await writeDirAtomic(target, async (tmpDir) => {
       await extractZip(zip, tmpDir, { onProgress });
       const absent = required.filter((f) => !fs.existsSync(path.join(tmpDir, f)));
-      if (absent.length) throw new MissingFileError(`${url}:${absent[0]}`, null, `${name}'s files ${required.join(", ")} in the archive`, `missing ${absent.join(", ")}`);
+      if (absent.length)
+        throw new MissingFileError(
+          `${url}:${absent[0]}`,
+          null,
+          `${name}'s files ${required.join(", ")} in the archive`,
+          `missing ${absent.join(", ")}`,
+        );
     });
     ok = true;
     return target;

@@ -122,7 +122,10 @@ export function genreStatsFrame(dataset: Dataset): Danfo.DataFrame {
 }
 
 /** The most-rated movies with their mean rating: title, year, genres, ratings, meanRating (at least `minRatings` ratings). */
-export function topMoviesFrame(dataset: Dataset, options: { n?: number; minRatings?: number; by?: "ratings" | "meanRating" } = {}): Danfo.DataFrame {
+export function topMoviesFrame(
+  dataset: Dataset,
+  options: { n?: number; minRatings?: number; by?: "ratings" | "meanRating" } = {},
+): Danfo.DataFrame {
   const dfd = loadDanfo();
   const { movieCount: count, movieMean: mean } = ratingSummary(dataset);
   const minRatings = options.minRatings ?? 1;

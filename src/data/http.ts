@@ -128,12 +128,17 @@ export function proxyForUrl(url: URL | string, env: ProxyEnv = process.env): URL
   try {
     proxy = new URL(text);
   } catch {
-    throw new ProxyConfigError(`${setting.name}: expected a proxy URL such as http://proxy.example.com:3128, found ${JSON.stringify(redactUserinfo(setting.value))}`);
+    throw new ProxyConfigError(
+      `${setting.name}: expected a proxy URL such as http://proxy.example.com:3128, found ${JSON.stringify(redactUserinfo(setting.value))}`,
+    );
   }
   if (proxy.protocol !== "http:") {
-    throw new ProxyConfigError(`${setting.name}: expected an http:// proxy, found ${describeProxy(proxy)} (${proxy.protocol}// proxies are not supported)`);
+    throw new ProxyConfigError(
+      `${setting.name}: expected an http:// proxy, found ${describeProxy(proxy)} (${proxy.protocol}// proxies are not supported)`,
+    );
   }
-  if (proxy.hostname === "") throw new ProxyConfigError(`${setting.name}: expected a proxy host, found ${JSON.stringify(redactUserinfo(setting.value))}`);
+  if (proxy.hostname === "")
+    throw new ProxyConfigError(`${setting.name}: expected a proxy host, found ${JSON.stringify(redactUserinfo(setting.value))}`);
   return proxy;
 }
 
@@ -269,7 +274,11 @@ export async function requestOnce(url: URL, options: RequestOnceOptions): Promis
   let req: http.ClientRequest;
   if (proxy === null) {
     const mod = url.protocol === "https:" ? https : http;
-    req = mod.request(url, { method: "GET", headers, ...(url.protocol === "https:" && options.ca !== undefined ? { ca: tlsCa(options.ca) } : {}) });
+    req = mod.request(url, {
+      method: "GET",
+      headers,
+      ...(url.protocol === "https:" && options.ca !== undefined ? { ca: tlsCa(options.ca) } : {}),
+    });
   } else if (url.protocol === "http:") {
     const auth = proxyAuthorization(proxy);
     if (auth !== null) headers["proxy-authorization"] = auth;

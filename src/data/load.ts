@@ -65,7 +65,11 @@ export function resolveDatasetDir(name: DatasetName, options: ResolveOptions = {
 }
 
 /** Loads the dataset in `dir` with the loader of `format`. */
-export function loadDatasetFromDir(dir: string, format: DatasetFormat, options: { name?: string; onProgress?: ProgressCallback } = {}): Dataset {
+export function loadDatasetFromDir(
+  dir: string,
+  format: DatasetFormat,
+  options: { name?: string; onProgress?: ProgressCallback } = {},
+): Dataset {
   switch (format) {
     case "ml-100k":
       return loadMl100k(dir, options);

@@ -11,8 +11,25 @@ import type { Dataset, Movies, Users } from "./types";
 
 /** ml-100k's 19 genres in u.genre's order (used when u.genre is absent). */
 export const ML100K_GENRES: readonly string[] = [
-  "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-  "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+  "unknown",
+  "Action",
+  "Adventure",
+  "Animation",
+  "Children's",
+  "Comedy",
+  "Crime",
+  "Documentary",
+  "Drama",
+  "Fantasy",
+  "Film-Noir",
+  "Horror",
+  "Musical",
+  "Mystery",
+  "Romance",
+  "Sci-Fi",
+  "Thriller",
+  "War",
+  "Western",
 ];
 
 /** Names of ml-100k's predefined splits (files `<name>.base` / `<name>.test`). */
@@ -36,7 +53,7 @@ export function readMl100kGenres(file: string): string[] {
   const lines = splitLines(decodeText(readFileOrThrow(file, "ml-100k's genre list"), file, "latin1"), file);
   const names: string[] = [];
   lines.forEach((l, i) => {
-    if (l === "" ) return;
+    if (l === "") return;
     const parts = l.split("|");
     if (parts.length !== 2 || parts[1] !== String(names.length)) {
       throw new DataFormatError(file, i + 1, `"name|${names.length}"`, describeFound(l));
@@ -59,7 +76,13 @@ export function parseMl100kItems(file: string, vocabulary: readonly string[]): M
     const line = i + 1;
     const f = l.split("|");
     if (f.length !== nFields) {
-      throw new DataFormatError(file, line, `${nFields} '|'-separated fields (5 + ${vocabulary.length} genre flags)`, `${f.length}: ${describeFound(l)}`, f.length === 1 ? "wrong separator?" : undefined);
+      throw new DataFormatError(
+        file,
+        line,
+        `${nFields} '|'-separated fields (5 + ${vocabulary.length} genre flags)`,
+        `${f.length}: ${describeFound(l)}`,
+        f.length === 1 ? "wrong separator?" : undefined,
+      );
     }
     const id = parseIntField(f[0], file, line, "movie id");
     checkUniqueId(seen, id, file, line, "movie id");
@@ -85,7 +108,8 @@ export function parseMl100kUsers(file: string): Users {
   lines.forEach((l, i) => {
     const line = i + 1;
     const f = l.split("|");
-    if (f.length !== 5) throw new DataFormatError(file, line, "5 '|'-separated fields (id|age|gender|occupation|zip)", `${f.length}: ${describeFound(l)}`);
+    if (f.length !== 5)
+      throw new DataFormatError(file, line, "5 '|'-separated fields (id|age|gender|occupation|zip)", `${f.length}: ${describeFound(l)}`);
     const id = parseIntField(f[0], file, line, "user id");
     checkUniqueId(seen, id, file, line, "user id");
     ids[i] = id;

@@ -11,22 +11,61 @@ import * as fs from "fs";
 
 /** ml-1m's 18 genres in the README's order. */
 export const ML1M_GENRES: readonly string[] = [
-  "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-  "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+  "Action",
+  "Adventure",
+  "Animation",
+  "Children's",
+  "Comedy",
+  "Crime",
+  "Documentary",
+  "Drama",
+  "Fantasy",
+  "Film-Noir",
+  "Horror",
+  "Musical",
+  "Mystery",
+  "Romance",
+  "Sci-Fi",
+  "Thriller",
+  "War",
+  "Western",
 ];
 
 /** ml-1m occupation codes 0..20 -> names, as in the ml-1m README. */
 export const ML1M_OCCUPATIONS: readonly string[] = [
-  "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
-  "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
-  "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
-  "unemployed", "writer",
+  "other",
+  "academic/educator",
+  "artist",
+  "clerical/admin",
+  "college/grad student",
+  "customer service",
+  "doctor/health care",
+  "executive/managerial",
+  "farmer",
+  "homemaker",
+  "K-12 student",
+  "lawyer",
+  "programmer",
+  "retired",
+  "sales/marketing",
+  "scientist",
+  "self-employed",
+  "technician/engineer",
+  "tradesman/craftsman",
+  "unemployed",
+  "writer",
 ];
 
 function splitDoubleColon(l: string, n: number, file: string, line: number, layout: string): string[] {
   const f = l.split("::");
   if (f.length !== n) {
-    throw new DataFormatError(file, line, `${n} '::'-separated fields (${layout})`, `${f.length}: ${describeFound(l)}`, f.length === 1 ? "wrong separator?" : undefined);
+    throw new DataFormatError(
+      file,
+      line,
+      `${n} '::'-separated fields (${layout})`,
+      `${f.length}: ${describeFound(l)}`,
+      f.length === 1 ? "wrong separator?" : undefined,
+    );
   }
   return f;
 }
@@ -95,7 +134,8 @@ export function loadMl1m(dir: string, options: FormatLoadOptions = {}): Dataset 
   const moviesFile = path.join(dir, "movies.dat");
   const usersFile = path.join(dir, "users.dat");
   const ratingsFile = path.join(dir, "ratings.dat");
-  if (!fs.existsSync(ratingsFile)) throw new MissingFileError(ratingsFile, null, "ml-1m's ratings file ratings.dat to exist", "no such file");
+  if (!fs.existsSync(ratingsFile))
+    throw new MissingFileError(ratingsFile, null, "ml-1m's ratings file ratings.dat to exist", "no such file");
   const movies = parseMl1mMovies(moviesFile);
   const users = parseMl1mUsers(usersFile);
   const scale = { min: 1, max: 5 };

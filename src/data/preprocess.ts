@@ -5,7 +5,11 @@ import { subsetMovies, subsetUsers } from "./tables";
 import type { Dataset } from "./types";
 
 /** The same dataset with other rating values (e.g. normalised ones); `ratingScale` is given or recomputed. */
-export function withRatingValues(dataset: Dataset, values: Float32Array, ratingScale?: { readonly min: number; readonly max: number }): Dataset {
+export function withRatingValues(
+  dataset: Dataset,
+  values: Float32Array,
+  ratingScale?: { readonly min: number; readonly max: number },
+): Dataset {
   const r = dataset.ratings;
   if (values.length !== r.length) throw new RangeError(`withRatingValues: ${values.length} values for ${r.length} ratings`);
   let scale = ratingScale;
@@ -57,17 +61,33 @@ export function filterByMinRatings(
       mc[r.movie[i]]++;
     }
     let changed = false;
-    for (let u = 0; u < dataset.numUsers; u++) if (keepUser[u] && uc[u] < minU) { keepUser[u] = 0; changed = true; }
-    for (let m = 0; m < dataset.numMovies; m++) if (keepMovie[m] && mc[m] < minM) { keepMovie[m] = 0; changed = true; }
+    for (let u = 0; u < dataset.numUsers; u++)
+      if (keepUser[u] && uc[u] < minU) {
+        keepUser[u] = 0;
+        changed = true;
+      }
+    for (let m = 0; m < dataset.numMovies; m++)
+      if (keepMovie[m] && mc[m] < minM) {
+        keepMovie[m] = 0;
+        changed = true;
+      }
     for (let i = 0; i < r.length; i++) if (keepRating[i] && (!keepUser[r.user[i]] || !keepMovie[r.movie[i]])) keepRating[i] = 0;
     if (!changed || options.repeatUntilStable === false) break;
   }
   const userMap = new Int32Array(dataset.numUsers).fill(-1);
   const keptUsers: number[] = [];
-  for (let u = 0; u < dataset.numUsers; u++) if (keepUser[u]) { userMap[u] = keptUsers.length; keptUsers.push(u); }
+  for (let u = 0; u < dataset.numUsers; u++)
+    if (keepUser[u]) {
+      userMap[u] = keptUsers.length;
+      keptUsers.push(u);
+    }
   const movieMap = new Int32Array(dataset.numMovies).fill(-1);
   const keptMovies: number[] = [];
-  for (let m = 0; m < dataset.numMovies; m++) if (keepMovie[m]) { movieMap[m] = keptMovies.length; keptMovies.push(m); }
+  for (let m = 0; m < dataset.numMovies; m++)
+    if (keepMovie[m]) {
+      movieMap[m] = keptMovies.length;
+      keptMovies.push(m);
+    }
   let n = 0;
   for (let i = 0; i < r.length; i++) n += keepRating[i];
   const user = new Int32Array(n);

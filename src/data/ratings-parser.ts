@@ -113,7 +113,8 @@ function fail(s: State, buf: Uint8Array, lineStart: number, end: number, expecte
   }
   if (!hint) {
     const seps = ["\t", "::", ",", ";", "|", " "].filter((x) => x !== s.layout.separator && text.includes(x));
-    if (seps.length && !text.includes(s.layout.separator)) hint = `wrong separator? the line has ${JSON.stringify(seps[0])} but the format uses ${JSON.stringify(s.layout.separator)}`;
+    if (seps.length && !text.includes(s.layout.separator))
+      hint = `wrong separator? the line has ${JSON.stringify(seps[0])} but the format uses ${JSON.stringify(s.layout.separator)}`;
   }
   throw new DataFormatError(s.file, s.line, expected, describeFound(text), hint);
 }
@@ -226,7 +227,8 @@ function parseLines(buf: Uint8Array, pos: number, end: number, eof: boolean, s: 
       if (nd > 0 && nd <= 9 && (c === 10 || c === 13)) fail(s, buf, lineStart, end, `4 fields (${names.join(", ")})`, "the row ends early");
       fail(s, buf, lineStart, end, nd === 0 ? `a numeric ${names[2]} in [${minR}, ${maxR}]` : `${sepName(s)} after ${names[2]}`);
     }
-    if (value < minR || value > maxR) fail(s, buf, lineStart, end, `${names[2]} in [${minR}, ${maxR}]`, `${names[2]} ${value} is out of range`);
+    if (value < minR || value > maxR)
+      fail(s, buf, lineStart, end, `${names[2]} in [${minR}, ${maxR}]`, `${names[2]} ${value} is out of range`);
     pos++;
     if (sep1 >= 0) {
       if (pos >= end) {
@@ -267,7 +269,12 @@ function parseLines(buf: Uint8Array, pos: number, end: number, eof: boolean, s: 
     let u = uid < userDirect.length ? userDirect[uid] : users.get(uid);
     if (u < 0) {
       if (!addUsers) {
-        throw new DataFormatError(s.file, s.line, `a ${names[0]} listed in ${s.opts.usersFile ?? "the users file"}`, `unknown ${names[0]} ${uid}`);
+        throw new DataFormatError(
+          s.file,
+          s.line,
+          `a ${names[0]} listed in ${s.opts.usersFile ?? "the users file"}`,
+          `unknown ${names[0]} ${uid}`,
+        );
       }
       u = users.add(uid);
       userDirect = users.direct;
@@ -293,7 +300,8 @@ export function parseRatingsFile(file: string, layout: RatingsLayout, opts: Pars
   try {
     fd = fs.openSync(file, "r");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new MissingFileError(file, null, "the ratings file to exist", "no such file");
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new MissingFileError(file, null, "the ratings file to exist", "no such file");
     throw err;
   }
   try {
@@ -332,10 +340,16 @@ export function parseRatingsFile(file: string, layout: RatingsLayout, opts: Pars
         if (layout.header !== null) {
           const nl = buf.indexOf(10, pos);
           if (nl === -1 || nl >= filled) {
-            throw new DataFormatError(file, 1, `the header row ${describeFound(layout.header)}`, filled === 0 ? "an empty file" : describeFound(lineText(buf, pos, filled)));
+            throw new DataFormatError(
+              file,
+              1,
+              `the header row ${describeFound(layout.header)}`,
+              filled === 0 ? "an empty file" : describeFound(lineText(buf, pos, filled)),
+            );
           }
           const head = lineText(buf, pos, nl + 1);
-          if (head !== layout.header) throw new DataFormatError(file, 1, `the header row ${describeFound(layout.header)}`, describeFound(head));
+          if (head !== layout.header)
+            throw new DataFormatError(file, 1, `the header row ${describeFound(layout.header)}`, describeFound(head));
           pos = nl + 1;
           s.line = 2;
         }
@@ -346,7 +360,8 @@ export function parseRatingsFile(file: string, layout: RatingsLayout, opts: Pars
       // Carry the incomplete last line to the start of the buffer.
       const rest = filled - stop;
       if (rest === buf.length) {
-        if (buf.length >= 64 * 1024 * 1024) throw new DataFormatError(file, s.line, "a line shorter than 64 MiB", `${rest} bytes without a newline`);
+        if (buf.length >= 64 * 1024 * 1024)
+          throw new DataFormatError(file, s.line, "a line shorter than 64 MiB", `${rest} bytes without a newline`);
         const bigger = Buffer.allocUnsafe(buf.length * 2);
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;

@@ -57,7 +57,11 @@ export function makeSplit(name: string, data: SplitSource, train: Int32Array, te
  * Throws a RangeError when an index is out of range or repeated, when train and test overlap, or (with
  * `requireUnion`, the default) when together they do not cover every rating.
  */
-export function checkSplit(split: Pick<Split, "name" | "train" | "test">, numRatings: number, options: { requireUnion?: boolean } = {}): void {
+export function checkSplit(
+  split: Pick<Split, "name" | "train" | "test">,
+  numRatings: number,
+  options: { requireUnion?: boolean } = {},
+): void {
   const seen = new Uint8Array(numRatings);
   const mark = (arr: Int32Array, bit: number, label: string): void => {
     for (let k = 0; k < arr.length; k++) {
@@ -92,7 +96,11 @@ export function randomSplit(data: SplitSource, options: { readonly testFraction:
  * Rating indices grouped by user (CSR): the indices of user u are `order[offsets[u]..offsets[u+1])`, in the order
  * they have in `within` (default: ascending index). Stable counting sort, O(n).
  */
-export function groupByUser(ratings: Ratings, numUsers: number, within?: Int32Array): { readonly offsets: Int32Array; readonly order: Int32Array } {
+export function groupByUser(
+  ratings: Ratings,
+  numUsers: number,
+  within?: Int32Array,
+): { readonly offsets: Int32Array; readonly order: Int32Array } {
   return groupUserColumn(ratings.user, numUsers, within);
 }
 
@@ -256,7 +264,12 @@ function mapLinesToIndices(dataset: Dataset, file: string, pairIndex: Map<number
     const desc = `user ${dataset.userIds[r.user[k]]}, item ${dataset.movies.ids[r.movie[k]]}`;
     if (i === undefined) throw new DataFormatError(file, line, "a rating present in u.data", `${desc} not in u.data`);
     if (all.rating[i] !== r.rating[k] || all.timestamp[i] !== r.timestamp[k]) {
-      throw new DataFormatError(file, line, `rating ${all.rating[i]} at ${all.timestamp[i]} as in u.data`, `${desc}: ${r.rating[k]} at ${r.timestamp[k]}`);
+      throw new DataFormatError(
+        file,
+        line,
+        `rating ${all.rating[i]} at ${all.timestamp[i]} as in u.data`,
+        `${desc}: ${r.rating[k]} at ${r.timestamp[k]}`,
+      );
     }
     if (used[i] & bit) throw new DataFormatError(file, line, "each rating once", `${desc} again`);
     if (used[i]) throw new DataFormatError(file, line, "a rating not in the matching .base file", `${desc} in both`);
@@ -271,12 +284,19 @@ function mapLinesToIndices(dataset: Dataset, file: string, pairIndex: Map<number
  * (or `dir`), with each line mapped to its index in u.data. A line absent from u.data, or in both files, is an error.
  */
 export function predefinedSplit(dataset: Dataset, name: Ml100kSplitName, dir: string = dataset.source): Split {
-  if (!ML100K_SPLITS.includes(name)) throw new RangeError(`predefinedSplit: unknown split ${JSON.stringify(name)}; known: ${ML100K_SPLITS.join(", ")}`);
+  if (!ML100K_SPLITS.includes(name))
+    throw new RangeError(`predefinedSplit: unknown split ${JSON.stringify(name)}; known: ${ML100K_SPLITS.join(", ")}`);
   const pairIndex = new Map<number, number>();
   const r = dataset.ratings;
   for (let i = 0; i < r.length; i++) {
     const key = r.user[i] * dataset.numMovies + r.movie[i];
-    if (pairIndex.has(key)) throw new DataFormatError(path.join(dir, "u.data"), null, "one rating per (user, item) to map split files", `user ${dataset.userIds[r.user[i]]} rated item ${dataset.movies.ids[r.movie[i]]} twice`);
+    if (pairIndex.has(key))
+      throw new DataFormatError(
+        path.join(dir, "u.data"),
+        null,
+        "one rating per (user, item) to map split files",
+        `user ${dataset.userIds[r.user[i]]} rated item ${dataset.movies.ids[r.movie[i]]} twice`,
+      );
     pairIndex.set(key, i);
   }
   const used = new Uint8Array(r.length);

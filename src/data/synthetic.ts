@@ -135,7 +135,10 @@ class ChunkWriter {
   private size = 0;
   bytes = 0;
   private readonly fd: number;
-  constructor(file: string, private readonly encoding: "utf8" | "latin1") {
+  constructor(
+    file: string,
+    private readonly encoding: "utf8" | "latin1",
+  ) {
     this.fd = fs.openSync(file, "wx");
   }
   write(s: string): void {
@@ -172,13 +175,16 @@ export async function generateSyntheticDataset(options: SyntheticOptions): Promi
   const numRatings = options.numRatings ?? d.ratings;
   const maxPerUser = Math.max(1, Math.floor(numMovies / 2));
   if (!(numUsers >= 1 && numMovies >= 2 && numRatings >= numUsers)) {
-    throw new RangeError(`generateSyntheticDataset: need numUsers >= 1, numMovies >= 2 and numRatings >= numUsers (got ${numUsers}, ${numMovies}, ${numRatings})`);
+    throw new RangeError(
+      `generateSyntheticDataset: need numUsers >= 1, numMovies >= 2 and numRatings >= numUsers (got ${numUsers}, ${numMovies}, ${numRatings})`,
+    );
   }
-  if (numRatings > numUsers * maxPerUser) throw new RangeError(`generateSyntheticDataset: ${numRatings} ratings do not fit ${numUsers} users x ${maxPerUser} movies each`);
+  if (numRatings > numUsers * maxPerUser)
+    throw new RangeError(`generateSyntheticDataset: ${numRatings} ratings do not fit ${numUsers} users x ${maxPerUser} movies each`);
   const minPerUser = Math.min(options.minPerUser ?? 20, Math.floor(numRatings / numUsers), maxPerUser);
   const rng = new Rng(options.seed ?? 1);
   const csv = fmt === "ml-25m";
-  const eol = csv ? options.lineEnding ?? "\n" : "\n";
+  const eol = csv ? (options.lineEnding ?? "\n") : "\n";
   const sep = csv ? "," : "::";
 
   // Movie ids (increasing, with gaps like the real sets), popularity, biases.
@@ -208,7 +214,13 @@ export async function generateSyntheticDataset(options: SyntheticOptions): Promi
       const year = 1920 + rng.int(100);
       const k = j + 1;
       const title =
-        k % 101 === 0 ? `The "Quoted" Movie ${k} (${year})` : k % 53 === 0 ? `Café ${k} (${year})` : k % 37 === 0 ? `Movie ${k}, The (${year})` : `Synthetic Movie ${k} (${year})`;
+        k % 101 === 0
+          ? `The "Quoted" Movie ${k} (${year})`
+          : k % 53 === 0
+            ? `Café ${k} (${year})`
+            : k % 37 === 0
+              ? `Movie ${k}, The (${year})`
+              : `Synthetic Movie ${k} (${year})`;
       let genres: string;
       if (csv && rng.next() < 0.01) genres = NO_GENRES_LABEL;
       else {
@@ -228,7 +240,9 @@ export async function generateSyntheticDataset(options: SyntheticOptions): Promi
       const ages = [...AGE_BRACKETS.keys()];
       const uw = new ChunkWriter(path.join(tmp, "users.dat"), "latin1");
       for (let u = 1; u <= numUsers; u++) {
-        uw.write(`${u}::${rng.next() < 0.72 ? "M" : "F"}::${ages[rng.int(ages.length)]}::${rng.int(ML1M_OCCUPATIONS.length)}::${String(10000 + rng.int(89999))}\n`);
+        uw.write(
+          `${u}::${rng.next() < 0.72 ? "M" : "F"}::${ages[rng.int(ages.length)]}::${rng.int(ML1M_OCCUPATIONS.length)}::${String(10000 + rng.int(89999))}\n`,
+        );
       }
       uw.close();
       files.push("users.dat");
@@ -236,7 +250,8 @@ export async function generateSyntheticDataset(options: SyntheticOptions): Promi
     } else {
       const lw = new ChunkWriter(path.join(tmp, "links.csv"), "utf8");
       lw.write(`movieId,imdbId,tmdbId${eol}`);
-      for (let j = 0; j < numMovies; j++) lw.write(`${movieIds[j]},${String(100000 + j).padStart(7, "0")},${rng.next() < 0.01 ? "" : 1000 + j}${eol}`);
+      for (let j = 0; j < numMovies; j++)
+        lw.write(`${movieIds[j]},${String(100000 + j).padStart(7, "0")},${rng.next() < 0.01 ? "" : 1000 + j}${eol}`);
       lw.close();
       files.push("links.csv");
       bytes += lw.bytes;

@@ -82,8 +82,14 @@ export function assertNoMojibake(text: string, file: string, encoding: TextEncod
   const m = MOJIBAKE.exec(text);
   if (!m) return;
   const line = lineOfChar(text, m.index);
-  const what = m[0] === "\uFFFD" ? "a U+FFFD replacement character" : `mojibake ${JSON.stringify(m[0])} (UTF-8 bytes decoded with the wrong encoding)`;
-  throw new EncodingError(file, line, `clean ${encoding === "utf8" ? "UTF-8" : "Latin-1"} text`, `${what} in ${describeFound(lineTextAt(text, m.index))}`);
+  const what =
+    m[0] === "\uFFFD" ? "a U+FFFD replacement character" : `mojibake ${JSON.stringify(m[0])} (UTF-8 bytes decoded with the wrong encoding)`;
+  throw new EncodingError(
+    file,
+    line,
+    `clean ${encoding === "utf8" ? "UTF-8" : "Latin-1"} text`,
+    `${what} in ${describeFound(lineTextAt(text, m.index))}`,
+  );
 }
 
 /**
@@ -161,12 +167,7 @@ export function splitLines(text: string, file: string): string[] {
  * LF or CRLF. Calls `onRecord(fields, line)` for every data row (`line` = 1-based line where the row starts).
  * A row that repeats the header, a wrong field count or a stray quote is a {@link DataFormatError}.
  */
-export function parseCsv(
-  text: string,
-  file: string,
-  header: readonly string[],
-  onRecord: (fields: string[], line: number) => void,
-): void {
+export function parseCsv(text: string, file: string, header: readonly string[], onRecord: (fields: string[], line: number) => void): void {
   if (text.length === 0) throw new DataFormatError(file, 1, `the header row ${describeFound(header.join(","))}`, "an empty file");
   assertEndsWithNewline(text, file);
   const headerText = header.join(",");
@@ -219,7 +220,8 @@ export function parseCsv(
           while (e < n) {
             const ch = text.charCodeAt(e);
             if (ch === 44 || ch === 10 || (ch === 13 && text.charCodeAt(e + 1) === 10)) break;
-            if (ch === 34) throw new DataFormatError(file, line, "a quote only at the start of a field", describeFound(lineTextAt(text, p)));
+            if (ch === 34)
+              throw new DataFormatError(file, line, "a quote only at the start of a field", describeFound(lineTextAt(text, p)));
             e++;
           }
           field = text.slice(p, e);

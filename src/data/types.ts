@@ -61,14 +61,7 @@ export interface Split {
 }
 
 /** The names of the datasets the loaders know. */
-export type DatasetName =
-  | "ml-100k"
-  | "ml-1m"
-  | "ml-latest-small"
-  | "ml-latest"
-  | "ml-20m"
-  | "ml-25m"
-  | "ml-32m";
+export type DatasetName = "ml-100k" | "ml-1m" | "ml-latest-small" | "ml-latest" | "ml-20m" | "ml-25m" | "ml-32m";
 
 /** A loaded MovieLens dataset. */
 export interface Dataset {

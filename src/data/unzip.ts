@@ -58,7 +58,8 @@ export function readZipDirectory(file: string): ZipEntry[] {
       }
     }
     if (eocd === -1) corrupt(file, "a zip end-of-central-directory record", "none");
-    if (tail.readUInt16LE(eocd + 4) !== 0 || tail.readUInt16LE(eocd + 6) !== 0) corrupt(file, "a single-volume zip", "a multi-volume archive");
+    if (tail.readUInt16LE(eocd + 4) !== 0 || tail.readUInt16LE(eocd + 6) !== 0)
+      corrupt(file, "a single-volume zip", "a multi-volume archive");
     let count = tail.readUInt16LE(eocd + 10);
     let cdSize = tail.readUInt32LE(eocd + 12);
     let cdOffset = tail.readUInt32LE(eocd + 16);
@@ -80,7 +81,8 @@ export function readZipDirectory(file: string): ZipEntry[] {
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let k = 0; k < count; k++) {
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDH_SIG) corrupt(file, `central directory entry ${k + 1} of ${count}`, "something else");
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CDH_SIG)
+        corrupt(file, `central directory entry ${k + 1} of ${count}`, "something else");
       const madeBy = cd.readUInt16LE(p + 4);
       const flags = cd.readUInt16LE(p + 8);
       const method = cd.readUInt16LE(p + 10);
@@ -143,8 +145,10 @@ export function checkEntryName(zipFile: string, entry: Pick<ZipEntry, "name" | "
   const where = `${zipFile}:${name}`;
   const expected = "an entry path inside the target folder";
   if (name === "" || name.includes("\0")) throw new UnsafeZipEntryError(where, null, expected, "an empty name or NUL byte");
-  if (name.startsWith("/") || name.startsWith("\\") || /^[A-Za-z]:/.test(name)) throw new UnsafeZipEntryError(where, null, expected, `absolute path ${JSON.stringify(name)}`);
-  if (name.split(/[\\/]/).some((seg) => seg === "..")) throw new UnsafeZipEntryError(where, null, expected, `${JSON.stringify(name)} with a ".." segment (zip slip)`);
+  if (name.startsWith("/") || name.startsWith("\\") || /^[A-Za-z]:/.test(name))
+    throw new UnsafeZipEntryError(where, null, expected, `absolute path ${JSON.stringify(name)}`);
+  if (name.split(/[\\/]/).some((seg) => seg === ".."))
+    throw new UnsafeZipEntryError(where, null, expected, `${JSON.stringify(name)} with a ".." segment (zip slip)`);
   if (entry.isSymlink) throw new UnsafeZipEntryError(where, null, "regular files and folders", "a symbolic link");
   if (entry.encrypted) throw new UnsafeZipEntryError(where, null, "an unencrypted entry", "an encrypted one");
   const root = path.resolve(destDir);
@@ -176,8 +180,18 @@ class Verifier extends Transform {
     cb(null, chunk);
   }
   override _flush(cb: TransformCallback): void {
-    if (this.bytes !== this.entry.size) cb(new DataFormatError(this.where, null, `${this.entry.size} bytes`, `${this.bytes}`, "the archive is corrupt or truncated"));
-    else if (this.crc >>> 0 !== this.entry.crc32 >>> 0) cb(new DataFormatError(this.where, null, `CRC-32 ${this.entry.crc32.toString(16)}`, (this.crc >>> 0).toString(16), "the archive is corrupt"));
+    if (this.bytes !== this.entry.size)
+      cb(new DataFormatError(this.where, null, `${this.entry.size} bytes`, `${this.bytes}`, "the archive is corrupt or truncated"));
+    else if (this.crc >>> 0 !== this.entry.crc32 >>> 0)
+      cb(
+        new DataFormatError(
+          this.where,
+          null,
+          `CRC-32 ${this.entry.crc32.toString(16)}`,
+          (this.crc >>> 0).toString(16),
+          "the archive is corrupt",
+        ),
+      );
     else cb();
   }
 }
@@ -220,7 +234,8 @@ export async function extractZip(zipFile: string, destDir: string, options: Extr
       continue;
     }
     const where = `${zipFile}:${e.name}`;
-    if (e.method !== 0 && e.method !== 8) throw new DataFormatError(where, null, "compression method 0 (stored) or 8 (deflate)", String(e.method));
+    if (e.method !== 0 && e.method !== 8)
+      throw new DataFormatError(where, null, "compression method 0 (stored) or 8 (deflate)", String(e.method));
     const lfd = fs.openSync(zipFile, "r");
     let head: Buffer;
     try {
@@ -230,7 +245,8 @@ export async function extractZip(zipFile: string, destDir: string, options: Extr
     }
     if (head.length < 30 || head.readUInt32LE(0) !== LFH_SIG) corrupt(where, "a local file header", null);
     const dataStart = e.localHeaderOffset + 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
-    if (dataStart + e.compressedSize > zipSize) corrupt(where, `entry data inside the archive (${zipSize} bytes)`, `${dataStart + e.compressedSize}`);
+    if (dataStart + e.compressedSize > zipSize)
+      corrupt(where, `entry data inside the archive (${zipSize} bytes)`, `${dataStart + e.compressedSize}`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const verifier = new Verifier(where, e, (n) => {
       done += n;

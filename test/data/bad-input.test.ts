@@ -16,7 +16,7 @@ import {
 } from "../../src/data";
 import { SMALL_DIR, sharedDir, tempDir } from "./helpers";
 
-const MOVIES = "movieId,title,genres\n1,Toy Story (1995),Animation|Comedy\n2,\"American President, The (1995)\",Drama\n";
+const MOVIES = 'movieId,title,genres\n1,Toy Story (1995),Animation|Comedy\n2,"American President, The (1995)",Drama\n';
 const HEADER = "userId,movieId,rating,timestamp\n";
 
 /** Writes a CSV-family folder with the given ratings.csv (and movies.csv) contents. */
@@ -27,7 +27,13 @@ function csvDir(dir: string, ratings: string, movies = MOVIES): string {
 }
 
 /** Asserts `fn` throws an instance of `cls` at `file`:`line` whose `expected` matches. Returns the error. */
-function expectError<T extends DataError>(fn: () => unknown, cls: new (...a: never[]) => T, file: string, line: number | null, expected: RegExp): T {
+function expectError<T extends DataError>(
+  fn: () => unknown,
+  cls: new (...a: never[]) => T,
+  file: string,
+  line: number | null,
+  expected: RegExp,
+): T {
   let caught: unknown = null;
   try {
     fn();

@@ -34,7 +34,14 @@ test("IdTable: dense lookups, growth, and ids beyond the flat table", () => {
   assert.equal(t.get(1_999_999_999), -1);
   assert.equal(t.size, 3);
   assert.deepEqual(Array.from(t.ids()), [3, 100_000, 2_000_000_000]);
-  assert.deepEqual([...t.toMap()], [[3, 0], [100_000, 1], [2_000_000_000, 2]]);
+  assert.deepEqual(
+    [...t.toMap()],
+    [
+      [3, 0],
+      [100_000, 1],
+      [2_000_000_000, 2],
+    ],
+  );
   assert.throws(() => IdTable.fromIds([1, 2, 1]), /duplicate id 1/);
 });
 

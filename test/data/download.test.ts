@@ -16,7 +16,8 @@ import {
   DataProgress,
   DownloadError,
   DownloadRetry,
-  PINNED_MD5, PINNED_SHA256,
+  PINNED_MD5,
+  PINNED_SHA256,
   UnsafeZipEntryError,
   downloadDataset,
   downloadFile,
@@ -28,7 +29,8 @@ import {
 import { ProxyConfigError, ProxyTunnelError, describeProxy, matchesNoProxy, openTunnel, proxyForUrl } from "../../src/data/http";
 import { ZipSpec, buildZip, listTree, tempDir } from "./helpers";
 
-const ITEM = "1|Toy Story (1995)|01-Jan-1995||url|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n2|GoldenEye (1995)|01-Jan-1995||url|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n";
+const ITEM =
+  "1|Toy Story (1995)|01-Jan-1995||url|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n2|GoldenEye (1995)|01-Jan-1995||url|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n";
 const USER = "1|24|M|technician|85711\n2|53|F|other|94043\n";
 const DATA = "1\t1\t5\t874965758\n2\t1\t4\t888550871\n1\t2\t3\t876893171\n";
 
@@ -116,7 +118,14 @@ test("download with a matching checksum: unpacked atomically, loadable, nothing 
   assert.equal(await downloadDataset("ml-100k", { dataDir, url: `${base}/good.zip`, sha256: "0".repeat(64), progress: false }), dir);
   assert.equal(hits, before);
   // keepArchive keeps the verified zip.
-  await downloadDataset("ml-100k", { dataDir, url: `${base}/good.zip`, sha256: sha(good), progress: false, force: true, keepArchive: true });
+  await downloadDataset("ml-100k", {
+    dataDir,
+    url: `${base}/good.zip`,
+    sha256: sha(good),
+    progress: false,
+    force: true,
+    keepArchive: true,
+  });
   assert.deepEqual(fs.readFileSync(path.join(dataDir, "downloads", "ml-100k.zip")), good);
 });
 
@@ -172,16 +181,25 @@ test("GroupLens's published MD5 is checked when no SHA-256 is pinned", async (t)
 test("interrupted download and HTTP errors: DownloadError, nothing left behind", async (t) => {
   const dataDir = tempDir(t);
   // /cut.zip cuts every time and ignores Range: each retry starts over and is cut again.
-  await assert.rejects(downloadDataset("ml-100k", { dataDir, url: `${base}/cut.zip`, sha256: sha(good), progress: false, retries: 1, retryDelayMs: 1 }), (err: unknown) => {
-    assert.ok(err instanceof DownloadError);
-    assert.match(err.message, /interrupted/);
-    return true;
-  });
+  await assert.rejects(
+    downloadDataset("ml-100k", { dataDir, url: `${base}/cut.zip`, sha256: sha(good), progress: false, retries: 1, retryDelayMs: 1 }),
+    (err: unknown) => {
+      assert.ok(err instanceof DownloadError);
+      assert.match(err.message, /interrupted/);
+      return true;
+    },
+  );
   assert.deepEqual(listTree(dataDir), []);
   const before404 = hits;
-  await assert.rejects(downloadDataset("ml-100k", { dataDir, url: `${base}/missing.zip`, sha256: null, progress: false, retryDelayMs: 1 }), /HTTP 404/);
+  await assert.rejects(
+    downloadDataset("ml-100k", { dataDir, url: `${base}/missing.zip`, sha256: null, progress: false, retryDelayMs: 1 }),
+    /HTTP 404/,
+  );
   assert.equal(hits, before404 + 1, "a 404 is not retried");
-  await assert.rejects(downloadDataset("ml-100k", { dataDir, url: `http://127.0.0.1:1/x.zip`, sha256: null, progress: false, retries: 1, retryDelayMs: 1 }), DownloadError);
+  await assert.rejects(
+    downloadDataset("ml-100k", { dataDir, url: `http://127.0.0.1:1/x.zip`, sha256: null, progress: false, retries: 1, retryDelayMs: 1 }),
+    DownloadError,
+  );
   assert.deepEqual(listTree(dataDir), []);
 });
 
@@ -194,12 +212,19 @@ test("zip entries escaping the folder (.., absolute, symlink) are rejected befor
     ["/abs.zip", /absolute path/],
     ["/link.zip", /symbolic link/],
   ] as const) {
-    await assert.rejects(downloadDataset("ml-100k", { dataDir, url: `${base}${route}`, sha256: sha(zips[route]), progress: false }), (err: unknown) => {
-      assert.ok(err instanceof UnsafeZipEntryError, String(err));
-      assert.match(err.message, pattern);
-      assert.ok(err.file.endsWith(".zip:" + (route === "/abs.zip" ? "/tmp/evil-absolute.txt" : route === "/slip.zip" ? "ml-100k/../../evil.txt" : "ml-100k/link")));
-      return true;
-    });
+    await assert.rejects(
+      downloadDataset("ml-100k", { dataDir, url: `${base}${route}`, sha256: sha(zips[route]), progress: false }),
+      (err: unknown) => {
+        assert.ok(err instanceof UnsafeZipEntryError, String(err));
+        assert.match(err.message, pattern);
+        assert.ok(
+          err.file.endsWith(
+            ".zip:" + (route === "/abs.zip" ? "/tmp/evil-absolute.txt" : route === "/slip.zip" ? "ml-100k/../../evil.txt" : "ml-100k/link"),
+          ),
+        );
+        return true;
+      },
+    );
     assert.deepEqual(listTree(root), ["data"], route);
   }
   assert.equal(fs.existsSync("/tmp/evil-absolute.txt"), false);
@@ -214,17 +239,22 @@ test("zip entries escaping the folder (.., absolute, symlink) are rejected befor
 test("unzip checks CRC-32 and sizes; reads stored and deflated entries", async (t) => {
   const dir = tempDir(t);
   const zip = Buffer.from(good);
-  const entries = readZipDirectory((() => {
-    const f = path.join(dir, "ok.zip");
-    fs.writeFileSync(f, zip);
-    return f;
-  })());
-  assert.deepEqual(entries.map((e) => [e.name, e.method, e.isDirectory]), [
-    ["ml-100k/", 0, true],
-    ["ml-100k/u.data", 0, false],
-    ["ml-100k/u.item", 8, false],
-    ["ml-100k/u.user", 8, false],
-  ]);
+  const entries = readZipDirectory(
+    (() => {
+      const f = path.join(dir, "ok.zip");
+      fs.writeFileSync(f, zip);
+      return f;
+    })(),
+  );
+  assert.deepEqual(
+    entries.map((e) => [e.name, e.method, e.isDirectory]),
+    [
+      ["ml-100k/", 0, true],
+      ["ml-100k/u.data", 0, false],
+      ["ml-100k/u.item", 8, false],
+      ["ml-100k/u.user", 8, false],
+    ],
+  );
   // Flip one byte of the stored u.data payload: the CRC no longer matches.
   const bad = Buffer.from(zip);
   const at = bad.indexOf(Buffer.from(DATA));
@@ -245,7 +275,10 @@ test("progress bar: throttled on a TTY, at most one line per 10% elsewhere", () 
   assert.equal(lines.length, 11);
   assert.match(lines[10], /100% 977 KiB\/977 KiB/);
   const tty: string[] = [];
-  const bar2 = stderrProgressBar("ml-25m", { stream: { isTTY: true, columns: 80, write: (s: string) => (tty.push(s), true) }, intervalMs: 1e9 });
+  const bar2 = stderrProgressBar("ml-25m", {
+    stream: { isTTY: true, columns: 80, write: (s: string) => (tty.push(s), true) },
+    intervalMs: 1e9,
+  });
   for (let b = 0; b <= 1000; b++) bar2({ phase: "download", file: "x", bytes: b * 1000, totalBytes: 1_000_000 });
   bar2.done();
   assert.ok(tty.length <= 4, `${tty.length} writes`);
@@ -313,7 +346,14 @@ async function startProxy(t: TestContext, requireAuth?: string): Promise<{ port:
     delete headers["proxy-authorization"];
     delete headers["proxy-connection"];
     const up = http.request(
-      { host: "127.0.0.1", port: Number(target.port), method: req.method, path: `${target.pathname}${target.search}`, headers, agent: false },
+      {
+        host: "127.0.0.1",
+        port: Number(target.port),
+        method: req.method,
+        path: `${target.pathname}${target.search}`,
+        headers,
+        agent: false,
+      },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
@@ -400,7 +440,11 @@ test("proxy from the environment: lowercase wins, scheme per URL, NO_PROXY, cred
   assert.equal(pick("https://x.org/f", { HTTP_PROXY: "http://p:1" }), null, "https: URLs read HTTPS_PROXY only");
   assert.equal(pick("https://x.org/f", { HTTPS_PROXY: "proxy.corp:3128" }), "http://proxy.corp:3128/", "no scheme = http://");
   assert.equal(pick("https://x.org/f", { HTTPS_PROXY: "http://p:1", NO_PROXY: "x.org" }), null);
-  assert.equal(pick("https://x.org/f", { HTTPS_PROXY: "http://p:1", NO_PROXY: "x.org", no_proxy: "y.org" }), "http://p:1/", "lowercase no_proxy wins");
+  assert.equal(
+    pick("https://x.org/f", { HTTPS_PROXY: "http://p:1", NO_PROXY: "x.org", no_proxy: "y.org" }),
+    "http://p:1/",
+    "lowercase no_proxy wins",
+  );
   assert.equal(describeProxy(new URL("http://user:secret@proxy.corp:3128")), "http://proxy.corp:3128");
   for (const bad of ["socks5://user:secret@p:1080", "http://user:secret@[bad"]) {
     assert.throws(
@@ -468,13 +512,16 @@ test("CONNECT tunnel: established with Proxy-Authorization and usable as a raw s
   assert.ok(raw.subarray(raw.length - good.length).equals(good));
   assert.deepEqual(proxy.seen, [{ method: "CONNECT", target: `127.0.0.1:${port}`, auth: basic("u", "pw") }]);
 
-  await assert.rejects(openTunnel(new URL(`http://u:wrong@127.0.0.1:${proxy.port}`), "127.0.0.1", port, { timeoutMs: 5000 }), (err: unknown) => {
-    assert.ok(err instanceof ProxyTunnelError);
-    assert.equal(err.statusCode, 407);
-    assert.match(err.message, /HTTP 407 \(proxy authentication required/);
-    assert.ok(!err.message.includes("wrong"));
-    return true;
-  });
+  await assert.rejects(
+    openTunnel(new URL(`http://u:wrong@127.0.0.1:${proxy.port}`), "127.0.0.1", port, { timeoutMs: 5000 }),
+    (err: unknown) => {
+      assert.ok(err instanceof ProxyTunnelError);
+      assert.equal(err.statusCode, 407);
+      assert.match(err.message, /HTTP 407 \(proxy authentication required/);
+      assert.ok(!err.message.includes("wrong"));
+      return true;
+    },
+  );
   const dir = tempDir(t);
   await assert.rejects(
     withEnv({ HTTPS_PROXY: `http://u:wrong@127.0.0.1:${proxy.port}` }, () =>
@@ -492,8 +539,25 @@ test("https through the proxy: CONNECT + TLS with SNI, trusted through the ca op
   const certFile = path.join(dir, "cert.pem");
   const made = spawnSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "2",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ],
     { encoding: "utf8", timeout: 20_000 },
   );
   if (made.error || made.status !== 0) {
@@ -517,13 +581,20 @@ test("https through the proxy: CONNECT + TLS with SNI, trusted through the ca op
   const proxyUrl = `http://127.0.0.1:${proxy.port}`;
   const httpsUrl = `https://localhost:${tlsPort}/good.zip`;
   await withEnv({ HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl }, async () => {
-    await assert.rejects(downloadFile(httpsUrl, path.join(dir, "untrusted.zip"), { sha256: sha(good), retries: 3, retryDelayMs: 1 }), (err: unknown) => {
-      assert.ok(err instanceof DownloadError);
-      assert.match(err.message, /self[- ]signed|certificate/i);
-      assert.match(err.message, new RegExp(`via proxy http://127\\.0\\.0\\.1:${proxy.port}`));
-      return true;
-    });
-    assert.deepEqual(proxy.seen.map((s) => [s.method, s.target]), [["CONNECT", `localhost:${tlsPort}`]], "not retried");
+    await assert.rejects(
+      downloadFile(httpsUrl, path.join(dir, "untrusted.zip"), { sha256: sha(good), retries: 3, retryDelayMs: 1 }),
+      (err: unknown) => {
+        assert.ok(err instanceof DownloadError);
+        assert.match(err.message, /self[- ]signed|certificate/i);
+        assert.match(err.message, new RegExp(`via proxy http://127\\.0\\.0\\.1:${proxy.port}`));
+        return true;
+      },
+    );
+    assert.deepEqual(
+      proxy.seen.map((s) => [s.method, s.target]),
+      [["CONNECT", `localhost:${tlsPort}`]],
+      "not retried",
+    );
     const got = await downloadFile(httpsUrl, path.join(dir, "a.zip"), { sha256: sha(good), ca: cert });
     assert.equal(got.bytes, good.length);
     assert.ok(fs.readFileSync(path.join(dir, "a.zip")).equals(good));
@@ -545,7 +616,10 @@ test("https through the proxy: CONNECT + TLS with SNI, trusted through the ca op
     downloadFile(`https://127.0.0.1:${tlsPort}/good.zip`, path.join(dir, "c.zip"), { sha256: sha(good), ca: cert }),
   );
   assert.equal(proxy.seen.length, 4);
-  assert.deepEqual(listTree(dir).filter((f) => f.endsWith(".zip")), ["a.zip", "b.zip", "c.zip"]);
+  assert.deepEqual(
+    listTree(dir).filter((f) => f.endsWith(".zip")),
+    ["a.zip", "b.zip", "c.zip"],
+  );
 });
 
 /** 1 MiB of deterministic pseudo-random bytes. */
@@ -630,7 +704,10 @@ test("a transfer cut halfway resumes with Range + If-Range from the bytes receiv
   // Progress: the cut attempt ends at `kept`, the resumed one carries on from there up to the whole file.
   const at = events.findIndex((e) => e.bytes === kept);
   assert.ok(at >= 0 && at < events.length - 1);
-  assert.ok(events.every((e, i) => i === 0 || e.bytes > events[i - 1].bytes), "progress never goes back");
+  assert.ok(
+    events.every((e, i) => i === 0 || e.bytes > events[i - 1].bytes),
+    "progress never goes back",
+  );
   assert.ok(events.every((e) => e.totalBytes === BIG.length));
   assert.equal(events[events.length - 1].bytes, BIG.length);
 });
@@ -639,7 +716,12 @@ test("a server that ignores Range (always 200): the retry starts over and the fi
   const { url, seen } = await rangeServer(t, "ignore");
   const dir = tempDir(t);
   const retries: DownloadRetry[] = [];
-  const got = await downloadFile(url, path.join(dir, "big.bin"), { sha256: sha(BIG), retries: 3, retryDelayMs: 1, onRetry: (r) => retries.push(r) });
+  const got = await downloadFile(url, path.join(dir, "big.bin"), {
+    sha256: sha(BIG),
+    retries: 3,
+    retryDelayMs: 1,
+    onRetry: (r) => retries.push(r),
+  });
   assert.equal(got.bytes, BIG.length);
   assert.ok(fs.readFileSync(path.join(dir, "big.bin")).equals(BIG));
   assert.equal(seen.length, 2);
@@ -652,10 +734,19 @@ test("a mismatched Content-Range or a 416 restarts from byte 0 without Range", a
     const { url, seen } = await rangeServer(t, mode);
     const dir = tempDir(t);
     const retries: DownloadRetry[] = [];
-    const got = await downloadFile(url, path.join(dir, "big.bin"), { sha256: sha(BIG), retries: 3, retryDelayMs: 1, onRetry: (r) => retries.push(r) });
+    const got = await downloadFile(url, path.join(dir, "big.bin"), {
+      sha256: sha(BIG),
+      retries: 3,
+      retryDelayMs: 1,
+      onRetry: (r) => retries.push(r),
+    });
     assert.equal(got.sha256, sha(BIG), mode);
     assert.ok(fs.readFileSync(path.join(dir, "big.bin")).equals(BIG), mode);
-    assert.deepEqual(seen.map((s) => s.range), [undefined, `bytes=${retries[0].bytes}-`, undefined], mode);
+    assert.deepEqual(
+      seen.map((s) => s.range),
+      [undefined, `bytes=${retries[0].bytes}-`, undefined],
+      mode,
+    );
     assert.equal(retries.length, 2, mode);
     assert.match(retries[1].cause, mode === "416" ? /HTTP 416.*restarting from byte 0/ : /Content-Range "bytes 0-.*restarting from byte 0/);
     assert.equal(retries[1].bytes, 0, mode);
@@ -673,19 +764,36 @@ test("retries exhausted: a clear error (URL, bytes received, last cause), expone
   const retries: DownloadRetry[] = [];
   const events: DataProgress[] = [];
   await assert.rejects(
-    downloadFile(url, path.join(dir, "big.bin"), { sha256: sha(BIG), retries: 2, retryDelayMs: 1, onRetry: (r) => retries.push(r), onProgress: (p) => events.push(p) }),
+    downloadFile(url, path.join(dir, "big.bin"), {
+      sha256: sha(BIG),
+      retries: 2,
+      retryDelayMs: 1,
+      onRetry: (r) => retries.push(r),
+      onProgress: (p) => events.push(p),
+    }),
     (err: unknown) => {
       assert.ok(err instanceof DownloadError);
       assert.equal(err.file, url);
       const received = events[events.length - 1].bytes;
       assert.ok(received > 0);
-      assert.ok(err.message.startsWith(`${url}: expected the complete file (${BIG.length} bytes), found ${received} bytes received after 3 attempts; last error: an interrupted transfer`), err.message);
+      assert.ok(
+        err.message.startsWith(
+          `${url}: expected the complete file (${BIG.length} bytes), found ${received} bytes received after 3 attempts; last error: an interrupted transfer`,
+        ),
+        err.message,
+      );
       assert.match(err.message, /gave up after 2 retries; the partial download was deleted/);
       return true;
     },
   );
   assert.equal(requests, 3);
-  assert.deepEqual(retries.map((r) => [r.attempt, r.delayMs]), [[1, 1], [2, 2]]);
+  assert.deepEqual(
+    retries.map((r) => [r.attempt, r.delayMs]),
+    [
+      [1, 1],
+      [2, 2],
+    ],
+  );
   assert.deepEqual(listTree(dir), [], "neither the final file nor the .part");
 });
 
@@ -714,9 +822,15 @@ test("HTTP 408/429/5xx are retried, other 4xx are not", async (t) => {
   const got = await downloadFile(`${root}/flaky`, path.join(dir, "a.zip"), { sha256: sha(good), retries: 3, retryDelayMs: 1 });
   assert.equal(got.bytes, good.length);
   assert.deepEqual(statuses.splice(0), [503, 429, 408, 200]);
-  await assert.rejects(downloadFile(`${root}/down`, path.join(dir, "b.zip"), { sha256: sha(good), retries: 1, retryDelayMs: 1 }), /0 bytes received after 2 attempts; last error: HTTP 502/);
+  await assert.rejects(
+    downloadFile(`${root}/down`, path.join(dir, "b.zip"), { sha256: sha(good), retries: 1, retryDelayMs: 1 }),
+    /0 bytes received after 2 attempts; last error: HTTP 502/,
+  );
   assert.deepEqual(statuses.splice(0), [502, 502]);
-  await assert.rejects(downloadFile(`${root}/secret`, path.join(dir, "c.zip"), { sha256: sha(good), retries: 3, retryDelayMs: 1 }), /expected HTTP 200, found HTTP 403/);
+  await assert.rejects(
+    downloadFile(`${root}/secret`, path.join(dir, "c.zip"), { sha256: sha(good), retries: 3, retryDelayMs: 1 }),
+    /expected HTTP 200, found HTTP 403/,
+  );
   assert.deepEqual(statuses, [403]);
   assert.deepEqual(listTree(dir), ["a.zip"]);
 });

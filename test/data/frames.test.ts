@@ -50,13 +50,18 @@ test("users frame: counts for the CSV family, demographics for ml-100k", (t) => 
   const u = usersFrame(ds);
   assert.deepEqual(u.columns, ["userId", "numRatings", "meanRating"]);
   assert.equal(u.shape[0], 610);
-  assert.equal((u.column("numRatings").values as number[]).reduce((a, b) => a + b, 0), 100_836);
+  assert.equal(
+    (u.column("numRatings").values as number[]).reduce((a, b) => a + b, 0),
+    100_836,
+  );
   const shared = sharedDir(t);
   if (!shared) return;
   const k = loadMl100k(path.join(shared, "ml-100k"));
   const f = usersFrame(k);
   assert.deepEqual(f.columns, ["userId", "numRatings", "meanRating", "gender", "age", "ageBracket", "occupation", "zip"]);
-  assert.deepEqual(f.iloc({ rows: [0] }).values, [[1, 272, (f.column("meanRating").values as number[])[0], "M", 24, "18-24", "technician", "85711"]]);
+  assert.deepEqual(f.iloc({ rows: [0] }).values, [
+    [1, 272, (f.column("meanRating").values as number[])[0], "M", 24, "18-24", "technician", "85711"],
+  ]);
 });
 
 test("per-genre counts and mean ratings", () => {

@@ -53,7 +53,7 @@ export function buildZip(entries: readonly ZipSpec[]): Buffer {
   let offset = 0;
   for (const e of entries) {
     const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data ?? "", "utf8");
-    const method = e.name.endsWith("/") ? 0 : e.method ?? 8;
+    const method = e.name.endsWith("/") ? 0 : (e.method ?? 8);
     const comp = method === 8 ? zlib.deflateRawSync(data) : data;
     const crc = zlib.crc32(data) >>> 0;
     const name = Buffer.from(e.name, "utf8");

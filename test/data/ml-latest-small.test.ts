@@ -25,8 +25,25 @@ test("ml-latest-small (default dataset): counts, mean, genre vocabulary", async 
   assert.equal(rated.size, 9_724);
   // 19 real genres plus "(no genres listed)", which becomes an empty genre list and is not in the vocabulary.
   assert.deepEqual(ds.movies.genreVocabulary, [
-    "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir",
-    "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "IMAX",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
   ]);
   const noGenres = ds.movies.genres.filter((g) => g.length === 0).length;
   assert.equal(noGenres, 34);

@@ -16,8 +16,25 @@ test("ml-100k: counts, genres in u.genre order, titles and years", async (t) => 
   assert.equal(ds.numMovies, 1682);
   assert.deepEqual(ds.ratingScale, { min: 1, max: 5 });
   assert.deepEqual(ds.movies.genreVocabulary, [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
   ]);
   let sum = 0;
   for (const r of ds.ratings.rating) sum += r;
@@ -27,7 +44,10 @@ test("ml-100k: counts, genres in u.genre order, titles and years", async (t) => 
   assert.equal(ds.movies.years[toy], 1995);
   assert.deepEqual(ds.movies.genres[toy], ["Animation", "Children's", "Comedy"]);
   const g = ds.movies.genreVocabulary.length;
-  assert.deepEqual(Array.from(ds.movies.genreMatrix.subarray(toy * g, toy * g + g)), [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(
+    Array.from(ds.movies.genreMatrix.subarray(toy * g, toy * g + g)),
+    [0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  );
   const unknown = ds.movieIndex.get(267)!;
   assert.equal(ds.movies.titles[unknown], "unknown");
   assert.equal(ds.movies.years[unknown], null);
@@ -86,14 +106,21 @@ test("ml-100k: predefined splits map to rating indices with the published sizes"
       // ua/ub: exactly 10 test ratings per user, so no cold user.
       const perUser = new Int32Array(ds.numUsers);
       for (const i of s.test) perUser[ds.ratings.user[i]]++;
-      assert.ok(perUser.every((c) => c === 10), name);
+      assert.ok(
+        perUser.every((c) => c === 10),
+        name,
+      );
       assert.equal(s.coldUsers, 0);
     } else for (const i of s.test) testCover[i]++;
   }
   // u1..u5 test sets partition u.data.
   assert.ok(testCover.every((c) => c === 1));
   // The first line of u1.base maps to a rating with the same fields.
-  const first = fs.readFileSync(path.join(shared, "ml-100k", "u1.base"), "latin1").split("\n")[0].split("\t").map(Number);
+  const first = fs
+    .readFileSync(path.join(shared, "ml-100k", "u1.base"), "latin1")
+    .split("\n")[0]
+    .split("\t")
+    .map(Number);
   const s1 = predefinedSplit(ds, "u1");
   const i = s1.train.find((k) => ds.userIds[ds.ratings.user[k]] === first[0] && ds.movies.ids[ds.ratings.movie[k]] === first[1])!;
   assert.equal(ds.ratings.rating[i], first[2]);

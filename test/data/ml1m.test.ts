@@ -54,7 +54,11 @@ test("ml-1m ratings.dat parser on ml-100k rewritten in exactly the ML-1M format"
   const data = fs.readFileSync(path.join(src, "u.data"), "latin1");
   fs.writeFileSync(path.join(dir, "ratings.dat"), data.replace(/\t/g, "::"), "latin1");
   // movies.dat: MovieID::Title::Genres (Latin-1, pipe-separated genres) from u.item's flags.
-  const genres = fs.readFileSync(path.join(src, "u.genre"), "latin1").split("\n").filter(Boolean).map((l) => l.split("|")[0]);
+  const genres = fs
+    .readFileSync(path.join(src, "u.genre"), "latin1")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split("|")[0]);
   const items = fs.readFileSync(path.join(src, "u.item"), "latin1").split("\n").filter(Boolean);
   const movies = items.map((l) => {
     const f = l.split("|");
@@ -63,7 +67,10 @@ test("ml-1m ratings.dat parser on ml-100k rewritten in exactly the ML-1M format"
   });
   fs.writeFileSync(path.join(dir, "movies.dat"), movies.join(""), "latin1");
   // users.dat: the real ml-1m file's first 943 users (ids 1..943, as in ml-100k).
-  const users = fs.readFileSync(path.join(shared, "ml-1m", "users.dat"), "latin1").split("\n").slice(0, 943);
+  const users = fs
+    .readFileSync(path.join(shared, "ml-1m", "users.dat"), "latin1")
+    .split("\n")
+    .slice(0, 943);
   fs.writeFileSync(path.join(dir, "users.dat"), users.join("\n") + "\n", "latin1");
 
   const a = loadMl1m(dir);

@@ -1,15 +1,7 @@
 // Tests preprocessing: min-ratings filters with dense re-indexing, duplicate averaging (scaling and centring are tested in targets.test.ts).
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  Dataset,
-  averageDuplicates,
-  buildDataset,
-  buildMovies,
-  filterByMinRatings,
-  loadMovieLensCsv,
-  makeRatings,
-} from "../../src/data";
+import { Dataset, averageDuplicates, buildDataset, buildMovies, filterByMinRatings, loadMovieLensCsv, makeRatings } from "../../src/data";
 import { SMALL_DIR } from "./helpers";
 
 const small = loadMovieLensCsv(SMALL_DIR, { tags: false, links: false });
@@ -34,7 +26,8 @@ test("filters by minimum ratings per user and per movie re-index densely (k-core
   assert.equal(d.movies.titles.length, d.numMovies);
   assert.equal(d.movies.genreMatrix.length, d.numMovies * d.movies.genreVocabulary.length);
   const orig = new Map<string, number>();
-  for (let i = 0; i < small.ratings.length; i++) orig.set(`${small.userIds[small.ratings.user[i]]}:${small.movies.ids[small.ratings.movie[i]]}`, small.ratings.rating[i]);
+  for (let i = 0; i < small.ratings.length; i++)
+    orig.set(`${small.userIds[small.ratings.user[i]]}:${small.movies.ids[small.ratings.movie[i]]}`, small.ratings.rating[i]);
   for (let i = 0; i < d.ratings.length; i += 97) {
     const key = `${d.userIds[d.ratings.user[i]]}:${d.movies.ids[d.ratings.movie[i]]}`;
     assert.equal(orig.get(key), d.ratings.rating[i]);
@@ -54,7 +47,12 @@ test("filters by minimum ratings per user and per movie re-index densely (k-core
 });
 
 function tinyDataset(rows: [number, number, number, number][]): Dataset {
-  const movies = buildMovies(Int32Array.from([10, 20, 30]), ["A (2000)", "B (2001)", "C"], [["Drama"], [], ["Drama", "War"]], ["Drama", "War"]);
+  const movies = buildMovies(
+    Int32Array.from([10, 20, 30]),
+    ["A (2000)", "B (2001)", "C"],
+    [["Drama"], [], ["Drama", "War"]],
+    ["Drama", "War"],
+  );
   return buildDataset({
     name: "tiny",
     source: "memory",

@@ -79,7 +79,10 @@ test("per-user holdout: last k by time, or k at random", () => {
   checkAll(tiny);
   const counts = new Int32Array(ds.numUsers);
   for (const u of ds.ratings.user) counts[u]++;
-  assert.equal(tiny.train.length, counts.reduce((sum, n) => sum + n - Math.min(1000, n - 1), 0));
+  assert.equal(
+    tiny.train.length,
+    counts.reduce((sum, n) => sum + n - Math.min(1000, n - 1), 0),
+  );
   assert.equal(tiny.coldUsers, 0);
 });
 

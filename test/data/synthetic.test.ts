@@ -8,7 +8,15 @@ import { tempDir } from "./helpers";
 
 test("ML-25M shape: CSV files load back with the requested sizes; quoted titles; power-law popularity", async (t) => {
   const dir = path.join(tempDir(t), "syn25");
-  const s = await generateSyntheticDataset({ format: "ml-25m", dir, numUsers: 500, numMovies: 2_000, numRatings: 60_000, seed: 5, lineEnding: "\r\n" });
+  const s = await generateSyntheticDataset({
+    format: "ml-25m",
+    dir,
+    numUsers: 500,
+    numMovies: 2_000,
+    numRatings: 60_000,
+    seed: 5,
+    lineEnding: "\r\n",
+  });
   assert.deepEqual(s.files, ["movies.csv", "links.csv", "ratings.csv", "README.txt"]);
   const ds = loadMovieLensCsv(dir);
   assert.equal(ds.ratings.length, 60_000);
@@ -18,7 +26,10 @@ test("ML-25M shape: CSV files load back with the requested sizes; quoted titles;
   assert.ok(ds.movies.rawTitles.some((x) => x.includes(", The")));
   assert.ok(ds.movies.rawTitles.some((x) => x.includes('"Quoted"')));
   assert.ok(ds.movies.rawTitles.some((x) => x.startsWith("Café")));
-  assert.ok(ds.movies.genres.some((g) => g.length === 0), "some (no genres listed)");
+  assert.ok(
+    ds.movies.genres.some((g) => g.length === 0),
+    "some (no genres listed)",
+  );
   const sum = ratingSummary(ds);
   // Every user has at least 20 ratings; the top 1% of movies carry far more than 1% of ratings; heavy users exist.
   assert.ok(sum.userCount.every((c) => c >= 20));
@@ -42,7 +53,8 @@ test("ML-1M shape: '::' files (Latin-1 movies.dat, coded users.dat) load back; s
   await generateSyntheticDataset({ ...opts, dir: a, seed: 9 });
   await generateSyntheticDataset({ ...opts, dir: b, seed: 9 });
   await generateSyntheticDataset({ ...opts, dir: c, seed: 10 });
-  for (const f of ["ratings.dat", "movies.dat", "users.dat"]) assert.deepEqual(fs.readFileSync(path.join(a, f)), fs.readFileSync(path.join(b, f)), f);
+  for (const f of ["ratings.dat", "movies.dat", "users.dat"])
+    assert.deepEqual(fs.readFileSync(path.join(a, f)), fs.readFileSync(path.join(b, f)), f);
   assert.notDeepEqual(fs.readFileSync(path.join(a, "ratings.dat")), fs.readFileSync(path.join(c, "ratings.dat")));
   const raw = fs.readFileSync(path.join(a, "movies.dat"));
   assert.ok(raw.includes(Buffer.from("Café", "latin1")) && !raw.includes(Buffer.from("Café", "utf8")), "movies.dat is Latin-1");
@@ -57,6 +69,9 @@ test("ML-1M shape: '::' files (Latin-1 movies.dat, coded users.dat) load back; s
 
 test("generation is atomic: invalid sizes leave no folder behind", async (t) => {
   const root = tempDir(t);
-  await assert.rejects(generateSyntheticDataset({ format: "ml-25m", dir: path.join(root, "x"), numUsers: 10, numMovies: 10, numRatings: 1_000 }), RangeError);
+  await assert.rejects(
+    generateSyntheticDataset({ format: "ml-25m", dir: path.join(root, "x"), numUsers: 10, numMovies: 10, numRatings: 1_000 }),
+    RangeError,
+  );
   assert.deepEqual(fs.readdirSync(root), []);
 });

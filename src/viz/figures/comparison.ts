@@ -5,14 +5,36 @@ import { metricAtK } from "./evaluation";
 import type { CommonFigureOptions, PlotlyFigure } from "./types";
 
 /** Horizontal bars of test RMSE, best at the top; models without rating predictions are left out. */
-export function rmseBars(reports: readonly ModelReport[], options: CommonFigureOptions & { reference?: { name: string; rmse: number } } = {}): PlotlyFigure {
+export function rmseBars(
+  reports: readonly ModelReport[],
+  options: CommonFigureOptions & { reference?: { name: string; rmse: number } } = {},
+): PlotlyFigure {
   const rows = reports.filter((r) => Number.isFinite(r.rmse)).sort((a, b) => b.rmse - a.rmse);
   if (rows.length === 0) throw new RangeError("rmseBars: no model predicts ratings");
   const shapes = options.reference
-    ? [{ type: "line", x0: options.reference.rmse, x1: options.reference.rmse, yref: "paper", y0: 0, y1: 1, line: { color: "#555", dash: "dash", width: 1.5 } }]
+    ? [
+        {
+          type: "line",
+          x0: options.reference.rmse,
+          x1: options.reference.rmse,
+          yref: "paper",
+          y0: 0,
+          y1: 1,
+          line: { color: "#555", dash: "dash", width: 1.5 },
+        },
+      ]
     : [];
   const annotations = options.reference
-    ? [{ x: options.reference.rmse, yref: "paper", y: 1.02, text: escapePlotlyText(`${options.reference.name} ${options.reference.rmse}`), showarrow: false, font: { size: 11 } }]
+    ? [
+        {
+          x: options.reference.rmse,
+          yref: "paper",
+          y: 1.02,
+          text: escapePlotlyText(`${options.reference.name} ${options.reference.rmse}`),
+          showarrow: false,
+          font: { size: 11 },
+        },
+      ]
     : [];
   return {
     data: [
@@ -28,7 +50,12 @@ export function rmseBars(reports: readonly ModelReport[], options: CommonFigureO
       },
     ],
     layout: themedLayout(
-      { title: options.title ?? "Test RMSE (lower is better)", xTitle: "RMSE", width: options.width, height: options.height ?? 120 + 36 * rows.length },
+      {
+        title: options.title ?? "Test RMSE (lower is better)",
+        xTitle: "RMSE",
+        width: options.width,
+        height: options.height ?? 120 + 36 * rows.length,
+      },
       {
         showlegend: false,
         margin: { l: 290, r: 40, t: 60, b: 50 },
@@ -45,7 +72,10 @@ export function rmseBars(reports: readonly ModelReport[], options: CommonFigureO
 /** A top-N metric (default recall) against K for every report, under one protocol. */
 export function topNCurves(
   reports: readonly ModelReport[],
-  options: CommonFigureOptions & { metric?: "recall" | "ndcg" | "precision" | "hitRate" | "map"; protocol?: "full-ranking" | "leave-one-out" } = {},
+  options: CommonFigureOptions & {
+    metric?: "recall" | "ndcg" | "precision" | "hitRate" | "map";
+    protocol?: "full-ranking" | "leave-one-out";
+  } = {},
 ): PlotlyFigure {
   const metric = options.metric ?? "recall";
   const protocol = options.protocol ?? "full-ranking";
@@ -58,7 +88,9 @@ export function topNCurves(
     .filter((c) => c.k.length > 0 && c.values.some((v) => v > 0));
   return metricAtK(curves, {
     metric: label,
-    title: options.title ?? `${label}@K (${protocol === "full-ranking" ? "full ranking of unseen movies" : "leave-one-out, 99 sampled negatives"})`,
+    title:
+      options.title ??
+      `${label}@K (${protocol === "full-ranking" ? "full ranking of unseen movies" : "leave-one-out, 99 sampled negatives"})`,
     width: options.width,
     height: options.height,
   });

@@ -34,7 +34,9 @@ export function metricAtK(models: readonly MetricCurve[], options: MetricAtKOpti
   const allK = new Set<number>();
   const traces: PlotlyTrace[] = models.map((model, i) => {
     if (model.k.length !== model.values.length) {
-      throw new RangeError(`metricAtK: model ${JSON.stringify(model.name)} has ${model.k.length} K values but ${model.values.length} metric values`);
+      throw new RangeError(
+        `metricAtK: model ${JSON.stringify(model.name)} has ${model.k.length} K values but ${model.values.length} metric values`,
+      );
     }
     for (let j = 0; j < model.k.length; j++) {
       allK.add(model.k[j]);

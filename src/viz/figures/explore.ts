@@ -23,7 +23,13 @@ export function ratingDistribution(ds: Dataset, options: CommonFigureOptions = {
       },
     ],
     layout: themedLayout(
-      { title: options.title ?? `${ds.name}: rating distribution (${total.toLocaleString("en-US")} ratings)`, xTitle: "rating", yTitle: "number of ratings", width: options.width, height: options.height },
+      {
+        title: options.title ?? `${ds.name}: rating distribution (${total.toLocaleString("en-US")} ratings)`,
+        xTitle: "rating",
+        yTitle: "number of ratings",
+        width: options.width,
+        height: options.height,
+      },
       { xaxis: { type: "category" }, bargap: 0.15, showlegend: false },
     ),
     config: defaultConfig(),
@@ -53,9 +59,18 @@ export function activityLongTail(ds: Dataset, options: CommonFigureOptions = {})
     hovertemplate: `${escapePlotlyText(name)} ranked %{x}: %{y:,} ratings<extra></extra>`,
   });
   return {
-    data: [line(perMovie, `movies (${perMovie.length.toLocaleString("en-US")} rated)`, OKABE_ITO[1]), line(perUser, `users (${perUser.length.toLocaleString("en-US")})`, OKABE_ITO[5])],
+    data: [
+      line(perMovie, `movies (${perMovie.length.toLocaleString("en-US")} rated)`, OKABE_ITO[1]),
+      line(perUser, `users (${perUser.length.toLocaleString("en-US")})`, OKABE_ITO[5]),
+    ],
     layout: themedLayout(
-      { title: options.title ?? `${ds.name}: ratings per user and per movie (long tail)`, xTitle: "rank (most active first)", yTitle: "number of ratings", width: options.width, height: options.height },
+      {
+        title: options.title ?? `${ds.name}: ratings per user and per movie (long tail)`,
+        xTitle: "rank (most active first)",
+        yTitle: "number of ratings",
+        width: options.width,
+        height: options.height,
+      },
       { xaxis: { type: "log" }, yaxis: { type: "log" } },
     ),
     config: defaultConfig(),

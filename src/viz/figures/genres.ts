@@ -46,7 +46,11 @@ function labelPositions(x: Float64Array, y: Float64Array, names: readonly string
  * colour, with its (escaped) name as the label. Pass `background` (e.g. the movie coordinates from the same
  * projection) to show where the genres sit within the movie cloud.
  */
-export function genreEmbeddingScatter(coordinates: Coordinates2D, genres: readonly string[], options: GenreScatterOptions = {}): PlotlyFigure {
+export function genreEmbeddingScatter(
+  coordinates: Coordinates2D,
+  genres: readonly string[],
+  options: GenreScatterOptions = {},
+): PlotlyFigure {
   const who = "genreEmbeddingScatter";
   const xy = toXY(coordinates, who);
   if (xy.length !== genres.length) throw new RangeError(`${who}: ${xy.length} points but ${genres.length} genre names`);
@@ -132,9 +136,14 @@ export interface GenreHeatmapOptions extends CommonFigureOptions {
  * A genre × genre heatmap of cosine similarity computed from a genre embedding matrix (row i is `genres[i]`).
  * Diverging blue–white–red colour scale fixed to [-1, 1]; the first genre is at the top.
  */
-export function genreSimilarityHeatmap(embeddings: EmbeddingMatrix, genres: readonly string[], options: GenreHeatmapOptions = {}): PlotlyFigure {
+export function genreSimilarityHeatmap(
+  embeddings: EmbeddingMatrix,
+  genres: readonly string[],
+  options: GenreHeatmapOptions = {},
+): PlotlyFigure {
   const sim = cosineSimilarityMatrix(embeddings);
-  if (sim.length !== genres.length) throw new RangeError(`genreSimilarityHeatmap: ${sim.length} embedding rows but ${genres.length} genre names`);
+  if (sim.length !== genres.length)
+    throw new RangeError(`genreSimilarityHeatmap: ${sim.length} embedding rows but ${genres.length} genre names`);
   const labels = genres.map((g) => escapePlotlyText(g));
   const z = sim.map((row) => row.map((v) => (v === null ? null : roundValue(v, 4))));
   const showValues = options.showValues ?? genres.length <= 12;
@@ -163,7 +172,15 @@ export function genreSimilarityHeatmap(embeddings: EmbeddingMatrix, genres: read
       { title: options.title, width: options.width, height: options.height ?? side },
       {
         xaxis: { type: "category", showgrid: false, showline: false, ticks: "", tickangle: -45, constrain: "domain" },
-        yaxis: { type: "category", showgrid: false, showline: false, ticks: "", autorange: "reversed", scaleanchor: "x", constrain: "domain" },
+        yaxis: {
+          type: "category",
+          showgrid: false,
+          showline: false,
+          ticks: "",
+          autorange: "reversed",
+          scaleanchor: "x",
+          constrain: "domain",
+        },
       },
     ),
     config: defaultConfig(),

@@ -1,21 +1,6 @@
 // Public API of the figure specs: pure functions from embeddings, ratings and metrics to Plotly figures.
-export type {
-  PlotlyFigure,
-  PlotlyTrace,
-  PlotlyLayout,
-  PlotlyConfig,
-  Coordinates2D,
-  EmbeddingMatrix,
-  CommonFigureOptions,
-} from "./types";
-export {
-  movieEmbeddingScatter,
-  primaryGenres,
-  movieHoverData,
-  MOVIE_HOVERTEMPLATE,
-  WEBGL_POINT_THRESHOLD,
-  NO_GENRE_LABEL,
-} from "./movies";
+export type { PlotlyFigure, PlotlyTrace, PlotlyLayout, PlotlyConfig, Coordinates2D, EmbeddingMatrix, CommonFigureOptions } from "./types";
+export { movieEmbeddingScatter, primaryGenres, movieHoverData, MOVIE_HOVERTEMPLATE, WEBGL_POINT_THRESHOLD, NO_GENRE_LABEL } from "./movies";
 export type { MovieScatterOptions, PrimaryGenreRule } from "./movies";
 export { genreEmbeddingScatter, genreSimilarityHeatmap, cosineSimilarityMatrix } from "./genres";
 export type { GenreScatterOptions, GenreHeatmapOptions } from "./genres";

@@ -139,7 +139,12 @@ export function movieEmbeddingScatter(coordinates: Coordinates2D, movies: Movies
     const style = genreStyle(genre);
     traces.push(
       pointTrace(type, "Other", rest, xy, rows, movies, { color: MUTED_GREY, size: Math.max(2, size - 1), opacity: 0.35 }),
-      pointTrace(type, genre, inGenre, xy, rows, movies, { color: style.color, symbol: style.symbol, size, opacity: Math.min(1, opacity + 0.15) }),
+      pointTrace(type, genre, inGenre, xy, rows, movies, {
+        color: style.color,
+        symbol: style.symbol,
+        size,
+        opacity: Math.min(1, opacity + 0.15),
+      }),
     );
     legendTitle = "Genre";
   } else {

@@ -30,7 +30,11 @@ function binCounts(values: ArrayLike<number>, min: number, step: number, bins: n
  * Overlaid histograms of predicted and actual ratings, as percentages of each set, pre-binned here so that
  * even millions of ratings give a small figure. When both arrays pair up (same length), RMSE and MAE are noted.
  */
-export function ratingHistograms(predicted: ArrayLike<number>, actual: ArrayLike<number>, options: RatingHistogramOptions = {}): PlotlyFigure {
+export function ratingHistograms(
+  predicted: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  options: RatingHistogramOptions = {},
+): PlotlyFigure {
   let lo = Infinity;
   let hi = -Infinity;
   let whole = true;
@@ -210,10 +214,13 @@ export function ratingsByGenre(
     const key = Math.round(v * 100);
     for (const g of movieGenres[m]) tallies[g].set(key, (tallies[g].get(key) ?? 0) + 1);
   }
-  let stats = vocab.map((g, i) => (tallies[i].size > 0 ? statsFromCounts(g, tallies[i]) : null)).filter((s): s is GenreRatingStats => s !== null);
+  let stats = vocab
+    .map((g, i) => (tallies[i].size > 0 ? statsFromCounts(g, tallies[i]) : null))
+    .filter((s): s is GenreRatingStats => s !== null);
   if (options.genres !== undefined) {
     const byName = new Map(stats.map((s) => [s.genre, s] as [string, GenreRatingStats]));
-    for (const g of options.genres) if (!gIndex.has(g)) throw new RangeError(`${who}: unknown genre "${g}"; the dataset has: ${vocab.join(", ")}`);
+    for (const g of options.genres)
+      if (!gIndex.has(g)) throw new RangeError(`${who}: unknown genre "${g}"; the dataset has: ${vocab.join(", ")}`);
     stats = options.genres.map((g) => byName.get(g)).filter((s): s is GenreRatingStats => s !== undefined);
   } else if (options.sortBy === "median") {
     stats.sort((a, b) => b.median - a.median || b.mean - a.mean);

@@ -51,8 +51,7 @@ export type Coordinates2D =
 
 /** A dense matrix: `{ data, rows, cols }` row-major (e.g. a Float32Array from a tensor), or an array of equally long rows. */
 export type EmbeddingMatrix =
-  | { readonly data: ArrayLike<number>; readonly rows: number; readonly cols: number }
-  | ReadonlyArray<ArrayLike<number>>;
+  { readonly data: ArrayLike<number>; readonly rows: number; readonly cols: number } | ReadonlyArray<ArrayLike<number>>;
 
 /** Options every figure function accepts. */
 export interface CommonFigureOptions {

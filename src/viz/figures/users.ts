@@ -90,7 +90,7 @@ export function userEmbeddingScatter(
         escapePlotlyText(users.occupation[r]),
       ];
     }
-    const label = colorBy === "gender" ? GENDER_LABEL[category] ?? category : category;
+    const label = colorBy === "gender" ? (GENDER_LABEL[category] ?? category) : category;
     return {
       type,
       mode: "markers",
