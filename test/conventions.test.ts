@@ -71,3 +71,12 @@ test("notebooks import the library through ./src/ files", () => {
     }
   }
 });
+
+test("no src/ file is named like a Node built-in module (tslab would load it instead of the built-in: src/data/http.ts once recursed forever)", () => {
+  const builtins = new Set(require("node:module").builtinModules as string[]);
+  const bad = files(path.join(root, "src"), [".ts"]).filter((f) => builtins.has(path.basename(f, ".ts")));
+  assert.deepEqual(
+    bad.map((f) => path.relative(root, f)),
+    [],
+  );
+});

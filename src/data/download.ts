@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "timers/promises";
 import { writeDirAtomic } from "../util/atomic";
 import { DATASET_FORMATS, PINNED_MD5, PINNED_SHA256, REQUIRED_FILES, datasetUrl, repoDataDir } from "./catalog";
 import { ChecksumError, DownloadError, MissingFileError } from "./errors";
-import { ProxyTunnelError, TlsCa, describeProxy, proxyForUrl, requestOnce } from "./http";
+import { ProxyTunnelError, TlsCa, describeProxy, proxyForUrl, requestOnce } from "./http-client";
 import { ProgressCallback, stderrProgressBar } from "./progress";
 import type { DatasetName } from "./types";
 import { extractZip } from "./unzip";

@@ -26,7 +26,7 @@ import {
   readZipDirectory,
   stderrProgressBar,
 } from "../../src/data";
-import { ProxyConfigError, ProxyTunnelError, describeProxy, matchesNoProxy, openTunnel, proxyForUrl } from "../../src/data/http";
+import { ProxyConfigError, ProxyTunnelError, describeProxy, matchesNoProxy, openTunnel, proxyForUrl } from "../../src/data/http-client";
 import { ZipSpec, buildZip, listTree, tempDir } from "./helpers";
 
 const ITEM =

@@ -243,8 +243,12 @@ function startTls(socket: net.Socket, host: string, ca: TlsCa | undefined, timeo
 /** Certificate authorities to trust for https: (PEM), as tls.connect's `ca` takes them. */
 export type TlsCa = string | Buffer | ReadonlyArray<string | Buffer>;
 
-function tlsCa(ca: TlsCa | undefined): tls.SecureContextOptions["ca"] {
-  return ca === undefined || typeof ca === "string" || Buffer.isBuffer(ca) ? ca : [...ca];
+/** A mutable copy of `ca` for tls.connect (written without type narrowing, which older @types/node, as tslab uses, lacks). */
+function tlsCa(ca: TlsCa | undefined): string | Buffer | (string | Buffer)[] | undefined {
+  if (ca === undefined) return undefined;
+  if (typeof ca === "string") return ca;
+  if (Array.isArray(ca)) return Array.from(ca as ReadonlyArray<string | Buffer>);
+  return ca as Buffer;
 }
 
 /** Options of {@link requestOnce}. */
