@@ -116,7 +116,7 @@ test("dense-class model: sparse updates (JS optimiser on the dense layers) equal
     const b = make();
     const ha = await fit(a, task, { ...opts, updates: "sparse" });
     const hb = await fit(b, task, { ...opts, updates: "dense" });
-    // The tables' sparse Adagrad starts its accumulators at 0 (tf.train.adagrad at 0.1), so only the dense layers compare there.
+    // The tables' sparse Adagrad starts its accumulators at 0 (tf.train.adagrad at 0.1; optimizers.ts says why), so only the dense layers compare there.
     const tables = optimizer === "adagrad" ? [] : ["user_embedding", "movie_embedding"];
     for (const layer of [...tables, "dense_1", "dense_2", "classes"]) {
       const d = maxAbsDiff(a.weight(layer).data, b.weight(layer).data);

@@ -1,4 +1,4 @@
-// The common shape of every learned model: embedding tables feeding a small head network, as one inspectable Keras-style model.
+// The common shape of every learned model: embedding tables feeding a small head network, as one inspectable Keras-style model (the description of what is trained; training/ trains it).
 import { tf } from "../backend";
 import { Matrix } from "../util/matrix";
 
@@ -28,7 +28,7 @@ export interface TableRef {
   layer: string;
   /** Index of the model input whose ids select the rows. */
   input: number;
-  /** L2 weight on the rows a batch touches: `lambda * mean_b ||row - anchor||^2` (0 = none). */
+  /** L2 weight on the rows a batch touches: `lambda * mean_b ||row - anchor||^2` (0 = none; training/penalty.ts computes it). */
   l2: number;
   /** Rows the L2 pulls towards instead of zero (rows x dim, row-major), e.g. stage 1's movie embeddings. */
   anchor?: Float32Array;
@@ -44,7 +44,9 @@ export interface ModelSpec {
 /**
  * A learned model. `net` is the whole model (inputs are id tensors of shape [B, 1]; inspect it with `summary()`, save it,
  * predict with it). `head` shares every layer after the embedding lookups and takes the looked-up rows directly, so
- * training can update only the rows a batch touches. Training lives in `training/`, never here.
+ * training can update only the rows a batch touches. A model describes what is trained — its formula (`net`, `head`,
+ * `headFn`, and `manualHead`, the head's own backward pass) and its tables with their L2 weight and anchor — and
+ * computes nothing of training: losses, the L2 penalty and the optimisers live in `training/`.
  */
 export class RecModel {
   constructor(
@@ -77,30 +79,6 @@ export class RecModel {
   /** Forward pass on int32 id tensors of shape [B, 1], one per input. */
   forward(inputs: tf.Tensor[], training = false): tf.Tensor {
     return this.net.apply(inputs, { training }) as tf.Tensor;
-  }
-
-  /** The L2 penalty on the table rows a batch touches (a scalar), or null when the model has none. */
-  penalty(inputs: tf.Tensor[]): tf.Scalar | null {
-    if (!this.tables.some((t) => t.l2 > 0)) return null;
-    return tf.tidy(() => {
-      const ids = this.tables.map((t) => inputs[t.input].reshape([-1]));
-      const rows = this.tables.map((t, i) => tf.gather(this.tableVariable(t.layer), ids[i]));
-      const anchors = this.tables.map((t, i) => (t.anchor ? tf.gather(this.anchorTensor(t), ids[i]) : null));
-      return rowPenalty(this.tables, rows, anchors)!;
-    });
-  }
-
-  private readonly anchors = new Map<string, tf.Tensor2D>();
-
-  /** A table's anchor rows as one tensor, uploaded once (not on every batch). */
-  private anchorTensor(t: TableRef): tf.Tensor2D {
-    let a = this.anchors.get(t.layer);
-    if (!a) {
-      const rows = this.tableVariable(t.layer).shape[0];
-      a = tf.keep(tf.tensor2d(t.anchor!, [rows, t.anchor!.length / rows]));
-      this.anchors.set(t.layer, a);
-    }
-    return a;
   }
 
   /** The variable behind an embedding table. */
@@ -145,21 +123,7 @@ export class RecModel {
   /** Frees the model's tensors. */
   dispose(): void {
     this.net.dispose();
-    tf.dispose([...this.anchors.values()]);
-    this.anchors.clear();
   }
-}
-
-/** `sum_t lambda_t * mean_b ||rows_t[b] - anchors_t[b]||^2` for the tables with L2, or null. */
-export function rowPenalty(tables: TableRef[], rows: tf.Tensor[], anchors: (tf.Tensor | null)[] = []): tf.Scalar | null {
-  let total: tf.Scalar | null = null;
-  tables.forEach((t, i) => {
-    if (t.l2 <= 0) return;
-    const r = anchors[i] ? rows[i].sub(anchors[i]!) : rows[i];
-    const p = r.square().sum().div(r.shape[0]).mul(t.l2) as tf.Scalar;
-    total = total ? (total.add(p) as tf.Scalar) : p;
-  });
-  return total;
 }
 
 /** A [B,1] int32 input for a layers model. */

@@ -2,13 +2,14 @@
 import { backendInfo, tf } from "../backend";
 import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
+import { OptimizerName, hasJsRules, makeOptimizer } from "./optimizers";
+import { TablePenalty } from "./penalty";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
 import { SparseTableUpdater } from "./sparse";
 import { Task, TaskBatch, disposeBatch, memoForward, range } from "./task";
 import { describe } from "./tasks/args";
 
-/** The optimisers the loop can build by name. */
-export type OptimizerName = "adam" | "sgd" | "adagrad" | "rmsprop";
+export type { OptimizerName } from "./optimizers";
 
 /** Hooks called by {@link fit}. Returning "stop" from `onEpochEnd` ends training after that epoch. */
 export interface FitCallbacks {
@@ -46,6 +47,7 @@ export interface FitOptions {
   /**
    * "sparse" updates only the embedding rows a batch touches (lazy Adam/Adagrad/SGD, like Keras on IndexedSlices);
    * "dense" steps every weight with a TF.js optimiser each batch. "auto" (default) is sparse for adam, adagrad and sgd.
+   * optimizers.ts says where the two agree (head weights) and where they cannot (table rows).
    */
   updates?: "auto" | "sparse" | "dense";
   /**
@@ -99,21 +101,6 @@ export class TrainingDivergedError extends Error {
             `${maxLoss.toExponential(2)}. Try a lower learning rate or stronger L2 (fit's maxLoss option sets the limit; Infinity turns it off).`,
     );
     this.name = "TrainingDivergedError";
-  }
-}
-
-function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
-  switch (name) {
-    case "adam":
-      return tf.train.adam(lr);
-    case "sgd":
-      return tf.train.sgd(lr);
-    case "adagrad":
-      return tf.train.adagrad(lr);
-    case "rmsprop":
-      return tf.train.rmsprop(lr);
-    default:
-      throw new Error(`unknown optimizer "${name as string}" (use adam, sgd, adagrad or rmsprop)`);
   }
 }
 
@@ -184,8 +171,15 @@ export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { l
   return { loss: n ? lossSum / n : NaN, metrics };
 }
 
-/** One step with a TF.js optimiser over every trainable weight (dense updates). Returns the loss. */
-function denseStep(model: RecModel, task: Task, batch: TaskBatch, optimizer: tf.Optimizer, vars: tf.Variable[]): number {
+/** One step with a TF.js optimiser over every trainable weight (dense updates), the L2 penalty on the tape. Returns the loss. */
+function denseStep(
+  model: RecModel,
+  task: Task,
+  batch: TaskBatch,
+  optimizer: tf.Optimizer,
+  vars: tf.Variable[],
+  penalty: TablePenalty,
+): number {
   const ids = idTensors(batch);
   try {
     const cost = optimizer.minimize(
@@ -194,7 +188,7 @@ function denseStep(model: RecModel, task: Task, batch: TaskBatch, optimizer: tf.
           const { forward, used } = memoForward((set) => model.forward(ids[set], true));
           let l = task.loss(forward, batch);
           for (const set of used.keys()) {
-            const p = model.penalty(ids[set]);
+            const p = penalty.of(ids[set]);
             if (p) l = l.add(p) as tf.Scalar;
           }
           return l;
@@ -234,10 +228,8 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   const vars = model.trainableVariables();
   if (vars.length === 0) throw new Error(`fit: model "${model.net.name}" has no trainable weights`);
   const mode = options.updates ?? "auto";
-  const sparse =
-    mode === "sparse" || (mode === "auto" && (optName === "adam" || optName === "adagrad" || optName === "sgd"))
-      ? new SparseTableUpdater(model, optName, lr)
-      : null;
+  const sparse = mode === "sparse" || (mode === "auto" && hasJsRules(optName)) ? new SparseTableUpdater(model, optName, lr) : null;
+  const penalty = sparse ? null : new TablePenalty(model);
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
   const sink: ProgressSink = typeof options.progress === "object" ? options.progress : createProgress(options.progress ?? "auto");
@@ -267,7 +259,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
         const batch = task.batch(units, "train");
         let lossValue: number;
         try {
-          lossValue = sparse ? sparse.step(task, batch) : denseStep(model, task, batch, optimizer, vars);
+          lossValue = sparse ? sparse.step(task, batch) : denseStep(model, task, batch, optimizer, vars, penalty!);
         } finally {
           disposeBatch(batch);
         }
@@ -321,6 +313,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   } finally {
     if (!completed) sparse?.sync(); // keep what was learned when training is interrupted mid-epoch
     tf.dispose(bestWeights ?? []);
+    penalty?.dispose();
     optimizer.dispose();
   }
   const result: History = {

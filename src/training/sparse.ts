@@ -8,38 +8,29 @@
 // PyTorch's SparseAdam make. Doing the lookup and its gradient in JS removes a gather and a segment-sum (plus their
 // reshapes, casts and transposes) per table and step from the TF graph; TF runs only the head and the loss.
 // Non-table weights (dense layers) get the same optimiser, with TF.js's formulas, on JS copies of their values; the
-// variables are reassigned after every step. `sync()` writes the tables back into the model.
+// variables are reassigned after every step. `sync()` writes the tables back into the model. The update rules are
+// training/optimizers.ts's, the L2 penalty's closed form training/penalty.ts's.
 import { tf } from "../backend";
 import { RecModel } from "../models/base";
-import type { OptimizerName } from "./fit";
+import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
+import { sparseRowPenalty } from "./penalty";
 import { Task, TaskBatch, memoForward } from "./task";
 
-interface TableState {
+/** An embedding table: the master copy of its rows and the optimiser's slots (none when the table is frozen). */
+interface TableState extends Slots {
   layer: string;
   input: number;
   rows: number;
   dim: number;
   trainable: boolean;
-  w: Float32Array;
-  m: Float32Array | null;
-  v: Float32Array | null;
   /** slot[row] = position of row in the current batch's unique list, or -1. */
   slot: Int32Array;
 }
 
 /** A non-table weight (dense kernel or bias): a JS copy of its value and the optimiser's slots. */
-interface HeadState {
+interface HeadState extends Slots {
   variable: tf.Variable;
-  w: Float32Array;
-  m: Float32Array | null;
-  v: Float32Array | null;
 }
-
-const BETA1 = 0.9;
-const BETA2 = 0.999;
-const EPS = 1e-7;
-/** tf.train.adagrad's default initial accumulator, so head weights step exactly as under the TF.js optimiser. */
-const ADAGRAD_INITIAL = 0.1;
 
 /** Maps each id to its position in `uniq` (appending ids seen first), using and setting `tb.slot`; checks the range. */
 function uniqueSlots(tb: TableState, ids: Int32Array, uniq: number[]): Int32Array {
@@ -92,30 +83,6 @@ function scatterAddRows(g: Float32Array, e: RowGradients, pos: Int32Array, d: nu
   }
 }
 
-/** `sum_p weight[p] * ||w[rows[p]] - anchor[rows[p]]||^2`, adding its gradient to `g` (one row of `d` per position p). */
-function penalizeRows(
-  w: Float32Array,
-  anchor: Float32Array | null,
-  rows: number[],
-  weight: Float64Array,
-  g: Float32Array,
-  d: number,
-): number {
-  let value = 0;
-  for (let p = 0, q = 0; p < rows.length; p++, q += d) {
-    const o = rows[p] * d;
-    const c = weight[p];
-    let sq = 0;
-    for (let j = 0; j < d; j++) {
-      const x = anchor ? w[o + j] - anchor[o + j] : w[o + j];
-      sq += x * x;
-      g[q + j] += 2 * c * x;
-    }
-    value += c * sq;
-  }
-  return value;
-}
-
 /** Per-example row gradients: example k's row is `data[k * stride + offset ..][0, dim)` (a table's columns of a wider array). */
 interface RowGradients {
   data: Float32Array;
@@ -137,16 +104,19 @@ interface StepGradients {
 export class SparseTableUpdater {
   private readonly tables: TableState[];
   private readonly head: HeadState[];
-  private t = 0;
+  private readonly optimizer: JsOptimizer;
 
   constructor(
     private readonly model: RecModel,
-    private readonly optimizer: OptimizerName,
-    private readonly lr: number,
+    optimizer: OptimizerName,
+    lr: number,
   ) {
-    if (optimizer !== "adam" && optimizer !== "adagrad" && optimizer !== "sgd") {
+    if (!hasJsRules(optimizer)) {
       throw new Error(`sparse updates support adam, adagrad and sgd, not ${optimizer}; use updates: "dense"`);
     }
+    const opt = new JsOptimizer(optimizer, lr);
+    this.optimizer = opt;
+    // Table rows step lazily, head weights as TF.js's optimiser steps them (see optimizers.ts).
     this.tables = model.tables.map((t) => {
       const variable = model.tableVariable(t.layer);
       const [rows, dim] = variable.shape as [number, number];
@@ -158,8 +128,7 @@ export class SparseTableUpdater {
         dim,
         trainable,
         w: Float32Array.from(variable.dataSync() as Float32Array),
-        m: trainable && optimizer !== "sgd" ? new Float32Array(rows * dim) : null,
-        v: trainable && optimizer === "adam" ? new Float32Array(rows * dim) : null,
+        ...(trainable ? opt.slots(rows * dim, "lazy") : { m: null, v: null }),
         slot: new Int32Array(rows).fill(-1),
       };
     });
@@ -167,15 +136,11 @@ export class SparseTableUpdater {
     this.head = model
       .trainableVariables()
       .filter((v) => !tableVars.has(v))
-      .map((variable) => {
-        const n = variable.size;
-        return {
-          variable,
-          w: Float32Array.from(variable.dataSync() as Float32Array),
-          m: optimizer === "sgd" ? null : new Float32Array(n).fill(optimizer === "adagrad" ? ADAGRAD_INITIAL : 0),
-          v: optimizer === "adam" ? new Float32Array(n) : null,
-        };
-      });
+      .map((variable) => ({
+        variable,
+        w: Float32Array.from(variable.dataSync() as Float32Array),
+        ...opt.slots(variable.size, "tfjs"),
+      }));
   }
 
   /** One training step on `batch`; returns the loss (data loss + L2). */
@@ -201,16 +166,16 @@ export class SparseTableUpdater {
       });
       // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
       // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
-      loss += this.addPenalty(batch, local, g.usedSets, rowGrads, uniq);
+      loss += this.addPenalty(local, g.usedSets, rowGrads, uniq);
       if (Number.isFinite(loss)) {
-        this.t += 1;
+        this.optimizer.beginStep();
         for (const h of this.head) {
           const hg = g.head.get(h.variable);
           if (hg) this.applyHead(h, hg.dataSync() as Float32Array);
         }
         this.tables.forEach((tb, ti) => {
           const rg = rowGrads[ti];
-          if (tb.trainable && rg) this.applyRows(tb, uniq[ti], rg);
+          if (tb.trainable && rg) this.optimizer.step(tb, rg, "lazy", uniq[ti], tb.dim);
         });
       }
       return loss;
@@ -304,109 +269,33 @@ export class SparseTableUpdater {
     };
   }
 
-  /**
-   * Steps one head weight with TF.js's own formulas (tf.train.adam / adagrad / sgd, whose state starts as theirs
-   * does), then puts the new value into its variable.
-   */
+  /** Steps one head weight as TF.js's optimiser would, then puts the new value into its variable. */
   private applyHead(h: HeadState, g: Float32Array): void {
-    const w = h.w;
-    const n = w.length;
-    const lr = this.lr;
-    if (this.optimizer === "sgd") {
-      for (let i = 0; i < n; i++) w[i] -= lr * g[i];
-    } else if (this.optimizer === "adagrad") {
-      const a = h.m!;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const ai = a[i] + gi * gi;
-        a[i] = ai;
-        w[i] -= (lr * gi) / Math.sqrt(ai + EPS);
-      }
-    } else {
-      const m = h.m!;
-      const v = h.v!;
-      const c1 = 1 - Math.pow(BETA1, this.t);
-      const c2 = 1 - Math.pow(BETA2, this.t);
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const mi = BETA1 * m[i] + (1 - BETA1) * gi;
-        const vi = BETA2 * v[i] + (1 - BETA2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        w[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + EPS);
-      }
-    }
+    this.optimizer.step(h, g, "tfjs");
     // A copy: the backend may keep a reference to the array it is given, and `w` keeps changing.
-    tf.tidy(() => h.variable.assign(tf.tensor(w.slice(), h.variable.shape)));
+    tf.tidy(() => h.variable.assign(tf.tensor(h.w.slice(), h.variable.shape)));
   }
 
   /**
-   * Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value. Each occurrence of
-   * a row in a set of B examples weighs lambda / B, so the work is one pass over the ids to total each unique row's
-   * weight and one pass over the unique rows: `value += weight * ||row - anchor||^2`, `grad += 2 * weight * (row - anchor)`.
+   * Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value, in closed form
+   * (see penalty.ts).
    */
-  private addPenalty(
-    batch: TaskBatch,
-    local: Int32Array[][],
-    usedSets: number[],
-    rowGrads: (Float32Array | null)[],
-    uniq: number[][],
-  ): number {
+  private addPenalty(local: Int32Array[][], usedSets: number[], rowGrads: (Float32Array | null)[], uniq: number[][]): number {
     let value = 0;
     this.model.tables.forEach((t, ti) => {
       const tb = this.tables[ti];
       const g = rowGrads[ti];
       if (t.l2 <= 0 || !tb.trainable || !g) return;
-      const rows = uniq[ti];
-      const weight = new Float64Array(rows.length);
-      for (const s of usedSets) {
-        const pos = local[s][ti];
-        const c = t.l2 / batch.ids[s][t.input].length;
-        for (let k = 0; k < pos.length; k++) weight[pos[k]] += c;
-      }
-      value += penalizeRows(tb.w, t.anchor ?? null, rows, weight, g, tb.dim);
+      value += sparseRowPenalty(
+        t,
+        tb.w,
+        tb.dim,
+        uniq[ti],
+        usedSets.map((s) => local[s][ti]),
+        g,
+      );
     });
     return value;
-  }
-
-  private applyRows(tb: TableState, rows: number[], g: Float32Array): void {
-    const d = tb.dim;
-    const w = tb.w;
-    const lr = this.lr;
-    if (this.optimizer === "sgd") {
-      for (let k = 0; k < rows.length; k++) {
-        const o = rows[k] * d;
-        for (let j = 0; j < d; j++) w[o + j] -= lr * g[k * d + j];
-      }
-    } else if (this.optimizer === "adagrad") {
-      const m = tb.m!;
-      for (let k = 0; k < rows.length; k++) {
-        const o = rows[k] * d;
-        for (let j = 0; j < d; j++) {
-          const gj = g[k * d + j];
-          m[o + j] += gj * gj;
-          w[o + j] -= (lr * gj) / (Math.sqrt(m[o + j]) + EPS);
-        }
-      }
-    } else {
-      const m = tb.m!;
-      const v = tb.v!;
-      const c1 = 1 - Math.pow(BETA1, this.t);
-      const c2 = 1 - Math.pow(BETA2, this.t);
-      const step = (lr * Math.sqrt(c2)) / c1;
-      const eps = EPS * Math.sqrt(c2);
-      for (let k = 0, p = 0; k < rows.length; k++, p += d) {
-        const o = rows[k] * d;
-        for (let j = 0; j < d; j++) {
-          const gj = g[p + j];
-          const mj = BETA1 * m[o + j] + (1 - BETA1) * gj;
-          const vj = BETA2 * v[o + j] + (1 - BETA2) * gj * gj;
-          m[o + j] = mj;
-          v[o + j] = vj;
-          w[o + j] -= (step * mj) / (Math.sqrt(vj) + eps);
-        }
-      }
-    }
   }
 
   /** Writes the master tables back into the model's variables. */
