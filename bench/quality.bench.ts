@@ -2,7 +2,8 @@
 import { loadDataset } from "../src/data/load";
 import { predefinedSplit } from "../src/data/splits";
 import { Split } from "../src/data/types";
-import { RATING_MODELS, kerasExampleProtocol, ratingFolds, topNComparison } from "../src/experiments/quality";
+import { modelEntry } from "../src/experiments/registry";
+import { RATING_MODELS, kerasExampleProtocol, ratingFolds, topNComparison } from "./quality-experiments";
 import { BenchRecord, movielensDir, record } from "./lib";
 
 export const name = "quality";
@@ -14,7 +15,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
   const ml100k = await loadDataset("ml-100k", { movielensDir: movielensDir() });
   const foldNames = quick ? (["u1"] as const) : (["u1", "u2", "u3", "u4", "u5"] as const);
   const folds: Split[] = foldNames.map((f) => predefinedSplit(ml100k, f));
-  const models = quick ? RATING_MODELS.filter((m) => m.startsWith("stage 2") || m === "user + movie bias") : RATING_MODELS;
+  const models = quick ? RATING_MODELS.filter((m) => modelEntry(m).family === "two-stage" || m === "user-movie-bias") : RATING_MODELS;
   const label = `ml-100k ${foldNames.join(",")} (test folds; epochs chosen on 5% of each training fold, stage 2 then refit on the whole fold)`;
   const folded = await ratingFolds(ml100k, folds, {
     models,
@@ -27,7 +28,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
     ["GLocal-K (u1)", 0.889],
   ];
   for (const r of folded) {
-    const isStage2 = r.model === "stage 2 (from stage 1)" || r.model === "stage 2 (from stage 1, mean of 5 seeds)";
+    const isStage2 = r.id === "stage2" || r.id === "stage2-averaged";
     records.push(
       record({
         metric: `RMSE, ${r.model} (mean over ${foldNames.length} fold${foldNames.length > 1 ? "s" : ""}: ${r.rmse.map((x) => x.toFixed(4)).join(", ")})`,
@@ -41,8 +42,8 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
     );
   }
   // Stage 1 -> stage 2 on rarely rated movies, where genre information should matter most.
-  const random = folded.find((r) => r.model === "stage 2 (random init)");
-  for (const r of folded.filter((x) => x.model.startsWith("stage 2") && x.model !== "stage 2 (random init)")) {
+  const random = folded.find((r) => r.id === "stage2-random-init");
+  for (const r of folded.filter((x) => modelEntry(x.id).family === "two-stage" && x.id !== "stage2-random-init")) {
     records.push(
       record({
         metric: `RMSE on test ratings of movies with < 10 training ratings, ${r.model} (folds: ${r.rareRmse.map((x) => x.toFixed(4)).join(", ")})`,
@@ -55,8 +56,9 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
       }),
     );
   }
-  for (const model of ["stage 2 (from stage 1, mean of 5 seeds)", "stage 2 (from stage 1)"]) {
-    const s2 = folded.find((r) => r.model === model);
+  for (const id of ["stage2-averaged", "stage2"]) {
+    const s2 = folded.find((r) => r.id === id);
+    const model = modelEntry(id).label;
     for (const [ref, v] of refs.slice(1)) {
       if (s2)
         records.push(
@@ -92,13 +94,14 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
 
   // 3. Top-N on ml-100k u1, both protocols.
   const reports = await topNComparison(ml100k, folds[0], { ks: [10] });
-  const byName = (n: string) => reports.find((r) => r.model.startsWith(n))!;
-  const ours = byName("stage 2 implicit");
+  const byId = (id: string) => reports.find((r) => r.id === id)!;
+  const ours = byId("stage2-implicit");
   for (const protocol of ["full-ranking", "leave-one-out"] as const) {
     for (const metric of ["recall", "ndcg"] as const) {
       const v = ours.topN.find((t) => t.protocol === protocol && t.k === 10)![metric];
-      for (const ref of ["popularity", "dot product, MSE (seed 002)"]) {
-        const rv = byName(ref).topN.find((t) => t.protocol === protocol && t.k === 10)![metric];
+      for (const refId of ["popularity", "dot64-mse"]) {
+        const ref = modelEntry(refId).label;
+        const rv = byId(refId).topN.find((t) => t.protocol === protocol && t.k === 10)![metric];
         records.push(
           record({
             metric: `${metric === "recall" ? "Recall" : "NDCG"}@10 (${protocol}), stage 2 implicit (BPR, from stage 1)`,

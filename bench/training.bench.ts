@@ -27,7 +27,10 @@ const EPOCHS_LARGE = 3;
 
 /** One model configuration, defined once for both TF.js and Keras. */
 interface Case {
+  /** Stable id (the registry id of the model whose architecture this is). */
   id: string;
+  /** Display label in the results. */
+  label: string;
   keras: "dot-bias-sigmoid" | "dot-bias-linear" | "dot" | "dense-classes" | "movie-genre";
   dim: number;
   batchSize: number;
@@ -54,7 +57,8 @@ function cases(): Case[] {
   const minmax = (ds: Dataset) => (r: number) => (r - ds.ratingScale.min) / (ds.ratingScale.max - ds.ratingScale.min);
   return [
     {
-      id: "dot + biases, BCE (seed 000, batch 64)",
+      id: "dot-bias-bce",
+      label: "Keras example: dot + biases, BCE (batch 64)",
       keras: "dot-bias-sigmoid",
       dim: 50,
       batchSize: 64,
@@ -63,7 +67,8 @@ function cases(): Case[] {
       arrays: (ds, train) => ratingArrays(ds, train, minmax(ds)),
     },
     {
-      id: "stage 2 explicit (dot + biases + mean, MSE)",
+      id: "stage2",
+      label: "stage 2 explicit (dot + biases + mean, MSE)",
       keras: "dot-bias-linear",
       dim: 32,
       batchSize: 1024,
@@ -72,7 +77,8 @@ function cases(): Case[] {
       arrays: (ds, train) => ratingArrays(ds, train, (r) => r),
     },
     {
-      id: "dot product, MSE (seed 002)",
+      id: "dot64-mse",
+      label: "64-d dot product, MSE",
       keras: "dot",
       dim: 64,
       batchSize: 1024,
@@ -81,7 +87,8 @@ function cases(): Case[] {
       arrays: (ds, train) => ratingArrays(ds, train, (r) => r),
     },
     {
-      id: "dense net over rating classes (seed 003)",
+      id: "dense-rating-classifier",
+      label: "dense rating classifier",
       keras: "dense-classes",
       dim: 32,
       batchSize: 1024,
@@ -198,10 +205,12 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
         const skipDense = c.batchSize < 1024 && ds.numUsers > 100_000;
         const dense = skipDense ? NaN : await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense", epochs);
         const ref = py ? keras(py, c, c.arrays(ds, train), tmp, epochs) : null;
-        console.log(`    ${c.id}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`);
+        console.log(
+          `    ${c.label}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`,
+        );
         records.push(
           record({
-            metric: `${c.id}: TF.js, sparse row updates`,
+            metric: `${c.label}: TF.js, sparse row updates`,
             value: sparse,
             unit: "ratings/s",
             reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null,
@@ -213,7 +222,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
         if (!skipDense) {
           records.push(
             record({
-              metric: `${c.id}: TF.js, dense updates (stock optimiser)`,
+              metric: `${c.label}: TF.js, dense updates (stock optimiser)`,
               value: dense,
               unit: "ratings/s",
               reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null,

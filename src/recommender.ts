@@ -1,11 +1,11 @@
-// MovieRecommender: seed 004's workflow as one object (loadData → preprocessData → stage 1 → embeddings → stage 2 → evaluate → recommend), over the module API.
+// MovieRecommender: the two-stage tutorial's workflow as one object (loadData → preprocessData → stage 1 → embeddings → stage 2 → evaluate → recommend), over the module API.
 import { loadDataset, LoadDatasetOptions } from "./data/load";
 import { filterByMinRatings } from "./data/preprocess";
 import { ratingSummary } from "./data/stats";
 import { perUserHoldout, randomSplit, temporalSplit } from "./data/splits";
 import { Dataset, DatasetName, Split } from "./data/types";
 import { CandidateRule } from "./evaluation/candidates";
-import { CompareOptions, ModelReport, evaluateTrained } from "./experiments/compare";
+import { ReportOptions, ModelReport, modelReport } from "./evaluation/report";
 import { Stage2Options, Trained, trainStage1, trainStage2, validationSplit } from "./experiments/recipes";
 import { RecModel } from "./models/base";
 import { movieGenreModel } from "./models/movie-genre";
@@ -14,7 +14,7 @@ import { PlotlyFigure } from "./viz/figures/types";
 import { MovieViewOptions, genreEmbeddingView, movieEmbeddingView } from "./viz/views";
 import { coldStartMovieVector, coldMovieUserScores, foldInUser, foldedUserScorer } from "./recommend/cold-start";
 import { MovieRow, RatedRow, rankMovies, recommendForUser, similarMovies, similarToVector, topRatedByUser } from "./recommend/recommend";
-import { dotWeights } from "./recommend/scorers";
+import { dotWeights } from "./models/user-movie";
 import { History } from "./training/fit";
 import { ProgressMode } from "./training/progress";
 import { Matrix } from "./util/matrix";
@@ -35,7 +35,7 @@ export interface MovieRecommenderOptions {
 export type EmbeddingStage = "stage1" | "stage2";
 
 /**
- * The lab in one object, with seed 004's method names in camelCase. Every step is also a plain function in the module
+ * The lab in one object, with the two-stage tutorial's method names in camelCase. Every step is also a plain function in the module
  * API (data/, models/, training/, evaluation/, recommend/); this class only keeps the state between them.
  */
 export class MovieRecommender {
@@ -62,13 +62,13 @@ export class MovieRecommender {
     return value;
   }
 
-  /** Loads the dataset (seed 004's `load_data`). */
+  /** Loads the dataset (the tutorial's `load_data`). */
   async loadData(options: Partial<LoadDatasetOptions> = {}): Promise<Dataset> {
     this.data = await loadDataset(this.options.dataset, { dir: this.options.dir, download: this.options.download, ...options });
     return this.data;
   }
 
-  /** Filters sparse users/movies and splits the ratings (seed 004's `preprocess_data`). */
+  /** Filters sparse users/movies and splits the ratings (the tutorial's `preprocess_data`). */
   preprocessData(
     o: {
       minRatingsPerUser?: number;
@@ -93,13 +93,13 @@ export class MovieRecommender {
     return this.split;
   }
 
-  /** The (movie, genre, label) pairs stage 1 trains on, positives and sampled negatives (seed 004's `create_movie_genre_pairs`). */
+  /** The (movie, genre, label) pairs stage 1 trains on, positives and sampled negatives (the tutorial's `create_movie_genre_pairs`). */
   createMovieGenrePairs(negativeRatio = 4): { movie: Int32Array; genre: Int32Array; label: Float32Array } {
     const ds = this.need(this.data, "the dataset", "loadData");
     return movieGenreTask(ds.movies, { seed: this.options.seed, negativeRatio }).labelledPairs();
   }
 
-  /** Builds the stage 1 model without training it (seed 004's `build_movie_genre_model`); `summary()` shows it. */
+  /** Builds the stage 1 model without training it (the tutorial's `build_movie_genre_model`); `summary()` shows it. */
   buildMovieGenreModel(): RecModel {
     const ds = this.need(this.data, "the dataset", "loadData");
     this.stage1?.dispose();
@@ -112,7 +112,7 @@ export class MovieRecommender {
     return this.stage1;
   }
 
-  /** Trains stage 1 (seed 004's `train_movie_genre_model`). Retraining replaces the previous model. */
+  /** Trains stage 1 (the tutorial's `train_movie_genre_model`). Retraining replaces the previous model. */
   async trainMovieGenreModel(
     o: { epochs?: number; batchSize?: number; learningRate?: number; negativeRatio?: number } = {},
   ): Promise<History> {
@@ -124,7 +124,7 @@ export class MovieRecommender {
     return r.history;
   }
 
-  /** Stage 1's movie embeddings, numMovies x d (seed 004's `extract_movie_embeddings`). */
+  /** Stage 1's movie embeddings, numMovies x d (the tutorial's `extract_movie_embeddings`). */
   extractMovieEmbeddings(stage: EmbeddingStage = "stage1"): Matrix {
     if (stage === "stage2") return this.need(this.stage2?.model ?? null, "stage 2", "trainUserMovieModel").weight("movie_embedding");
     return this.need(this.stage1, "stage 1", "trainMovieGenreModel").weight("movie_embedding");
@@ -136,7 +136,7 @@ export class MovieRecommender {
   }
 
   /**
-   * A 2-D view of a stage's movie embeddings coloured by genre (seed 004's `visualize_embeddings`): t-SNE by default,
+   * A 2-D view of a stage's movie embeddings coloured by genre (the tutorial's `visualize_embeddings`): t-SNE by default,
    * or PCA / UMAP. Show it with `await show(fig)` or save it with `saveFigure(fig, name)`.
    */
   visualizeEmbeddings(o: MovieViewOptions & { stage?: EmbeddingStage } = {}): PlotlyFigure {
@@ -177,9 +177,9 @@ export class MovieRecommender {
   }
 
   /** RMSE, MAE and top-N metrics of stage 2 on the test split. */
-  async evaluate(o: CompareOptions = {}): Promise<ModelReport> {
+  async evaluate(o: ReportOptions = {}): Promise<ModelReport> {
     const ds = this.need(this.data, "the dataset", "loadData");
-    return evaluateTrained(
+    return modelReport(
       ds,
       this.need(this.split, "the split", "preprocessData"),
       this.need(this.stage2, "stage 2", "trainUserMovieModel"),
@@ -187,7 +187,7 @@ export class MovieRecommender {
     );
   }
 
-  /** Top-N unseen movies for a user (original id), next to the movies they rated highest (seed 000's report). */
+  /** Top-N unseen movies for a user (original id), next to the movies they rated highest (the Keras example's report). */
   recommend(userId: number, n = 10): { topRated: RatedRow[]; recommendations: MovieRow[] } {
     const ds = this.need(this.data, "the dataset", "loadData");
     const split = this.need(this.split, "the split", "preprocessData");

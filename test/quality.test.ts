@@ -1,11 +1,11 @@
-// Short versions of the quality bench on real data: the Keras example's BCE goal, top-N against popularity and seed 002, stage 2 RMSE on ml-100k u1.
+// Short versions of the quality bench on real data: the Keras example's BCE goal, top-N against popularity and the 64-d dot product (MSE), stage 2 RMSE on ml-100k u1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadDataset } from "../src/data/load";
 import { predefinedSplit } from "../src/data/splits";
-import { kerasExampleProtocol, ratingFolds, topNComparison } from "../src/experiments/quality";
+import { kerasExampleProtocol, ratingFolds, topNComparison } from "../bench/quality-experiments";
 
 const shared = process.env.MOVIELENS_DIR ?? path.resolve(__dirname, "..", "..", "shared", "data", "movielens");
 
@@ -18,7 +18,7 @@ test("the Keras example's protocol on ml-latest-small reaches validation BCE <= 
   assert.ok(valLoss[4] <= 0.61, `validation BCE ${valLoss[4]}`);
 });
 
-test("ml-100k u1 top-N: the stage 2 implicit model beats popularity and seed 002 under both protocols", async () => {
+test("ml-100k u1 top-N: the stage 2 implicit model beats popularity and the 64-d dot product (MSE) under both protocols", async () => {
   assert.ok(fs.existsSync(path.join(shared, "ml-100k")), `ml-100k not found under ${shared} (set MOVIELENS_DIR)`);
   const ds = await loadDataset("ml-100k", { movielensDir: shared });
   const reports = await topNComparison(ds, predefinedSplit(ds, "u1"), { ks: [10] });
@@ -38,18 +38,13 @@ test("ml-100k u1 top-N: the stage 2 implicit model beats popularity and seed 002
 test("ml-100k u1: stage 2 beats the bias baseline; session biases and the seed average each lower RMSE", async () => {
   const ds = await loadDataset("ml-100k", { movielensDir: shared });
   const results = await ratingFolds(ds, [predefinedSplit(ds, "u1")], {
-    models: [
-      "stage 2 (from stage 1, mean of 5 seeds)",
-      "stage 2 (from stage 1)",
-      "stage 2 (from stage 1, no session bias)",
-      "user + movie bias",
-    ],
+    models: ["stage2-averaged", "stage2", "stage2-no-session", "user-movie-bias"],
   });
-  const get = (m: string) => results.find((r) => r.model === m)!.meanRmse;
+  const get = (id: string) => results.find((r) => r.id === id)!.meanRmse;
   console.log(results.map((r) => `${r.model}: ${r.meanRmse.toFixed(4)}`).join("; "));
-  assert.ok(get("stage 2 (from stage 1)") < get("user + movie bias") - 0.02);
-  assert.ok(get("stage 2 (from stage 1)") < get("stage 2 (from stage 1, no session bias)") - 0.002);
-  assert.ok(get("stage 2 (from stage 1, mean of 5 seeds)") < get("stage 2 (from stage 1)") - 0.002);
+  assert.ok(get("stage2") < get("user-movie-bias") - 0.02);
+  assert.ok(get("stage2") < get("stage2-no-session") - 0.002);
+  assert.ok(get("stage2-averaged") < get("stage2") - 0.002);
   // u1 is the hardest of the five folds (its mean is about 0.01 above the 5-fold mean).
-  assert.ok(get("stage 2 (from stage 1, mean of 5 seeds)") < 0.915, `u1 RMSE ${get("stage 2 (from stage 1, mean of 5 seeds)")}`);
+  assert.ok(get("stage2-averaged") < 0.915, `u1 RMSE ${get("stage2-averaged")}`);
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { tf } from "../src/backend";
 import { MovieRecommender } from "../src/recommender";
 import { coldStartMovieVector, foldInUser, foldedUserScorer } from "../src/recommend/cold-start";
-import { dotWeights } from "../src/recommend/scorers";
+import { dotWeights } from "../src/models/user-movie";
 import { rmse } from "../src/evaluation/rating-metrics";
 import { row } from "../src/util/matrix";
 
@@ -22,7 +22,7 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-test("seed 004's workflow: load, preprocess, pairs, stage 1, embeddings, view", async () => {
+test("the facade's tutorial workflow: load, preprocess, pairs, stage 1, embeddings, view", async () => {
   const ds = await rec.loadData();
   assert.equal(ds.ratings.length, 100836);
   const split = rec.preprocessData({ testFraction: 0.1 });

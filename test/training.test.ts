@@ -20,7 +20,8 @@ import { ratingTask, ratingTransform } from "../src/training/tasks/ratings";
 import { buildDataset, makeRatings } from "../src/data/columnar";
 import { ratingSessions } from "../src/data/sessions";
 import { RecModel } from "../src/models/base";
-import { SessionContext, dotScorer, dotWeights } from "../src/recommend/scorers";
+import type { SessionContext } from "../src/models/scorer";
+import { dotScorer, dotWeights } from "../src/models/user-movie";
 import { tinyDataset, tinySplit } from "./helpers/tiny";
 
 const ds = tinyDataset({ users: 50, movies: 70, seed: 11 });

@@ -19,3 +19,4 @@ export * from "./stats";
 export * from "./sessions";
 export * from "./frames";
 export * from "./synthetic";
+export * from "./targets";

@@ -9,7 +9,7 @@ export type RatingTarget =
   | "raw"
   /** (r - min) / (max - min) in [0, 1] (BCE with a sigmoid head). */
   | "minmax"
-  /** r minus the mean of the movie's training ratings (seed 001's mean normalisation). */
+  /** r minus the mean of the movie's training ratings (MF with mean normalisation). */
   | "movie-mean"
   /** r minus the global training mean. */
   | "global-mean";

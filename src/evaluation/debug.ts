@@ -2,7 +2,8 @@
 import type { Movies } from "../data/types";
 import { EvaluationData, checkEvaluationData } from "./data";
 import { CandidateRule } from "./candidates";
-import { Scorer, ScoringJob, runScoring } from "./scoring";
+import type { MovieScorer } from "../models/scorer";
+import { ScoringJob, runScoring } from "./scoring";
 import { TieBreak } from "./protocol";
 import { selectTopK } from "./top-k";
 import { TopNAtK, topNMetrics } from "./topn-metrics";
@@ -96,7 +97,7 @@ export async function debugUser(
   data: EvaluationData,
   movies: Movies,
   user: number,
-  scorer: Scorer,
+  scorer: MovieScorer,
   options: DebugUserOptions = {},
 ): Promise<UserDebugReport> {
   const fn = "debugUser";

@@ -1,7 +1,8 @@
 // Full-ranking top-N protocol: rank every movie a test user has not rated in train, score top-K against their relevant test items.
 import { EvaluationData, checkEvaluationData, groupColumnsByUser } from "./data";
 import { CandidateRule } from "./candidates";
-import { Scorer, ScoringJob, runScoring } from "./scoring";
+import type { MovieScorer } from "../models/scorer";
+import { ScoringJob, runScoring } from "./scoring";
 import { selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
 import { TopNEvaluation, TopNProtocolOptions, TopNSummary, consideredUsers, resolveOptions, sampleEligible } from "./protocol";
@@ -36,11 +37,11 @@ interface FullRankingJob extends ScoringJob {
  * A relevant test movie the user also rated in train (a leaky split) stays relevant but can never be a hit.
  *
  * @param data   table sizes plus train and test rating columns (see `evaluationData(dataset, split)`).
- * @param scorer a per-user `(user, movies) => scores` callback or a batched `{ pairs(users, movies) }` scorer.
+ * @param scorer a MovieScorer (its `scorePairs`, when it has one, is called with whole users packed into batches).
  */
 export async function evaluateFullRanking(
   data: EvaluationData,
-  scorer: Scorer,
+  scorer: MovieScorer,
   options: FullRankingOptions,
 ): Promise<TopNEvaluation<FullRankingUserResult>> {
   const fn = "evaluateFullRanking";

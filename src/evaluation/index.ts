@@ -9,3 +9,6 @@ export * from "./full-ranking";
 export * from "./leave-one-out";
 export * from "./debug";
 export * from "./distributions";
+export * from "./candidates";
+export * from "./held-out";
+export * from "./report";

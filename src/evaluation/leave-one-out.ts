@@ -1,7 +1,8 @@
 // NCF-style leave-one-out protocol: each user's held-out movie ranked against seeded sampled negatives (99 by default).
 import { Rng } from "../util/random";
 import { EvaluationData, RatingColumns, checkEvaluationData, groupColumnsByUser } from "./data";
-import { Scorer, ScoringJob, runScoring } from "./scoring";
+import type { MovieScorer } from "../models/scorer";
+import { ScoringJob, runScoring } from "./scoring";
 import { rankOf, selectTopK } from "./top-k";
 import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
 import { TopNEvaluation, TopNProtocolOptions, TopNSummary, consideredUsers, resolveOptions, sampleEligible } from "./protocol";
@@ -146,7 +147,7 @@ interface LeaveOneOutJob extends ScoringJob {
  */
 export async function evaluateLeaveOneOut(
   data: EvaluationData,
-  scorer: Scorer,
+  scorer: MovieScorer,
   options: LeaveOneOutOptions,
 ): Promise<LeaveOneOutEvaluation> {
   const fn = "evaluateLeaveOneOut";

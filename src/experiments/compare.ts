@@ -1,100 +1,57 @@
-// Evaluates trained models on one split with the same metrics and protocols, as one comparison table.
+// Trains registered models by id on one split and reports them side by side with the same metrics and protocols (notebook 05's table).
 import { Dataset, Split } from "../data/types";
-import { evaluationData } from "../evaluation/data";
-import { evaluateFullRanking } from "../evaluation/full-ranking";
-import { evaluateLeaveOneOut } from "../evaluation/leave-one-out";
-import { metricsAt } from "../evaluation/protocol";
-import { mae, rmse } from "../evaluation/rating-metrics";
-import { predictHeldOut } from "../recommend/scorers";
-import { Trained } from "./recipes";
+import { ModelReport, ReportOptions, modelReport } from "../evaluation/report";
+import { Matrix } from "../util/matrix";
+import { trainStage1, validationSplit } from "./recipes";
+import { RegistryTrainOptions, modelEntry } from "./registry";
 
-/** Options for {@link evaluateTrained}. */
-export interface CompareOptions {
-  /** Cutoffs for the top-N metrics (default [5, 10, 20]). */
-  ks?: number[];
-  /** A test rating is relevant when >= this (default 4; null: every test item). */
-  relevanceThreshold?: number | null;
-  /** Which top-N protocols to run (default both). */
-  protocols?: ("full-ranking" | "leave-one-out")[];
-  /** Evaluate top-N on a seeded sample of users (default: all). */
-  sampleUsers?: number;
-  seed?: number;
+/** Options for {@link compareModels}. */
+export interface CompareModelsOptions extends RegistryTrainOptions {
+  /** Stage 1's embedding size (and so stage 2's); the reference models keep their own tested sizes. */
+  dim?: number;
+  /** Fraction of the split's training ratings carved out for validation / early stopping (default 0.05; never the test set). */
+  validationFraction?: number;
+  /** Per-model overrides of the training options, by registry id. */
+  perModel?: Readonly<Record<string, RegistryTrainOptions>>;
+  /** How the models are evaluated (cutoffs, relevance threshold, protocols, user sample). */
+  report?: ReportOptions;
+  /** Called after each model with its report (e.g. to print progress). */
+  onReport?: (report: ModelReport) => void;
 }
 
-/** One model's numbers on one split. NaN where a metric does not apply (e.g. RMSE of popularity). */
-export interface ModelReport {
-  model: string;
-  rmse: number;
-  mae: number;
-  /** Per K: full-ranking and leave-one-out metrics. */
-  topN: {
-    k: number;
-    protocol: "full-ranking" | "leave-one-out";
-    precision: number;
-    recall: number;
-    ndcg: number;
-    hitRate: number;
-    map: number;
-    coverage: number | null;
-  }[];
-  trainSeconds: number;
-}
-
-/** RMSE/MAE on the split's test ratings and top-N metrics under both protocols, for one trained model. */
-export async function evaluateTrained(
+/**
+ * Trains each registered model in `ids` on the split's training ratings (minus a seeded validation carve-out) with its
+ * tested defaults, reports it on the split's test ratings, and frees it. Stage 1 is trained once and shared by the
+ * entries that start from one set of stage-1 vectors. Reports come back in the order of `ids`.
+ */
+export async function compareModels(
   ds: Dataset,
   split: Pick<Split, "train" | "test">,
-  t: Trained,
-  o: CompareOptions = {},
-): Promise<ModelReport> {
-  const ks = o.ks ?? [5, 10, 20];
-  const threshold = o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold;
-  let r = NaN;
-  let m = NaN;
-  if (t.scorer.predictRatings) {
-    const { predicted, actual } = predictHeldOut(ds, t.scorer, split.test);
-    r = rmse(predicted, actual);
-    m = mae(predicted, actual);
+  ids: readonly string[],
+  o: CompareModelsOptions = {},
+): Promise<ModelReport[]> {
+  const entries = ids.map((id) => modelEntry(id)); // unknown ids fail before anything trains
+  const seed = o.seed ?? 42;
+  const { train, validation } = validationSplit(split.train, o.validationFraction ?? 0.05, seed);
+  let stage1: Matrix[] | undefined = o.stage1;
+  if (!stage1 && entries.some((e) => e.stage1Seeds === 1)) {
+    const s1 = await trainStage1(ds, { seed, dim: o.dim, progress: o.progress });
+    stage1 = [s1.model.weight("movie_embedding")];
+    s1.model.dispose();
   }
-  const data = evaluationData(ds, split);
-  const score = (user: number, movies: Int32Array): Float32Array => t.scorer.scoreMovies(user, movies);
-  const topN: ModelReport["topN"] = [];
-  const protocols = o.protocols ?? ["full-ranking", "leave-one-out"];
-  const common = { ks, relevanceThreshold: threshold, seed: o.seed ?? 0, sampleUsers: o.sampleUsers };
-  for (const protocol of protocols) {
-    const summaries =
-      protocol === "full-ranking"
-        ? ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateFullRanking(data, score, common))
-        : ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateLeaveOneOut(data, score, common));
-    for (const [i, k] of ks.entries()) {
-      const s = summaries[i];
-      topN.push({
-        k,
-        protocol,
-        precision: s.precision,
-        recall: s.recall,
-        ndcg: s.ndcg,
-        hitRate: s.hitRate,
-        map: s.map,
-        coverage: s.coverage,
-      });
+  // `dim` sizes stage 1 (stage 2 takes its size from stage 1's vectors); each reference model keeps its own tested size.
+  const { perModel, report, onReport, validationFraction: _fraction, dim: _dim, ...common } = o;
+  const reports: ModelReport[] = [];
+  for (const entry of entries) {
+    const options: RegistryTrainOptions = { ...common, seed, validation, stage1, ...perModel?.[entry.id] };
+    const trained = await entry.train(ds, train, options);
+    try {
+      const rep = await modelReport(ds, split, trained, { seed, ...report });
+      reports.push(rep);
+      onReport?.(rep);
+    } finally {
+      trained.model?.dispose();
     }
   }
-  return { model: t.name, rmse: r, mae: m, topN, trainSeconds: t.seconds };
-}
-
-/** Flat rows for a table: one per model, with RMSE, MAE and Recall/NDCG@k for each protocol. */
-export function reportRows(reports: ModelReport[], k = 10): Record<string, string | number>[] {
-  const fmt = (x: number | null): string | number => (x === null || Number.isNaN(x) ? "—" : Number(x.toFixed(4)));
-  return reports.map((rep) => {
-    const row: Record<string, string | number> = { model: rep.model, RMSE: fmt(rep.rmse), MAE: fmt(rep.mae) };
-    for (const t of rep.topN.filter((x) => x.k === k)) {
-      const p = t.protocol === "full-ranking" ? "full" : "LOO";
-      row[`Recall@${k} (${p})`] = fmt(t.recall);
-      row[`NDCG@${k} (${p})`] = fmt(t.ndcg);
-      if (t.protocol === "leave-one-out") row[`HR@${k} (LOO)`] = fmt(t.hitRate);
-    }
-    row["train s"] = Number(rep.trainSeconds.toFixed(1));
-    return row;
-  });
+  return reports;
 }

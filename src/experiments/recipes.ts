@@ -1,21 +1,14 @@
-// Recipes: the lab's models with their tested hyperparameters, each trained on a split and returned as a scorer (used by the facade, notebooks and the quality bench).
+// Recipes: the lab's models with their tested hyperparameters (the registry, src/experiments/registry.ts, names them by id), each trained on a split and returned as a scorer (used by the facade, notebooks and the quality bench).
 import { ratingSessions } from "../data/sessions";
 import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { RecModel } from "../models/base";
 import { denseClassModel } from "../models/dense-classes";
 import { movieGenreModel } from "../models/movie-genre";
-import { MovieInit, averageUserMovieModels, userMovieModel } from "../models/user-movie";
-import {
-  MovieScorer,
-  biasScorer,
-  dotScorer,
-  dotWeights,
-  expectedRating,
-  globalMeanScorer,
-  netScorer,
-  popularityScorer,
-} from "../recommend/scorers";
+import { MovieInit, averageUserMovieModels, dotScorer, dotWeights, userMovieModel } from "../models/user-movie";
+import { biasScorer, globalMeanScorer, popularityScorer } from "../models/baselines";
+import { expectedRating, netScorer } from "../models/dense-classes";
+import type { MovieScorer } from "../models/scorer";
 import { EarlyStopping, History, OptimizerName, fit } from "../training/fit";
 import { Task } from "../training/task";
 import { ProgressMode, ProgressSink } from "../training/progress";
@@ -29,6 +22,9 @@ import { Rng } from "../util/random";
 
 /** A trained model (or a non-learned baseline) ready for evaluation and recommendation. */
 export interface Trained {
+  /** The registry id of the model (src/experiments/registry.ts): what tables and benchmarks key on. */
+  id: string;
+  /** Display label. */
   name: string;
   scorer: MovieScorer;
   /** The TF.js model (null for non-learned baselines). Dispose it when done. */
@@ -183,6 +179,7 @@ export async function trainStage2Averaged(ds: Dataset, train: Int32Array, stage1
     const model = averageUserMovieModels(members.map((m) => m.model!));
     const transform = members[0].transform;
     return {
+      id: "stage2-averaged",
       name: `${members[0].name}, mean of ${members.length} seeds`,
       scorer: stage2Scorer(ds, model, transform),
       model,
@@ -224,6 +221,7 @@ async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options)
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, d, `stage 2 (${loss}, ${init})`);
   const transform = "transform" in task ? (task as { transform: RatingTransform }).transform : null;
   return {
+    id: implicit ? "stage2-implicit" : "stage2",
     name: `stage 2 ${implicit ? "implicit" : "explicit"} (${init})`,
     scorer: stage2Scorer(ds, model, transform),
     model,
@@ -244,6 +242,7 @@ function stage2Scorer(ds: Dataset, model: RecModel, transform: RatingTransform |
 async function dotRecipe(
   ds: Dataset,
   train: Int32Array,
+  id: string,
   name: string,
   o: RecipeOptions,
   cfg: {
@@ -274,15 +273,15 @@ async function dotRecipe(
   });
   const task = ratingTask(ds, { train, validation: o.validation, loss: cfg.loss, target: cfg.target });
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, cfg, name);
-  return { name, scorer: dotScorer(name, dotWeights(model), task.transform), model, history, transform: task.transform, seconds };
+  return { id, name, scorer: dotScorer(name, dotWeights(model), task.transform), model, history, transform: task.transform, seconds };
 }
 
 /**
- * Seed 000 / the Keras collaborative-filtering example ("RecommenderNet"): 50-d user and movie embeddings with biases,
- * sigmoid, BCE on min-max normalised ratings, L2 1e-6, Adam 1e-3, batch 64, 5 epochs.
+ * Dot product with biases under BCE on min-max scaled ratings, as in the Keras collaborative-filtering example
+ * ("RecommenderNet"): 50-d user and movie embeddings with biases, sigmoid, L2 1e-6, Adam 1e-3, batch 64, 5 epochs.
  */
-export function trainKerasBce(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
-  return dotRecipe(ds, train, "dot + biases, BCE (seed 000)", o, {
+export function trainDotBiasBce(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+  return dotRecipe(ds, train, "dot-bias-bce", "Keras example: dot + biases, BCE on scaled ratings", o, {
     dim: 50,
     biases: "both",
     output: "sigmoid",
@@ -297,11 +296,12 @@ export function trainKerasBce(ds: Dataset, train: Int32Array, o: RecipeOptions =
 }
 
 /**
- * Seed 001: matrix factorisation on per-movie mean-normalised ratings with a user bias and L2, trained full-batch
- * (one gradient step per epoch over all training ratings, as the seed's GradientTape loop does) with Adam 0.1.
+ * Matrix factorisation with mean normalisation: per-movie mean-normalised ratings, a user bias and L2, trained
+ * full-batch (one gradient step per epoch over all training ratings, as the tutorial's GradientTape loop does) with
+ * Adam 0.1.
  */
 export function trainMfMeanNorm(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
-  return dotRecipe(ds, train, "MF, mean-normalised (seed 001)", o, {
+  return dotRecipe(ds, train, "mf-mean-norm", "MF with mean normalisation", o, {
     dim: 10,
     biases: "user",
     output: "linear",
@@ -317,14 +317,15 @@ export function trainMfMeanNorm(ds: Dataset, train: Int32Array, o: RecipeOptions
 }
 
 /**
- * Seed 002: a 64-d dot product under MSE with Adam 1e-3 (no biases), batch 256. It trains with dense Adam updates by
- * default, as Keras does: with lazy (sparse) Adam this bias-free model converges much more slowly at 1e-3.
+ * A 64-d dot product under MSE with Adam 1e-3 (no biases), batch 256. It trains with dense Adam updates by default,
+ * as Keras does: with lazy (sparse) Adam this bias-free model converges much more slowly at 1e-3.
  */
-export function trainDot64(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+export function trainDotMse64(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
   return dotRecipe(
     ds,
     train,
-    "dot product, MSE (seed 002)",
+    "dot64-mse",
+    "64-d dot product, MSE",
     { updates: "dense", ...o },
     {
       dim: 64,
@@ -342,8 +343,8 @@ export function trainDot64(ds: Dataset, train: Int32Array, o: RecipeOptions = {}
   );
 }
 
-/** Seed 003: embeddings into dense ReLU layers and a softmax over rating classes (expected rating for RMSE). */
-export async function trainDenseClasses(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
+/** A dense rating classifier: embeddings into dense ReLU layers and a softmax over rating classes (expected rating for RMSE). */
+export async function trainDenseRatingClassifier(ds: Dataset, train: Int32Array, o: RecipeOptions = {}): Promise<Trained> {
   const seed = o.seed ?? 42;
   const task = ratingClassTask(ds, { train, validation: o.validation });
   const model = denseClassModel({
@@ -354,10 +355,11 @@ export async function trainDenseClasses(ds: Dataset, train: Int32Array, o: Recip
     seed,
     dropout: 0.2,
   });
-  const name = "dense net over rating classes (seed 003)";
+  const name = "dense rating classifier";
   const { value: history, seconds } = await fitRecipe(model, task, { ...o, seed }, { epochs: 5, batchSize: 256, learningRate: 1e-3 }, name);
   const toRating = expectedRating(task.classes);
   return {
+    id: "dense-rating-classifier",
     name,
     scorer: netScorer(name, model, (out, width) => toRating(out, width), { ratings: true }),
     model,
@@ -369,7 +371,13 @@ export async function trainDenseClasses(ds: Dataset, train: Int32Array, o: Recip
 
 /** The non-learned baselines (global mean, user + movie bias, popularity), instantly "trained". */
 export function nonLearnedBaselines(ds: Dataset, train: Int32Array): Trained[] {
-  return [globalMeanScorer(ds, train), biasScorer(ds, train), popularityScorer(ds, train)].map((scorer) => ({
+  const baselines: [string, MovieScorer][] = [
+    ["global-mean", globalMeanScorer(ds, train)],
+    ["user-movie-bias", biasScorer(ds, train)],
+    ["popularity", popularityScorer(ds, train)],
+  ];
+  return baselines.map(([id, scorer]) => ({
+    id,
     name: scorer.name,
     scorer,
     model: null,

@@ -1,7 +1,8 @@
-// Seed 003's model: user and movie embeddings concatenated into dense ReLU layers and a softmax over rating classes.
+// The dense rating classifier: user and movie embeddings concatenated into dense ReLU layers and a softmax over rating classes.
 import { tf } from "../backend";
 import { ManualHead, RecModel, assemble } from "./base";
 import { StepDropout } from "./layers";
+import type { MovieScorer } from "./scorer";
 
 /** Options for {@link denseClassModel}. */
 export interface DenseClassModelOptions {
@@ -105,4 +106,52 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
     null,
     manualHead,
   );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scoring: the layers themselves (net.predict in batches), the expected rating for RMSE
+
+/** A scorer for any model through `net.predict`, in batches; `toScore` maps the output rows to one number each. */
+export function netScorer(
+  name: string,
+  model: RecModel,
+  toScore: (output: Float32Array, width: number, movies: Int32Array) => Float32Array,
+  options: { ratings?: boolean; batchSize?: number } = {},
+): MovieScorer {
+  const bs = options.batchSize ?? 16384;
+  const run = (users: Int32Array, movies: Int32Array): Float32Array => {
+    const out = new Float32Array(users.length);
+    for (let from = 0; from < users.length; from += bs) {
+      const to = Math.min(users.length, from + bs);
+      const u = users.subarray(from, to);
+      const m = movies.subarray(from, to);
+      const res = tf.tidy(() => {
+        const y = model.net.predict([tf.tensor2d(u, [u.length, 1], "int32"), tf.tensor2d(m, [m.length, 1], "int32")]) as tf.Tensor;
+        return y.reshape([u.length, -1]);
+      });
+      const width = res.shape[1] as number;
+      out.set(toScore(res.dataSync() as Float32Array, width, m), from);
+      res.dispose();
+    }
+    return out;
+  };
+  const scorer: MovieScorer = {
+    name,
+    scoreMovies: (user, movies) => run(new Int32Array(movies.length).fill(user), movies),
+  };
+  return options.ratings ? { ...scorer, predictRatings: run } : scorer;
+}
+
+/** Expected rating from class probabilities: sum_c p_c * value_c. */
+export function expectedRating(classValues: number[]): (out: Float32Array, width: number) => Float32Array {
+  return (out, width) => {
+    const n = out.length / width;
+    const r = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let c = 0; c < width; c++) s += out[i * width + c] * classValues[c];
+      r[i] = s;
+    }
+    return r;
+  };
 }

@@ -1,8 +1,10 @@
-// Stage 2 and the seeds' dot-product models: user and movie embeddings, optional biases and global mean, one score head.
+// Stage 2 and the reference dot-product models: user and movie embeddings, optional biases and global mean, one score head.
 import { tf } from "../backend";
+import type { RatingTransform } from "../data/targets";
 import { Matrix } from "../util/matrix";
 import { RecModel, EmbeddingTableOptions, assemble, layerCache } from "./base";
 import { HeadActivation, ScoreHead } from "./layers";
+import type { MovieScorer, SessionContext } from "./scorer";
 
 /**
  * How stage 2 uses stage 1's movie embeddings: start from them and fine-tune; keep them frozen; start from them and
@@ -63,7 +65,7 @@ const rowDot = tf.customGrad((u, m, save) => {
  * `score = user·movie (+ b_user) (+ b_movie) (+ b_session) + offset`, through the head activation. Inputs are
  * ["user", "movie"], plus "session" when the model has session biases.
  * This one definition is stage 2 (initialised from stage 1), the Keras/seed-000 "RecommenderNet" (sigmoid, biases),
- * seed 001's MF (user bias, mean-normalised targets) and seed 002's plain dot product (no biases).
+ * MF with mean normalisation (user bias, mean-normalised targets) and the 64-d plain dot product (no biases).
  */
 export function userMovieModel(o: UserMovieModelOptions, restoring = false): RecModel {
   if (!(o.numUsers > 0 && o.numMovies > 0 && o.dim > 0)) {
@@ -179,4 +181,89 @@ export function averageUserMovieModels(models: RecModel[]): RecModel {
     set(layer, mean, 1);
   }
   return merged;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scoring: the same formula as the layers, in plain JS over the weights read out once
+
+/** The weights of a user–movie dot-product model, in plain arrays. */
+export interface DotWeights {
+  users: Matrix;
+  movies: Matrix;
+  userBias: Float32Array | null;
+  movieBias: Float32Array | null;
+  /** One bias per rating session (models with a "session" input), else null. */
+  sessionBias: Float32Array | null;
+  offset: number;
+  activation: "linear" | "sigmoid";
+}
+
+/** Reads a user–movie model's weights out of TensorFlow (one copy; fast JS scoring afterwards). */
+export function dotWeights(model: RecModel): DotWeights {
+  if (model.kind !== "user-movie") throw new Error(`dotWeights needs a user-movie model, got ${model.kind}`);
+  return {
+    users: model.weight("user_embedding"),
+    movies: model.weight("movie_embedding"),
+    userBias: model.hasLayer("user_bias") ? model.weight("user_bias").data : null,
+    movieBias: model.hasLayer("movie_bias") ? model.weight("movie_bias").data : null,
+    sessionBias: model.hasLayer("session_bias") ? model.weight("session_bias").data : null,
+    offset: Number(model.spec.options.offset ?? 0),
+    activation: model.spec.options.output === "sigmoid" ? "sigmoid" : "linear",
+  };
+}
+
+/** The pre-activation score of one (user vector, movie) pair. */
+export function rawScore(w: DotWeights, userVec: ArrayLike<number>, userBias: number, movie: number): number {
+  const d = w.movies.cols;
+  const o = movie * d;
+  let s = userBias + w.offset + (w.movieBias ? w.movieBias[movie] : 0);
+  for (let j = 0; j < d; j++) s += userVec[j] * w.movies.data[o + j];
+  return s;
+}
+
+function activate(w: DotWeights, s: number): number {
+  return w.activation === "sigmoid" ? 1 / (1 + Math.exp(-s)) : s;
+}
+
+/**
+ * A scorer over a dot-product model's weights. Ranking uses the raw score (the head is monotonic); rating predictions
+ * go through the head and the task's transform back to rating units.
+ */
+export function dotScorer(name: string, w: DotWeights, transform?: RatingTransform, context?: SessionContext): MovieScorer {
+  const d = w.users.cols;
+  const userVec = (u: number): Float32Array => {
+    if (u < 0 || u >= w.users.rows) throw new RangeError(`user index ${u} out of range 0..${w.users.rows - 1}`);
+    return w.users.data.subarray(u * d, (u + 1) * d);
+  };
+  const scoreMovies = (user: number, movies: Int32Array): Float32Array => {
+    const uv = userVec(user);
+    const ub = w.userBias ? w.userBias[user] : 0;
+    return Float32Array.from(movies, (m) => rawScore(w, uv, ub, m));
+  };
+  if (!transform) return { name, scoreMovies };
+  const predictRatings = (users: Int32Array, movies: Int32Array): Float32Array =>
+    Float32Array.from(users, (u, k) =>
+      transform.toRating(activate(w, rawScore(w, userVec(u), w.userBias ? w.userBias[u] : 0, movies[k])), movies[k]),
+    );
+  // With per-movie offsets (movie-mean targets) the raw score is a residual: rank by the predicted rating instead.
+  const rank =
+    transform.kind === "movie-mean"
+      ? (u: number, movies: Int32Array) => predictRatings(new Int32Array(movies.length).fill(u), movies)
+      : scoreMovies;
+  const scorer: MovieScorer = { name, scoreMovies: rank, predictRatings };
+  const sb = w.sessionBias;
+  if (!sb || !context) return scorer;
+  if (context.sessions.length !== context.ratings.user.length) {
+    throw new RangeError(`dotScorer: ${context.sessions.length} session ids for ${context.ratings.user.length} ratings`);
+  }
+  const { ratings: r, sessions } = context;
+  scorer.predictRatingsAt = (idx) =>
+    Float32Array.from(idx, (i) => {
+      const u = r.user[i];
+      const m = r.movie[i];
+      const s = sessions[i];
+      const b = s < sb.length ? sb[s] : 0;
+      return transform.toRating(activate(w, rawScore(w, userVec(u), (w.userBias ? w.userBias[u] : 0) + b, m)), m);
+    });
+  return scorer;
 }

@@ -4,7 +4,8 @@ import { RatingTransform } from "../data/targets";
 import { solveSPD } from "../util/linalg";
 import { Matrix } from "../util/matrix";
 import { movieIndexOf } from "./recommend";
-import { DotWeights, MovieScorer, rawScore } from "./scorers";
+import type { MovieScorer } from "../models/scorer";
+import { DotWeights, rawScore } from "../models/user-movie";
 
 /** Options for {@link coldStartMovieVector}. */
 export interface ColdMovieOptions {

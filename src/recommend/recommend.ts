@@ -5,7 +5,7 @@ import { CandidateRule } from "../evaluation/candidates";
 import { selectColumns } from "../evaluation/data";
 import { selectTopK } from "../evaluation/top-k";
 import { Matrix } from "../util/matrix";
-import { MovieScorer } from "./scorers";
+import type { MovieScorer } from "../models/scorer";
 
 /** A movie in a recommendation list, with what a person needs to recognise it. */
 export interface MovieRow {
@@ -93,7 +93,7 @@ export function recommendForUser(ds: Dataset, scorer: MovieScorer, userId: numbe
   return rankMovies(ds, candidates, scorer.scoreMovies(u, candidates), o.n ?? 10);
 }
 
-/** The user's highest-rated movies (seed 000's "movies with high ratings from user"), newest first among ties. */
+/** The user's highest-rated movies (the Keras example's "movies with high ratings from user"), newest first among ties. */
 export function topRatedByUser(ds: Dataset, userId: number, n = 10, idx?: Int32Array): RatedRow[] {
   const u = userIndexOf(ds, userId);
   const r = ds.ratings;

@@ -4,7 +4,7 @@ import * as path from "path";
 import { tf } from "../backend";
 import { RatingTransformJSON, checkRatingTransformJSON } from "../data/targets";
 import { ModelSpec, RecModel } from "../models/base";
-import { buildModel } from "../models/registry";
+import { buildModel } from "../models/build";
 import "../models/layers"; // registers the custom layers so saved models deserialize
 import { writeDirAtomic } from "../util/atomic";
 

@@ -39,14 +39,17 @@ test("full ranking, debugUser and recommendForUser score exactly the rule's cand
     scoredByMetric.set(user, Array.from(movies));
     return Float32Array.from(movies, (m) => ((m * 7919 + user * 104729) % 1000) / 1000);
   };
-  const ev = await evaluateFullRanking(data, score, { ks: [5], relevanceThreshold: null });
+  const ev = await evaluateFullRanking(data, { name: "spy", scoreMovies: score }, { ks: [5], relevanceThreshold: null });
   assert.ok(scoredByMetric.size >= 10, `the metric evaluated ${scoredByMetric.size} users`);
   for (const [user, movies] of scoredByMetric) {
     assert.deepEqual(movies, Array.from(rule.candidates(user)), `metric candidates of user ${user}`);
     let debugged: number[] | null = null;
-    await debugUser(data, ds.movies, user, (u, ms) => {
-      debugged ??= Array.from(ms);
-      return score(u, ms);
+    await debugUser(data, ds.movies, user, {
+      name: "spy",
+      scoreMovies: (u: number, ms: Int32Array) => {
+        debugged ??= Array.from(ms);
+        return score(u, ms);
+      },
     });
     assert.deepEqual(debugged, movies, `debug view candidates of user ${user}`);
     let recommended: number[] | null = null;

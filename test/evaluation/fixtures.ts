@@ -1,6 +1,7 @@
 // Shared hand-built datasets and scorers for the evaluation tests.
 import type { Movies } from "../../src/data/types";
 import type { EvaluationData, RatingColumns } from "../../src/evaluation";
+import type { MovieScorer } from "../../src/models/scorer";
 import { Rng } from "../../src/util/random";
 
 /** Rating columns from [user, movie, rating, timestamp] rows. */
@@ -44,15 +45,20 @@ export function tinyData(): EvaluationData {
   };
 }
 
+/** A MovieScorer from a per-user score function (the one scorer interface the protocols take). */
+export function scorer(scoreMovies: (user: number, movies: Int32Array) => Float32Array, name = "test scorer"): MovieScorer {
+  return { name, scoreMovies };
+}
+
 /** Score = number of train ratings of the movie (ignores the user). */
-export function popularityScorer(data: EvaluationData): (user: number, movies: Int32Array) => Float32Array {
+export function popularityScorer(data: EvaluationData): MovieScorer {
   const pop = new Float32Array(data.numMovies);
   for (let i = 0; i < data.train.movie.length; i++) pop[data.train.movie[i]]++;
-  return (_user, movies) => {
+  return scorer((_user, movies) => {
     const out = new Float32Array(movies.length);
     for (let i = 0; i < movies.length; i++) out[i] = pop[movies[i]];
     return out;
-  };
+  }, "popularity");
 }
 
 /** A random dataset: each user rates `perUser` distinct movies; a random ~20% of each user's ratings go to test. */
@@ -72,8 +78,8 @@ export function randomData(seed: number, numUsers: number, numMovies: number, pe
 }
 
 /** A deterministic pseudo-random score per (user, movie). */
-export function hashScorer(seed: number): (user: number, movies: Int32Array) => Float32Array {
-  return (user, movies) => {
+export function hashScorer(seed: number): MovieScorer {
+  return scorer((user, movies) => {
     const out = new Float32Array(movies.length);
     for (let i = 0; i < movies.length; i++) {
       let h = Math.imul(user + 1, 0x9e3779b1) ^ Math.imul(movies[i] + 1, 0x85ebca6b) ^ seed;
@@ -81,7 +87,7 @@ export function hashScorer(seed: number): (user: number, movies: Int32Array) => 
       out[i] = ((h ^ (h >>> 12)) >>> 0) / 4294967296;
     }
     return out;
-  };
+  }, `hash ${seed}`);
 }
 
 /** A Movies table with titles "Movie <i>", years 2000 + i and one genre each. */

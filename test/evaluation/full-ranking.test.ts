@@ -1,8 +1,9 @@
 // Tests for the full-ranking protocol on a hand-built dataset with a popularity scorer, plus exclusion and batching checks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PairScorer, evaluateFullRanking, evaluationData, metricsAt, metricsTable, scoreRatings } from "../../src/evaluation";
-import { close, hashScorer, popularityScorer, randomData, tinyData } from "./fixtures";
+import { evaluateFullRanking, evaluationData, metricsAt, metricsTable, predictHeldOut } from "../../src/evaluation";
+import type { MovieScorer } from "../../src/models/scorer";
+import { close, hashScorer, popularityScorer, randomData, scorer, tinyData } from "./fixtures";
 
 const L2 = 1 / Math.log2(3); // discount at rank 2
 const IDCG2 = 1 + L2;
@@ -76,10 +77,14 @@ test("pessimistic tie-break puts the relevant movie after equally scored ones", 
   close(u1[1].map, 1 / 3, "u1 AP@3"); // P@3 / min(3,1)
 
   // A constant scorer earns nothing from ties: every relevant movie ranks after every other candidate.
-  const constant = await evaluateFullRanking(data, (_u, movies) => new Float32Array(movies.length), {
-    ks: [1, 2],
-    relevanceThreshold: 4,
-  });
+  const constant = await evaluateFullRanking(
+    data,
+    scorer((_u, movies) => new Float32Array(movies.length)),
+    {
+      ks: [1, 2],
+      relevanceThreshold: 4,
+    },
+  );
   assert.equal(metricsAt(constant, 2).hitRate, 0);
 });
 
@@ -108,11 +113,11 @@ test("train movies are never recommended, even when the scorer ranks them first"
     trainOf.get(u)?.add(data.train.movie[i]);
   }
   // Adversarial: the scorer gives the user's own train movies the top scores.
-  const scorer = (user: number, movies: Int32Array): Float32Array => {
-    const base = hashScorer(1)(user, movies);
+  const adversarial = scorer((user: number, movies: Int32Array): Float32Array => {
+    const base = hashScorer(1).scoreMovies(user, movies);
     return base.map((s, i) => (trainOf.get(user)?.has(movies[i]) ? 100 + s : s));
-  };
-  const r = await evaluateFullRanking(data, scorer, { ks: [5, 20], relevanceThreshold: null, perUser: true });
+  });
+  const r = await evaluateFullRanking(data, adversarial, { ks: [5, 20], relevanceThreshold: null, perUser: true });
   assert.ok(r.usersEvaluated > 30);
   for (const u of r.perUser ?? []) {
     assert.equal(u.numCandidates, data.numMovies - (trainOf.get(u.user)?.size ?? 0));
@@ -129,7 +134,7 @@ test("top-K equals a full sort of the candidates; a batched pair scorer gives id
     const rated = new Set<number>();
     for (let i = 0; i < data.train.user.length; i++) if (data.train.user[i] === u.user) rated.add(data.train.movie[i]);
     const cands = Int32Array.from(Array.from({ length: data.numMovies }, (_, m) => m).filter((m) => !rated.has(m)));
-    const s = perUserScorer(u.user, cands);
+    const s = perUserScorer.scoreMovies(u.user, cands);
     const order = Array.from(cands.keys()).sort((x, y) => s[y] - s[x] || cands[x] - cands[y]);
     assert.deepEqual(
       Array.from(u.topItems),
@@ -137,12 +142,16 @@ test("top-K equals a full sort of the candidates; a batched pair scorer gives id
     );
   }
   let calls = 0;
-  const pairScorer: PairScorer = {
+  const pairScorer: MovieScorer = {
+    name: "batched",
+    scoreMovies: () => {
+      throw new Error("a scorer with scorePairs is called through it");
+    },
     maxPairsPerCall: 200, // ~4 users per call
-    pairs: (users, movies) => {
+    scorePairs: (users, movies) => {
       calls++;
       const out = new Float32Array(users.length);
-      for (let i = 0; i < users.length; i++) out[i] = perUserScorer(users[i], Int32Array.of(movies[i]))[0];
+      for (let i = 0; i < users.length; i++) out[i] = perUserScorer.scoreMovies(users[i], Int32Array.of(movies[i]))[0];
       return Promise.resolve(out);
     },
   };
@@ -187,16 +196,24 @@ test("bad input fails with clear errors", async () => {
     /test\.movie\[5\] = 5 is outside 0\.\.4/,
   );
   await assert.rejects(
-    evaluateFullRanking(data, (_u, movies) => new Float32Array(movies.length - 1), { ks: [1], relevanceThreshold: 4 }),
+    evaluateFullRanking(
+      data,
+      scorer((_u, movies) => new Float32Array(movies.length - 1)),
+      { ks: [1], relevanceThreshold: 4 },
+    ),
     /returned 3 scores for user 0's 4 movies/,
   );
   await assert.rejects(
-    evaluateFullRanking(data, (_u, movies) => new Float32Array(movies.length).fill(NaN), { ks: [1], relevanceThreshold: 4 }),
+    evaluateFullRanking(
+      data,
+      scorer((_u, movies) => new Float32Array(movies.length).fill(NaN)),
+      { ks: [1], relevanceThreshold: 4 },
+    ),
     /NaN for user 0, movie 2/,
   );
 });
 
-test("evaluationData + scoreRatings build inputs from a dataset and split", async () => {
+test("evaluationData + predictHeldOut build inputs from a dataset and split", async () => {
   const data = tinyData();
   const ratings = {
     user: Int32Array.from([...data.train.user, ...data.test.user]),
@@ -210,6 +227,9 @@ test("evaluationData + scoreRatings build inputs from a dataset and split", asyn
   assert.deepEqual(built.test, data.test);
   assert.deepEqual(built.train, data.train);
   // popularity of the test movies [2,3,4,1,4,5] = [2,1,0,2,0,0]
-  const pred = await scoreRatings(built.test, popularityScorer(data));
-  assert.deepEqual(Array.from(pred), [2, 1, 0, 2, 0, 0]);
+  const pop = popularityScorer(data);
+  const predictor: MovieScorer = { ...pop, predictRatings: (_users, movies) => pop.scoreMovies(0, movies) };
+  const { predicted, actual } = predictHeldOut({ ratings }, predictor, split.test);
+  assert.deepEqual(Array.from(predicted), [2, 1, 0, 2, 0, 0]);
+  assert.deepEqual(actual, data.test.rating);
 });

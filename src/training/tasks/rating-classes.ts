@@ -1,4 +1,4 @@
-// Seed 003's task: each distinct rating value is a class; softmax cross-entropy, with accuracy and expected-rating RMSE.
+// The dense rating classifier's task: each distinct rating value is a class; softmax cross-entropy, with accuracy and expected-rating RMSE.
 import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";

@@ -1,4 +1,4 @@
-// Explicit-rating tasks: predict ratings under MSE, or min-max normalised ratings under BCE (seed 000 / the Keras example).
+// Explicit-rating tasks: predict ratings under MSE, or min-max normalised ratings under BCE (the Keras example).
 import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RATING_TARGETS, RatingTarget, RatingTransform, fitRatingTransform, ratingsToTargets } from "../../data/targets";

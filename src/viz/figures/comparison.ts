@@ -1,5 +1,5 @@
 // Model-comparison figures: RMSE per model as bars, and a top-N metric against K for every model that ranks.
-import type { ModelReport } from "../../experiments/compare";
+import type { ModelReport } from "../../evaluation/report";
 import { categoryStyle, defaultConfig, escapePlotlyText, themedLayout } from "../theme";
 import { metricAtK } from "./evaluation";
 import type { CommonFigureOptions, PlotlyFigure } from "./types";

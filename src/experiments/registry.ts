@@ -1,0 +1,258 @@
+// The model registry: every model the lab trains, by a stable id, with its label, what it is, and how it trains with its tested defaults; comparisons, notebooks and the bench pick models here by id.
+import { Dataset } from "../data/types";
+import { fitItemKnn, itemKnnScorer } from "../models/item-knn";
+import type { MovieScorer } from "../models/scorer";
+import { Matrix } from "../util/matrix";
+import {
+  RecipeOptions,
+  Stage2Options,
+  Trained,
+  nonLearnedBaselines,
+  trainDenseRatingClassifier,
+  trainDotBiasBce,
+  trainDotMse64,
+  trainMfMeanNorm,
+  trainStage1,
+  trainStage2,
+  trainStage2Averaged,
+  validationSplit,
+} from "./recipes";
+
+/** Options every registry entry accepts; anything left out takes the entry's tested default. */
+export interface RegistryTrainOptions extends RecipeOptions {
+  /**
+   * Stage 1's movie vectors, one matrix per seed (seed, seed + 1, ...), for the stage-2 entries. When absent, an entry
+   * that needs them trains stage 1 itself with the same seed(s) (stage 1 sees only genres, never ratings).
+   */
+  stage1?: Matrix[];
+}
+
+/** One model of the lab: a stable id, a label for tables, what it is, and how it trains. */
+export interface ModelEntry {
+  /** Stable id: what tables, benchmarks and notebooks key on (never the label, never a position). */
+  readonly id: string;
+  /** Display label. */
+  readonly label: string;
+  /** One sentence: what the model is (and which tutorial recipe it reproduces, for the reference models). */
+  readonly about: string;
+  /** "two-stage": the lab's own model and its ablations; "reference": a well-known model; "baseline": non-learned. */
+  readonly family: "two-stage" | "reference" | "baseline";
+  /** What it predicts: ratings (RMSE applies) or only a ranking. */
+  readonly predicts: "ratings" | "ranking";
+  /** How many stage-1 seeds it needs (0: none). */
+  readonly stage1Seeds: number;
+  /** Trains the model on the dataset's ratings at `train` with its tested defaults under `options`. */
+  train(ds: Dataset, train: Int32Array, options: RegistryTrainOptions): Promise<Trained>;
+}
+
+/** The averaged stage-2 model: seeds averaged, members' dimension and L2 (chosen on u1/u2 validation carve-outs). */
+export const AVERAGED_STAGE2 = { members: 5, dim: 64, l2: 0.07 };
+
+/**
+ * Stage 2 explicit, as tuned: session biases, early stopping on a validation carve-out (5% of `train` when none is
+ * given; never the test set), then a refit on train + validation for the best epoch count.
+ */
+function explicitStage2(o: RegistryTrainOptions, train: Int32Array): { train: Int32Array; options: Stage2Options } {
+  const seed = o.seed ?? 42;
+  const carved = o.validation ? { train, validation: o.validation } : validationSplit(train, 0.05, seed);
+  const { stage1: _vectors, ...recipe } = o;
+  return {
+    train: carved.train,
+    options: {
+      ...recipe,
+      seed,
+      validation: carved.validation,
+      earlyStopping: o.earlyStopping ?? { patience: 4, monitor: "rmse" },
+      epochs: o.epochs ?? 60,
+      sessionBias: true,
+      refit: true,
+    },
+  };
+}
+
+/** Stage 1's movie vectors for `seeds` seeds: the given ones, or trained here. */
+async function stage1Vectors(ds: Dataset, o: RegistryTrainOptions, seeds: number, dim?: number): Promise<Matrix[]> {
+  if (o.stage1 && o.stage1.length >= seeds) return o.stage1.slice(0, seeds);
+  const seed = o.seed ?? 42;
+  const out: Matrix[] = [];
+  for (let k = 0; k < seeds; k++) {
+    const s1 = await trainStage1(ds, { seed: seed + k, dim, progress: o.progress });
+    out.push(s1.model.weight("movie_embedding"));
+    s1.model.dispose();
+  }
+  return out;
+}
+
+function stage2Entry(id: string, label: string, about: string, extra: Partial<Stage2Options> & { fromStage1: boolean }): ModelEntry {
+  return {
+    id,
+    label,
+    about,
+    family: "two-stage",
+    predicts: "ratings",
+    stage1Seeds: extra.fromStage1 ? 1 : 0,
+    async train(ds, train, o) {
+      const { train: fitOn, options } = explicitStage2(o, train);
+      const { fromStage1, ...rest } = extra;
+      const stage1 = fromStage1 ? (await stage1Vectors(ds, o, 1))[0] : null;
+      const dim = fromStage1 ? undefined : (o.dim ?? o.stage1?.[0]?.cols);
+      const t = await trainStage2(ds, fitOn, { ...options, stage1, ...(dim !== undefined ? { dim } : {}), ...rest });
+      return { ...t, id, name: label };
+    },
+  };
+}
+
+/** Every model of the lab, in display order. */
+export const MODELS: readonly ModelEntry[] = [
+  {
+    id: "stage2-averaged",
+    label: "stage 2 (from stage 1, mean of 5 seeds)",
+    about: "Five stage-2 models (64-d, L2 0.07), each from its own stage-1 vectors, averaged into one user–movie model.",
+    family: "two-stage",
+    predicts: "ratings",
+    stage1Seeds: AVERAGED_STAGE2.members,
+    async train(ds, train, o) {
+      const vectors = await stage1Vectors(ds, o, AVERAGED_STAGE2.members, AVERAGED_STAGE2.dim);
+      const { train: fitOn, options } = explicitStage2(o, train);
+      const t = await trainStage2Averaged(ds, fitOn, vectors, { ...options, l2: o.l2 ?? AVERAGED_STAGE2.l2 });
+      return { ...t, id: "stage2-averaged", name: "stage 2 (from stage 1, mean of 5 seeds)" };
+    },
+  },
+  stage2Entry(
+    "stage2",
+    "stage 2 (from stage 1)",
+    "User and movie embeddings with biases and a bias per rating day, the movie table starting from stage 1 (fine-tuned).",
+    {
+      fromStage1: true,
+      movieInit: "finetune",
+    },
+  ),
+  stage2Entry("stage2-no-session", "stage 2 (from stage 1, no session bias)", "Stage 2 without the per-day session bias (ablation).", {
+    fromStage1: true,
+    movieInit: "finetune",
+    sessionBias: false,
+  }),
+  stage2Entry("stage2-random-init", "stage 2 (random init)", "Stage 2 with a randomly initialised movie table (the ablation of stage 1).", {
+    fromStage1: false,
+  }),
+  stage2Entry("stage2-frozen", "stage 2 (frozen stage 1)", "Stage 2 with stage 1's movie table kept frozen.", {
+    fromStage1: true,
+    movieInit: "frozen",
+  }),
+  stage2Entry(
+    "stage2-anchored",
+    "stage 2 (anchored to stage 1)",
+    "Stage 2 whose L2 pulls movie vectors towards stage 1's instead of zero.",
+    {
+      fromStage1: true,
+      movieInit: "anchored",
+    },
+  ),
+  {
+    id: "stage2-implicit",
+    label: "stage 2 implicit (BPR, from stage 1)",
+    about: "Stage 2 trained for top-N with BPR on implicit feedback, the movie table starting from stage 1.",
+    family: "two-stage",
+    predicts: "ranking",
+    stage1Seeds: 1,
+    async train(ds, train, o) {
+      const [stage1] = await stage1Vectors(ds, o, 1);
+      const { stage1: _vectors, ...recipe } = o;
+      const t = await trainStage2(ds, train, {
+        ...recipe,
+        stage1,
+        loss: "bpr",
+        epochs: o.epochs ?? 20,
+        learningRate: o.learningRate ?? 0.01,
+      });
+      return { ...t, id: "stage2-implicit", name: "stage 2 implicit (BPR, from stage 1)" };
+    },
+  },
+  {
+    id: "dot-bias-bce",
+    label: "Keras example: dot + biases, BCE on scaled ratings",
+    about:
+      "The Keras collaborative-filtering example (RecommenderNet): 50-d embeddings with biases, sigmoid, BCE on min-max scaled ratings.",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    train: (ds, train, o) => trainDotBiasBce(ds, train, o),
+  },
+  {
+    id: "mf-mean-norm",
+    label: "MF with mean normalisation",
+    about: "Matrix factorisation on per-movie mean-normalised ratings with a user bias and L2, trained full-batch.",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    train: (ds, train, o) => trainMfMeanNorm(ds, train, o),
+  },
+  {
+    id: "dot64-mse",
+    label: "64-d dot product, MSE",
+    about: "A 64-d user·movie dot product without biases under MSE, Adam 1e-3.",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    train: (ds, train, o) => trainDotMse64(ds, train, o),
+  },
+  {
+    id: "dense-rating-classifier",
+    label: "dense rating classifier",
+    about: "User and movie embeddings into dense ReLU layers and a softmax over rating classes (expected rating for RMSE).",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    train: (ds, train, o) => trainDenseRatingClassifier(ds, train, o),
+  },
+  {
+    id: "item-knn",
+    label: "item-kNN",
+    about: "Item-based kNN: shrunk cosine similarity over baseline residuals; ratings as Surprise's KNNBaseline (k = 40).",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    train: async (ds, train) => fitted("item-knn", "item-kNN", () => itemKnnScorer(fitItemKnn(ds, train))),
+  },
+  baselineEntry("user-movie-bias", "user + movie bias", "Koren's baseline predictor mu + b_u + b_i with damped means.", "ratings"),
+  baselineEntry("global-mean", "global mean", "Every prediction is the mean training rating.", "ratings"),
+  baselineEntry("popularity", "popularity", "Movies ranked by their number of training ratings, the same for every user.", "ranking"),
+];
+
+/** A model fitted in closed form or plain JS (no TF.js model, no training history), timed. */
+function fitted(id: string, label: string, fit: () => MovieScorer): Trained {
+  const t0 = Date.now();
+  const scorer = fit();
+  return { id, name: label, scorer, model: null, history: null, transform: null, seconds: (Date.now() - t0) / 1000 };
+}
+
+function baselineEntry(id: string, label: string, about: string, predicts: "ratings" | "ranking"): ModelEntry {
+  return {
+    id,
+    label,
+    about,
+    family: "baseline",
+    predicts,
+    stage1Seeds: 0,
+    train: async (ds, train) => {
+      const t = nonLearnedBaselines(ds, train).find((b) => b.id === id);
+      if (!t) throw new Error(`registry: no non-learned baseline with id "${id}"`);
+      return t;
+    },
+  };
+}
+
+/** The ids of every registered model, in display order. */
+export const MODEL_IDS: readonly string[] = MODELS.map((m) => m.id);
+
+/** The registry entry with this id; the error lists the ids there are. */
+export function modelEntry(id: string): ModelEntry {
+  const entry = MODELS.find((m) => m.id === id);
+  if (!entry) throw new RangeError(`unknown model id ${JSON.stringify(id)}; the registry has: ${MODEL_IDS.join(", ")}`);
+  return entry;
+}
+
+/** Trains the registered model `id` on the dataset's ratings at `train`, with its tested defaults under `options`. */
+export function trainModel(id: string, ds: Dataset, train: Int32Array, options: RegistryTrainOptions = {}): Promise<Trained> {
+  return modelEntry(id).train(ds, train, options);
+}

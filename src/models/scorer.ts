@@ -1,0 +1,36 @@
+// The one scorer interface: what every model (learned or not) gives evaluation, recommendation, the debug view and the facade.
+import type { Ratings } from "../data/types";
+
+/**
+ * Anything that can rank movies for a user, and maybe predict ratings. A model's scorer is a view of the same formula
+ * as its layers (see each model's file); evaluation (src/evaluation), recommendation (src/recommend), the per-user
+ * debug view and the facade all take this one interface.
+ */
+export interface MovieScorer {
+  /** A display label (for tables and logs; never used to pick a model: models are picked by their registry id). */
+  readonly name: string;
+  /** Ranking scores of candidate movies for one user (dense indices); higher is better. */
+  scoreMovies(user: number, movies: Int32Array): Float32Array;
+  /**
+   * Optional batched form: `result[i]` scores the pair (`users[i]`, `movies[i]`). Evaluation packs whole users into
+   * calls of up to {@link maxPairsPerCall} pairs when a scorer has it (fewer calls, e.g. one TF.js predict per batch).
+   */
+  scorePairs?(users: Int32Array, movies: Int32Array): Float32Array | Promise<Float32Array>;
+  /** Soft cap on pairs per {@link scorePairs} call (default 1,048,576); a single user with more candidates is sent alone. */
+  readonly maxPairsPerCall?: number;
+  /** Predicted ratings in rating units for (user, movie) pairs; absent for ranking-only scorers. */
+  predictRatings?(users: Int32Array, movies: Int32Array): Float32Array;
+  /**
+   * Predicted ratings for the dataset's own ratings at these indices, using what the model knows of each rating beyond
+   * its user and movie (stage 2's session bias). Absent when a scorer has no such context; evaluation then falls back
+   * to `predictRatings`.
+   */
+  predictRatingsAt?(ratingIndices: Int32Array): Float32Array;
+}
+
+/** What a session-aware scorer needs to place a dataset rating in its session: the rating columns and their session ids. */
+export interface SessionContext {
+  ratings: Pick<Ratings, "user" | "movie">;
+  /** Session id per rating (data's `ratingSessions(ds).session`). */
+  sessions: Int32Array;
+}
