@@ -215,9 +215,25 @@ export function dotWeights(model: RecModel): DotWeights {
 /** The pre-activation score of one (user vector, movie) pair. */
 export function rawScore(w: DotWeights, userVec: ArrayLike<number>, userBias: number, movie: number): number {
   const d = w.movies.cols;
-  const o = movie * d;
-  let s = userBias + w.offset + (w.movieBias ? w.movieBias[movie] : 0);
-  for (let j = 0; j < d; j++) s += userVec[j] * w.movies.data[o + j];
+  return dotScore(w, userVec, userBias, w.movies.data, movie * d, w.movieBias ? w.movieBias[movie] : 0);
+}
+
+/**
+ * The model's pre-activation score, offset + b_u + b_i + u·m, for a user vector and the movie vector at
+ * `movieVec[movieAt .. movieAt + d)`: the one place the dot-product formula is written in JS (the layers compute the
+ * same; tests check they agree). Cold start uses it for vectors that are not in the tables.
+ */
+export function dotScore(
+  w: DotWeights,
+  userVec: ArrayLike<number>,
+  userBias: number,
+  movieVec: ArrayLike<number>,
+  movieAt: number,
+  movieBias: number,
+): number {
+  const d = w.movies.cols;
+  let s = userBias + w.offset + movieBias;
+  for (let j = 0; j < d; j++) s += userVec[j] * movieVec[movieAt + j];
   return s;
 }
 

@@ -5,7 +5,7 @@ import { solveSPD } from "../util/linalg";
 import { Matrix } from "../util/matrix";
 import { movieIndexOf } from "./recommend";
 import type { MovieScorer } from "../models/scorer";
-import { DotWeights, rawScore } from "../models/user-movie";
+import { DotWeights, dotScore, rawScore } from "../models/user-movie";
 
 /** Options for {@link coldStartMovieVector}. */
 export interface ColdMovieOptions {
@@ -145,9 +145,7 @@ export function coldMovieUserScores(w: DotWeights, vector: ArrayLike<number>): F
   }
   const out = new Float32Array(w.users.rows);
   for (let u = 0; u < w.users.rows; u++) {
-    let s = w.offset + meanBias + (w.userBias ? w.userBias[u] : 0);
-    for (let j = 0; j < d; j++) s += w.users.data[u * d + j] * vector[j];
-    out[u] = s;
+    out[u] = dotScore(w, w.users.data.subarray(u * d, (u + 1) * d), w.userBias ? w.userBias[u] : 0, vector, 0, meanBias);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// A training task bundles a model's data, its loss and its metrics (as in TensorFlow Recommenders), so one loop trains every model.
+// A training task bundles a model's data (sampling and batching), its loss and its metrics, so one loop trains every model. Unlike a TensorFlow Recommenders task (loss plus metrics only), ours also owns sampling and batching: the negatives a loss needs are drawn where its batches are made.
 import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
