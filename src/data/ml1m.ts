@@ -2,34 +2,15 @@
 import * as path from "path";
 import { IdTable, buildDataset } from "./columnar";
 import { DataFormatError, MissingFileError, describeFound } from "./errors";
-import type { FormatLoadOptions } from "./ml100k";
+import { ML100K_GENRES, type FormatLoadOptions } from "./ml100k";
 import { parseRatingsFile } from "./ratings-parser";
 import { AGE_BRACKETS, NO_GENRES_LABEL, buildMovies, checkUniqueId, emptyUserColumns, parseGender } from "./tables";
 import { decodeText, parseIntField, readFileOrThrow, splitLines } from "./text";
 import type { Dataset, Movies, Users } from "./types";
 import * as fs from "fs";
 
-/** ml-1m's 18 genres in the README's order. */
-export const ML1M_GENRES: readonly string[] = [
-  "Action",
-  "Adventure",
-  "Animation",
-  "Children's",
-  "Comedy",
-  "Crime",
-  "Documentary",
-  "Drama",
-  "Fantasy",
-  "Film-Noir",
-  "Horror",
-  "Musical",
-  "Mystery",
-  "Romance",
-  "Sci-Fi",
-  "Thriller",
-  "War",
-  "Western",
-];
+/** ml-1m's 18 genres in the README's order: ml-100k's, without its "unknown". */
+export const ML1M_GENRES: readonly string[] = ML100K_GENRES.slice(1);
 
 /** ml-1m occupation codes 0..20 -> names, as in the ml-1m README. */
 export const ML1M_OCCUPATIONS: readonly string[] = [
