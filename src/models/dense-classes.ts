@@ -126,7 +126,8 @@ export function netScorer(
       const u = users.subarray(from, to);
       const m = movies.subarray(from, to);
       const res = tf.tidy(() => {
-        const y = model.net.predict([tf.tensor2d(u, [u.length, 1], "int32"), tf.tensor2d(m, [m.length, 1], "int32")]) as tf.Tensor;
+        // One inference pass per chunk (net.predict would re-split it into batches of 32: 40x slower at 9,000 movies).
+        const y = model.forward([tf.tensor2d(u, [u.length, 1], "int32"), tf.tensor2d(m, [m.length, 1], "int32")], false);
         return y.reshape([u.length, -1]);
       });
       const width = res.shape[1] as number;
