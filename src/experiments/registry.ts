@@ -1,5 +1,7 @@
 // The model registry: every model the lab trains, by a stable id, with its label, what it is, and how it trains with its tested defaults; comparisons, notebooks and the bench pick models here by id.
 import { Dataset } from "../data/types";
+import { easeScorer, fitEase } from "../models/ease";
+import { fitIals, ialsScorer } from "../models/ials";
 import { fitItemKnn, itemKnnScorer } from "../models/item-knn";
 import type { MovieScorer } from "../models/scorer";
 import { Matrix } from "../util/matrix";
@@ -213,6 +215,26 @@ export const MODELS: readonly ModelEntry[] = [
     predicts: "ratings",
     stage1Seeds: 0,
     train: async (ds, train) => fitted("item-knn", "item-kNN", () => itemKnnScorer(fitItemKnn(ds, train))),
+  },
+  {
+    id: "ease",
+    label: "EASE",
+    about:
+      "Steck's EASE: closed-form item–item weights B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹ on the binary training matrix (λ = 400).",
+    family: "reference",
+    predicts: "ranking",
+    stage1Seeds: 0,
+    train: async (ds, train) => fitted("ease", "EASE", () => easeScorer(fitEase(ds, train))),
+  },
+  {
+    id: "ials",
+    label: "iALS",
+    about:
+      "Implicit ALS matrix factorisation (Hu et al. 2008) with Rendle et al.'s 2021 loss, solved in closed form per row (d = 64, 8 epochs).",
+    family: "reference",
+    predicts: "ranking",
+    stage1Seeds: 0,
+    train: async (ds, train, o) => fitted("ials", "iALS", () => ialsScorer(fitIals(ds, train, { seed: o.seed }))),
   },
   baselineEntry("user-movie-bias", "user + movie bias", "Koren's baseline predictor mu + b_u + b_i with damped means.", "ratings"),
   baselineEntry("global-mean", "global mean", "Every prediction is the mean training rating.", "ratings"),

@@ -8,3 +8,5 @@ export * from "./dense-classes";
 export * from "./baselines";
 export * from "./build";
 export * from "./item-knn";
+export * from "./ease";
+export * from "./ials";
