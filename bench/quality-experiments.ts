@@ -3,11 +3,10 @@ import { randomSplit } from "../src/data/splits";
 import { ratingSummary } from "../src/data/stats";
 import { Dataset, Split } from "../src/data/types";
 import { ModelReport, modelReport } from "../src/evaluation/report";
-import { AVERAGED_STAGE2, modelEntry, trainModel } from "../src/experiments/registry";
-import { trainDotBiasBce, trainStage1, validationSplit } from "../src/experiments/recipes";
+import { AVERAGED_STAGE2, modelEntry, stage1Vectors, trainModel } from "../src/experiments/registry";
+import { trainDotBiasBce, validationSplit } from "../src/experiments/recipes";
 import { RecModel } from "../src/models/base";
 import { ProgressMode } from "../src/training/progress";
-import { Matrix } from "../src/util/matrix";
 
 /** The models of the rating experiment, by registry id, in table order. */
 export const RATING_MODELS = [
@@ -73,17 +72,10 @@ export async function ratingFolds(ds: Dataset, folds: Split[], o: RatingFoldsOpt
   const models = o.models ?? RATING_MODELS;
   const progress = o.progress ?? "none";
   // Stage 1 only sees genres, so it is trained once (per seed, at the members' dimension, for the averaged stage 2).
-  const stage1Vectors = async (seeds: number, dim: number | undefined): Promise<Matrix[]> => {
-    const out: Matrix[] = [];
-    for (let k = 0; k < seeds; k++) {
-      const s1 = await trainStage1(ds, { seed: seed + k, dim, progress });
-      out.push(s1.model.weight("movie_embedding"));
-      s1.model.dispose();
-    }
-    return out;
-  };
-  const stage1 = await stage1Vectors(1, o.dim);
-  const averaged = models.includes("stage2-averaged") ? await stage1Vectors(AVERAGED_STAGE2.members, AVERAGED_STAGE2.dim) : [];
+  const stage1 = await stage1Vectors(ds, { seed, progress }, 1, o.dim);
+  const averaged = models.includes("stage2-averaged")
+    ? await stage1Vectors(ds, { seed, progress }, AVERAGED_STAGE2.members, AVERAGED_STAGE2.dim)
+    : [];
   const results = new Map<RatingModelId, FoldResult>(
     models.map((m) => [
       m,
@@ -138,9 +130,7 @@ export interface TopNComparisonOptions {
 export async function topNComparison(ds: Dataset, split: Split, o: TopNComparisonOptions = {}): Promise<ModelReport[]> {
   const seed = o.seed ?? 42;
   const progress = o.progress ?? "none";
-  const s1 = await trainStage1(ds, { seed, progress });
-  const stage1 = s1.model.weight("movie_embedding");
-  s1.model.dispose();
+  const [stage1] = await stage1Vectors(ds, { seed, progress }, 1);
   // Stage 2 implicit (from stage 1), popularity and the 64-d dot product, by registry id.
   const ids = ["stage2-implicit", "popularity", "dot64-mse"];
   const reports: ModelReport[] = [];

@@ -117,13 +117,16 @@ export function extractTar(entries: readonly TarEntry[], dest: string, where: st
 // ---------------------------------------------------------------------------------------------------------------
 // The offline route: a headless Chromium from a registry package
 
-/** SRI string ("sha512-<base64>") of a file. */
-export function sriOfFile(file: string): string {
-  return `sha512-${createHash("sha512").update(fs.readFileSync(file)).digest("base64")}`;
+/** SRI string ("sha512-<base64>") of some bytes. */
+function sriOf(bytes: Buffer): string {
+  return `sha512-${createHash("sha512").update(bytes).digest("base64")}`;
 }
 
-/** Downloads the pinned package tarball with `npm pack` (npm's registry, proxy and cache settings apply) and checks it. */
-function fetchPackageTarball(downloads: string): string {
+/**
+ * Downloads the pinned package tarball with `npm pack` (npm's registry, proxy and cache settings apply), checks its
+ * checksum and returns its path and bytes (read once: the tarball is about 67 MB).
+ */
+function fetchPackageTarball(downloads: string): { file: string; bytes: Buffer } {
   fs.mkdirSync(downloads, { recursive: true });
   const spec = `${BROWSER_PACKAGE.name}@${BROWSER_PACKAGE.version}`;
   const r = spawnSync(npmCmd, ["pack", spec, "--pack-destination", downloads, "--json", "--silent"], {
@@ -135,12 +138,13 @@ function fetchPackageTarball(downloads: string): string {
     throw new Error(`npm pack ${spec} failed (exit ${r.status}): ${(r.stderr || r.stdout || "").trim().split("\n").slice(-3).join(" ")}`);
   const info = JSON.parse(r.stdout) as { filename: string }[];
   const file = path.join(downloads, path.basename(info[0].filename));
-  const got = sriOfFile(file);
+  const bytes = fs.readFileSync(file);
+  const got = sriOf(bytes);
   if (got !== BROWSER_PACKAGE.integrity) {
     fs.rmSync(file, { force: true });
     throw new Error(`${spec}: checksum mismatch for ${file} (expected ${BROWSER_PACKAGE.integrity}, got ${got}); the file was deleted`);
   }
-  return file;
+  return { file, bytes };
 }
 
 /** Whether `executable --version` runs, with `env`; returns the version line or the error text. */
@@ -162,12 +166,12 @@ export async function unpackPackageBrowser(env: NodeJS.ProcessEnv = process.env)
   const browsers = labBrowsersDir(env);
   const final = path.join(browsers, `sparticuz-chromium-${BROWSER_PACKAGE.version}`);
   if (fs.existsSync(path.join(final, LAB_BROWSER_MANIFEST))) return final;
-  const tarball = fetchPackageTarball(path.join(labCacheDir(env), "downloads"));
+  const { file: tarball, bytes } = fetchPackageTarball(path.join(labCacheDir(env), "downloads"));
   const work = `${final}.tmp-${process.pid}`;
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
   try {
-    const pkg = readTar(zlib.gunzipSync(fs.readFileSync(tarball)), tarball);
+    const pkg = readTar(zlib.gunzipSync(bytes), tarball);
     const member = (rel: string): Buffer => {
       const e = pkg.find((x) => x.name === `package/bin/${rel}`);
       if (!e) throw new Error(`${tarball}: package/bin/${rel} is missing`);

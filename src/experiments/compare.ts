@@ -2,8 +2,8 @@
 import { Dataset, Split } from "../data/types";
 import { ModelReport, ReportOptions, modelReport } from "../evaluation/report";
 import { Matrix } from "../util/matrix";
-import { trainStage1, validationSplit } from "./recipes";
-import { RegistryTrainOptions, modelEntry } from "./registry";
+import { validationSplit } from "./recipes";
+import { RegistryTrainOptions, modelEntry, stage1Vectors } from "./registry";
 
 /** Options for {@link compareModels}. */
 export interface CompareModelsOptions extends RegistryTrainOptions {
@@ -33,12 +33,9 @@ export async function compareModels(
   const entries = ids.map((id) => modelEntry(id)); // unknown ids fail before anything trains
   const seed = o.seed ?? 42;
   const { train, validation } = validationSplit(split.train, o.validationFraction ?? 0.05, seed);
-  let stage1: Matrix[] | undefined = o.stage1;
-  if (!stage1 && entries.some((e) => e.stage1Seeds === 1)) {
-    const s1 = await trainStage1(ds, { seed, dim: o.dim, progress: o.progress });
-    stage1 = [s1.model.weight("movie_embedding")];
-    s1.model.dispose();
-  }
+  const needsStage1 = entries.some((e) => e.stage1Seeds === 1);
+  const stage1: Matrix[] | undefined =
+    o.stage1 ?? (needsStage1 ? await stage1Vectors(ds, { seed, progress: o.progress }, 1, o.dim) : undefined);
   // `dim` sizes stage 1 (stage 2 takes its size from stage 1's vectors); each reference model keeps its own tested size.
   const { perModel, report, onReport, validationFraction: _fraction, dim: _dim, ...common } = o;
   const reports: ModelReport[] = [];

@@ -368,21 +368,3 @@ export async function trainDenseRatingClassifier(ds: Dataset, train: Int32Array,
     seconds,
   };
 }
-
-/** The non-learned baselines (global mean, user + movie bias, popularity), instantly "trained". */
-export function nonLearnedBaselines(ds: Dataset, train: Int32Array): Trained[] {
-  const baselines: [string, MovieScorer][] = [
-    ["global-mean", globalMeanScorer(ds, train)],
-    ["user-movie-bias", biasScorer(ds, train)],
-    ["popularity", popularityScorer(ds, train)],
-  ];
-  return baselines.map(([id, scorer]) => ({
-    id,
-    name: scorer.name,
-    scorer,
-    model: null,
-    history: null,
-    transform: null,
-    seconds: 0,
-  }));
-}

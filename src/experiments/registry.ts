@@ -1,5 +1,6 @@
 // The model registry: every model the lab trains, by a stable id, with its label, what it is, and how it trains with its tested defaults; comparisons, notebooks and the bench pick models here by id.
 import { Dataset } from "../data/types";
+import { biasScorer, globalMeanScorer, popularityScorer } from "../models/baselines";
 import { easeScorer, fitEase } from "../models/ease";
 import { fitIals, ialsScorer } from "../models/ials";
 import { fitItemKnn, itemKnnScorer } from "../models/item-knn";
@@ -9,7 +10,6 @@ import {
   RecipeOptions,
   Stage2Options,
   Trained,
-  nonLearnedBaselines,
   trainDenseRatingClassifier,
   trainDotBiasBce,
   trainDotMse64,
@@ -72,8 +72,16 @@ function explicitStage2(o: RegistryTrainOptions, train: Int32Array): { train: In
   };
 }
 
-/** Stage 1's movie vectors for `seeds` seeds: the given ones, or trained here. */
-async function stage1Vectors(ds: Dataset, o: RegistryTrainOptions, seeds: number, dim?: number): Promise<Matrix[]> {
+/**
+ * Stage 1's movie vectors for `seeds` seeds (o.seed, o.seed + 1, ...): `o.stage1` when it holds enough, else trained
+ * here at `dim`. Stage 1 sees only genres, so comparisons and the bench train it once and pass it to every entry.
+ */
+export async function stage1Vectors(
+  ds: Dataset,
+  o: Pick<RegistryTrainOptions, "seed" | "progress" | "stage1">,
+  seeds: number,
+  dim?: number,
+): Promise<Matrix[]> {
   if (o.stage1 && o.stage1.length >= seeds) return o.stage1.slice(0, seeds);
   const seed = o.seed ?? 42;
   const out: Matrix[] = [];
@@ -236,9 +244,21 @@ export const MODELS: readonly ModelEntry[] = [
     stage1Seeds: 0,
     train: async (ds, train, o) => fitted("ials", "iALS", () => ialsScorer(fitIals(ds, train, { seed: o.seed }))),
   },
-  baselineEntry("user-movie-bias", "user + movie bias", "Koren's baseline predictor mu + b_u + b_i with damped means.", "ratings"),
-  baselineEntry("global-mean", "global mean", "Every prediction is the mean training rating.", "ratings"),
-  baselineEntry("popularity", "popularity", "Movies ranked by their number of training ratings, the same for every user.", "ranking"),
+  baselineEntry(
+    "user-movie-bias",
+    "user + movie bias",
+    "Koren's baseline predictor mu + b_u + b_i with damped means.",
+    "ratings",
+    biasScorer,
+  ),
+  baselineEntry("global-mean", "global mean", "Every prediction is the mean training rating.", "ratings", globalMeanScorer),
+  baselineEntry(
+    "popularity",
+    "popularity",
+    "Movies ranked by their number of training ratings, the same for every user.",
+    "ranking",
+    popularityScorer,
+  ),
 ];
 
 /** A model fitted in closed form or plain JS (no TF.js model, no training history), timed. */
@@ -248,7 +268,13 @@ function fitted(id: string, label: string, fit: () => MovieScorer): Trained {
   return { id, name: label, scorer, model: null, history: null, transform: null, seconds: (Date.now() - t0) / 1000 };
 }
 
-function baselineEntry(id: string, label: string, about: string, predicts: "ratings" | "ranking"): ModelEntry {
+function baselineEntry(
+  id: string,
+  label: string,
+  about: string,
+  predicts: "ratings" | "ranking",
+  scorer: (ds: Dataset, train: Int32Array) => MovieScorer,
+): ModelEntry {
   return {
     id,
     label,
@@ -256,11 +282,7 @@ function baselineEntry(id: string, label: string, about: string, predicts: "rati
     family: "baseline",
     predicts,
     stage1Seeds: 0,
-    train: async (ds, train) => {
-      const t = nonLearnedBaselines(ds, train).find((b) => b.id === id);
-      if (!t) throw new Error(`registry: no non-learned baseline with id "${id}"`);
-      return t;
-    },
+    train: async (ds, train) => fitted(id, label, () => scorer(ds, train)),
   };
 }
 

@@ -28,6 +28,7 @@
 import { tf } from "../backend";
 import { groupUserColumn } from "../data/splits";
 import { Dataset } from "../data/types";
+import { choleskyInPlace } from "../util/linalg";
 import type { MovieScorer } from "./scorer";
 
 /** Which implementation inverts XᵀX + λI: plain JS in Float64, or the blocked form whose big products run in TF.js (float32). */
@@ -213,18 +214,7 @@ interface DiagonalBlock {
  * L = chol(d), L⁻¹ by forward substitution, and d⁻¹ = L⁻ᵀL⁻¹ (about b³ flops, over contiguous rows). Throws when the block is not positive definite.
  */
 function factorDiagonalBlock(d: Float64Array, b: number): DiagonalBlock {
-  for (let i = 0; i < b; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = d[i * b + j];
-      for (let k = 0; k < j; k++) s -= d[i * b + k] * d[j * b + k];
-      if (i === j) {
-        if (!(s > 0)) throw new Error(`EASE: the Gram matrix is not positive definite (pivot ${s}); increase lambda`);
-        d[i * b + i] = Math.sqrt(s);
-      } else {
-        d[i * b + j] = s / d[j * b + j];
-      }
-    }
-  }
+  choleskyInPlace(d, b, "EASE: the Gram matrix is not positive definite; increase lambda");
   // L⁻¹ row by row (row i = -(Σ_{k<i} L[i][k]·row k) / L[i][i]), and L⁻ᵀL⁻¹ as a sum of rank-1 rows: all contiguous.
   const linv = new Float64Array(b * b);
   for (let i = 0; i < b; i++) {

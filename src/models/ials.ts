@@ -1,6 +1,7 @@
 // iALS: implicit-feedback matrix factorisation by alternating least squares (Hu, Koren & Volinsky 2008) with Rendle et al.'s 2021 loss and frequency-scaled L2; a ranking model fitted in plain JS (no TensorFlow).
 import { groupUserColumn } from "../data/splits";
 import { Dataset } from "../data/types";
+import { choleskyInPlace, choleskySolveInPlace, dotAt } from "../util/linalg";
 import { Rng } from "../util/random";
 import type { MovieScorer } from "./scorer";
 
@@ -215,63 +216,7 @@ function observedGramian(cxt: Float64Array, xt: Float64Array, n: number, d: numb
       A[r3 + k + 1] = gram[r3 + k + 1] + s31;
     }
   }
-  for (; j < d; j++) for (let k = 0; k <= j; k++) A[j * d + k] = gram[j * d + k] + dot(cxt, j * n, xt, k * n, n);
-}
-
-/** The square root of a Cholesky pivot; throws when the matrix is not positive definite. */
-function choleskyPivot(s: number): number {
-  if (!(s > 0)) throw new Error("iALS: a normal-equation matrix is not positive definite (increase reg)");
-  return Math.sqrt(s);
-}
-
-/**
- * Solves A x = b in place for SPD A (d x d, row-major; only the lower triangle is read and it is overwritten by the
- * Cholesky factor L); b becomes x. Allocation-free.
- */
-function choleskySolveInPlace(A: Float64Array, b: Float64Array, d: number): void {
-  // Rows i and i + 1 together: each pass over row j's prefix serves both.
-  let i = 0;
-  for (; i + 1 < d; i += 2) {
-    const r0 = i * d;
-    const r1 = r0 + d;
-    for (let j = 0; j < i; j++) {
-      const rj = j * d;
-      let s0 = 0;
-      let s1 = 0;
-      let t0 = 0;
-      let t1 = 0;
-      let k = 0;
-      for (; k + 1 < j; k += 2) {
-        const x = A[rj + k];
-        const y = A[rj + k + 1];
-        s0 += A[r0 + k] * x;
-        t0 += A[r1 + k] * x;
-        s1 += A[r0 + k + 1] * y;
-        t1 += A[r1 + k + 1] * y;
-      }
-      if (k < j) {
-        s0 += A[r0 + k] * A[rj + k];
-        t0 += A[r1 + k] * A[rj + k];
-      }
-      A[r0 + j] = (A[r0 + j] - (s0 + s1)) / A[rj + j];
-      A[r1 + j] = (A[r1 + j] - (t0 + t1)) / A[rj + j];
-    }
-    A[r0 + i] = choleskyPivot(A[r0 + i] - dot(A, r0, A, r0, i));
-    A[r1 + i] = (A[r1 + i] - dot(A, r1, A, r0, i)) / A[r0 + i];
-    A[r1 + i + 1] = choleskyPivot(A[r1 + i + 1] - dot(A, r1, A, r1, i + 1));
-  }
-  if (i < d) {
-    const ri = i * d;
-    for (let j = 0; j < i; j++) A[ri + j] = (A[ri + j] - dot(A, ri, A, j * d, j)) / A[j * d + j];
-    A[ri + i] = choleskyPivot(A[ri + i] - dot(A, ri, A, ri, i));
-  }
-  // L y = b, then Lᵀ x = y.
-  for (let r = 0; r < d; r++) b[r] = (b[r] - dot(A, r * d, b, 0, r)) / A[r * d + r];
-  for (let r = d - 1; r >= 0; r--) {
-    let s = b[r];
-    for (let k = r + 1; k < d; k++) s -= A[k * d + r] * b[k];
-    b[r] = s / A[r * d + r];
-  }
+  for (; j < d; j++) for (let k = 0; k <= j; k++) A[j * d + k] = gram[j * d + k] + dotAt(cxt, j * n, xt, k * n, n);
 }
 
 /** Reusable buffers for {@link ialsHalfStep} (so epochs allocate nothing per row); they grow to the longest row seen. */
@@ -303,23 +248,6 @@ function longestRow(rows: IalsRows): number {
   let most = 0;
   for (let r = 0; r + 1 < rows.offsets.length; r++) most = Math.max(most, rows.offsets[r + 1] - rows.offsets[r]);
   return most;
-}
-
-/** Σ_p a[ao + p]·b[bo + p] for p < n, four partial sums. */
-function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let p = 0;
-  for (; p + 3 < n; p += 4) {
-    s0 += a[ao + p] * b[bo + p];
-    s1 += a[ao + p + 1] * b[bo + p + 1];
-    s2 += a[ao + p + 2] * b[bo + p + 2];
-    s3 += a[ao + p + 3] * b[bo + p + 3];
-  }
-  for (; p < n; p++) s0 += a[ao + p] * b[bo + p];
-  return s0 + s1 + (s2 + s3);
 }
 
 /**
@@ -377,6 +305,7 @@ export function ialsHalfStep(
     observedGramian(cxt, xt, n, d, gram, A);
     const ridge = hyper.reg * Math.pow(n + a0 * nCols, hyper.regExponent);
     for (let j = 0; j < d; j++) A[j * d + j] += ridge;
+    choleskyInPlace(A, d, "iALS: a normal-equation matrix is not positive definite (increase reg)");
     choleskySolveInPlace(A, b, d);
     solved.set(b, r * d);
   }

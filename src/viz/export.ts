@@ -68,11 +68,6 @@ export function findBrowser(env: NodeJS.ProcessEnv = process.env): string {
   return chooseBrowser(env).executable;
 }
 
-/** Whether a headless browser is available for PNG/SVG export (without starting it). */
-export function hasBrowser(env: NodeJS.ProcessEnv = process.env): boolean {
-  return searchBrowser(env).choice !== null;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // JSON and HTML
 
