@@ -4,7 +4,9 @@ import { biasScorer, globalMeanScorer, popularityScorer } from "../models/baseli
 import { easeScorer, fitEase } from "../models/ease";
 import { fitIals, ialsScorer } from "../models/ials";
 import { fitItemKnn, itemKnnScorer } from "../models/item-knn";
+import { fitSvdpp, svdppScorer } from "../models/svdpp";
 import type { MovieScorer } from "../models/scorer";
+import { createProgress } from "../training/progress";
 import { Matrix } from "../util/matrix";
 import {
   RecipeOptions,
@@ -19,6 +21,7 @@ import {
   trainStage2Averaged,
   validationSplit,
 } from "./recipes";
+import { trainNeuMF } from "./neumf-recipe";
 
 /** Options every registry entry accepts; anything left out takes the entry's tested default. */
 export interface RegistryTrainOptions extends RecipeOptions {
@@ -223,6 +226,42 @@ export const MODELS: readonly ModelEntry[] = [
     predicts: "ratings",
     stage1Seeds: 0,
     train: async (ds, train) => fitted("item-knn", "item-kNN", () => itemKnnScorer(fitItemKnn(ds, train))),
+  },
+  {
+    id: "svdpp",
+    label: "SVD++",
+    about:
+      "Koren's SVD++: biases, user and movie factors and the user's implicit feedback |N(u)|^-½ Σ y_j, plus a bias per rating day; SGD in plain JS (d = 128, 25 epochs).",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    train: async (ds, train, o) =>
+      fitted("svdpp", "SVD++", () =>
+        svdppScorer(
+          fitSvdpp(ds, train, {
+            seed: o.seed,
+            dim: o.dim,
+            epochs: o.epochs,
+            learningRate: o.learningRate,
+            l2: o.l2,
+            validation: o.validation,
+            progress: typeof o.progress === "object" ? o.progress : createProgress(o.progress),
+          }),
+        ),
+      ),
+  },
+  {
+    id: "neumf",
+    label: "NeuMF",
+    about:
+      "He et al. 2017's neural collaborative filtering: a GMF tower and an MLP tower ([64, 32, 16]) fused into one logit, log loss with 4 sampled negatives per rating.",
+    family: "reference",
+    predicts: "ranking",
+    stage1Seeds: 0,
+    train: (ds, train, o) => {
+      const { stage1: _vectors, ...recipe } = o;
+      return trainNeuMF(ds, train, recipe);
+    },
   },
   {
     id: "ease",

@@ -2,6 +2,7 @@
 import { ModelSpec, RecModel } from "./base";
 import { DenseClassModelOptions, denseClassModel } from "./dense-classes";
 import { MovieGenreModelOptions, movieGenreModel } from "./movie-genre";
+import { NeuMFModelOptions, neumfModel } from "./neumf";
 import { UserMovieModelOptions, userMovieModel } from "./user-movie";
 
 /** A fresh, untrained model with the architecture `spec` describes. */
@@ -13,6 +14,8 @@ export function buildModel(spec: ModelSpec): RecModel {
       return userMovieModel(spec.options as unknown as UserMovieModelOptions, true);
     case "dense-classes":
       return denseClassModel(spec.options as unknown as DenseClassModelOptions);
+    case "neumf":
+      return neumfModel(spec.options as unknown as NeuMFModelOptions);
     default:
       throw new Error(`unknown model kind "${(spec as { kind: string }).kind}"`);
   }

@@ -10,3 +10,5 @@ export * from "./build";
 export * from "./item-knn";
 export * from "./ease";
 export * from "./ials";
+export * from "./svdpp";
+export * from "./neumf";

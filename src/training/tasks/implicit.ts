@@ -35,6 +35,46 @@ export function hasItem(ui: UserItems, user: number, movie: number): boolean {
   return false;
 }
 
+/** A task's positives (training and validation) and its sampler of `k` unseen movies per positive. */
+export interface ImplicitPositives {
+  readonly trainPos: Int32Array;
+  readonly valPos: Int32Array;
+  /** `k` movies per positive, drawn uniformly among the movies its user has not rated in train or validation (32 tries). */
+  sample(pos: Int32Array, rng: Rng): Int32Array;
+}
+
+/**
+ * The positives of an implicit task (ratings >= `threshold`, or every rating when null) and its negative sampler, shared by
+ * {@link implicitTask} and NCF's pointwise task. `F` names the calling task in errors.
+ */
+export function implicitPositives(
+  F: string,
+  ds: Dataset,
+  train: Int32Array,
+  validation: Int32Array | null | undefined,
+  threshold: number | null,
+  k: number,
+): ImplicitPositives {
+  if (threshold !== null && !(typeof threshold === "number" && Number.isFinite(threshold))) {
+    throw new RangeError(`${F}: option "threshold" must be a rating (a finite number) or null, got ${describe(threshold)}`);
+  }
+  const positive = (idx: Int32Array): Int32Array => (threshold === null ? idx : idx.filter((i) => ds.ratings.rating[i] >= threshold));
+  const seen = userItems(ds, validation ? Int32Array.from([...train, ...validation]) : train);
+  const sample = (pos: Int32Array, gen: Rng): Int32Array => {
+    const out = new Int32Array(pos.length * k);
+    for (let p = 0; p < pos.length; p++) {
+      const u = ds.ratings.user[pos[p]];
+      for (let j = 0; j < k; j++) {
+        let m = gen.int(ds.numMovies);
+        for (let tries = 0; tries < 32 && hasItem(seen, u, m); tries++) m = gen.int(ds.numMovies);
+        out[p * k + j] = m;
+      }
+    }
+    return out;
+  };
+  return { trainPos: positive(train), valPos: positive(validation ?? new Int32Array(0)), sample };
+}
+
 /** Options for {@link implicitTask}. */
 export interface ImplicitTaskOptions {
   train: Int32Array;
@@ -59,26 +99,7 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
   const k = lossKind === "bpr" ? 1 : (o.negatives ?? 4);
   if (!(Number.isInteger(k) && k >= 1))
     throw new RangeError(`implicitTask: option "negatives" must be a positive integer, got ${describe(k)}`);
-  const thr = o.threshold === undefined ? 4 : o.threshold;
-  if (thr !== null && !(typeof thr === "number" && Number.isFinite(thr))) {
-    throw new RangeError(`implicitTask: option "threshold" must be a rating (a finite number) or null, got ${describe(thr)}`);
-  }
-  const positive = (idx: Int32Array): Int32Array => (thr === null ? idx : idx.filter((i) => ds.ratings.rating[i] >= thr));
-  const trainPos = positive(train);
-  const valPos = positive(validation ?? new Int32Array(0));
-  const seen = userItems(ds, validation ? Int32Array.from([...train, ...validation]) : train);
-  const sample = (pos: Int32Array, gen: Rng): Int32Array => {
-    const out = new Int32Array(pos.length * k);
-    for (let p = 0; p < pos.length; p++) {
-      const u = ds.ratings.user[pos[p]];
-      for (let j = 0; j < k; j++) {
-        let m = gen.int(ds.numMovies);
-        for (let tries = 0; tries < 32 && hasItem(seen, u, m); tries++) m = gen.int(ds.numMovies);
-        out[p * k + j] = m;
-      }
-    }
-    return out;
-  };
+  const { trainPos, valPos, sample } = implicitPositives(F, ds, train, validation, o.threshold === undefined ? 4 : o.threshold, k);
   let trainNeg = sample(trainPos, new Rng(seed));
   const valNeg = sample(valPos, new Rng(seed + 1));
 
