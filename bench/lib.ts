@@ -19,8 +19,10 @@ export interface BenchRecord {
 /** A benchmark module under bench/: `bench/<name>.bench.ts` exports `name` and `run`. */
 export interface Benchmark {
   name: string;
-  /** `quick` is true under CI or `--quick`: use smaller sizes. */
-  run(options: { quick: boolean }): Promise<BenchRecord[]>;
+  /** True when the bench runs on a dataset named by `--dataset` (others refuse the flag). */
+  takesDataset?: boolean;
+  /** `quick` is true under CI or `--quick`: use smaller sizes. `dataset` is `--dataset <name>`, for benches that take one. */
+  run(options: { quick: boolean; dataset?: string }): Promise<BenchRecord[]>;
 }
 
 export const RESULTS_DIR = path.join(__dirname, "results");

@@ -1,8 +1,10 @@
 // The lab's quality experiments (rating RMSE over folds, the Keras example's protocol, top-N against baselines, stage 1 → stage 2), run by the bench and the quality tests; models are picked by registry id.
 import { randomSplit } from "../src/data/splits";
 import { ratingSummary } from "../src/data/stats";
-import { Dataset, Split } from "../src/data/types";
+import { Dataset, DatasetName, Split } from "../src/data/types";
+import { MovieRecommender, RECOMMEND_MIN_RATINGS } from "../src/recommender";
 import { ModelReport, modelReport } from "../src/evaluation/report";
+import { compareModels } from "../src/experiments/compare";
 import { AVERAGED_STAGE2, modelEntry, stage1Vectors, trainModel } from "../src/experiments/registry";
 import { trainDotBiasBce, validationSplit } from "../src/experiments/recipes";
 import { RecModel } from "../src/models/base";
@@ -21,6 +23,7 @@ export const RATING_MODELS = [
   "dot64-mse",
   "dense-rating-classifier",
   "item-knn",
+  "svdpp",
   "user-movie-bias",
   "global-mean",
 ] as const;
@@ -115,37 +118,70 @@ export async function kerasExampleProtocol(
   return { valLoss: t.history!.epochs.map((e) => e.valLoss!), model: t.model! };
 }
 
+/** The models of the top-N experiment, by registry id, in table order: the field's references, the lab's own, popularity. */
+export const TOP_N_MODELS = ["ease", "ials", "neumf", "item-knn", "stage2-implicit", "bpr-mf", "popularity"] as const;
+
 /** Options for {@link topNComparison}. */
 export interface TopNComparisonOptions {
+  /** Registry ids (default {@link TOP_N_MODELS}). */
+  models?: readonly string[];
   seed?: number;
+  /** Cutoffs (default [10, 20]). */
   ks?: number[];
   relevanceThreshold?: number | null;
   progress?: ProgressMode;
-  /** Stage 2 implicit: epochs and learning rate. */
-  epochs?: number;
-  learningRate?: number;
+  /** Called after each model with its report. */
+  onReport?: (report: ModelReport) => void;
 }
 
-/** Top-N under both protocols for the stage 2 implicit model (from stage 1), popularity and the 64-d dot product (MSE). */
+/**
+ * Top-N under both protocols (full ranking with coverage; NCF's leave-one-out against 99 sampled negatives) for the
+ * given models, all trained by `compareModels` on the same 95% of the split's training ratings (5% carved out for the
+ * models that stop early), with their training times.
+ */
 export async function topNComparison(ds: Dataset, split: Split, o: TopNComparisonOptions = {}): Promise<ModelReport[]> {
   const seed = o.seed ?? 42;
-  const progress = o.progress ?? "none";
-  const [stage1] = await stage1Vectors(ds, { seed, progress }, 1);
-  // Stage 2 implicit (from stage 1), popularity and the 64-d dot product, by registry id.
-  const ids = ["stage2-implicit", "popularity", "dot64-mse"];
-  const reports: ModelReport[] = [];
-  for (const id of ids) {
-    const options =
-      id === "stage2-implicit" ? { seed, progress, stage1: [stage1], epochs: o.epochs, learningRate: o.learningRate } : { seed, progress };
-    const m = await trainModel(id, ds, split.train, options);
-    reports.push(
-      await modelReport(ds, split, m, {
-        ks: o.ks ?? [10],
-        relevanceThreshold: o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold,
-        seed,
-      }),
-    );
-    m.model?.dispose();
+  return compareModels(ds, split, o.models ?? TOP_N_MODELS, {
+    seed,
+    progress: o.progress ?? "none",
+    report: { ks: o.ks ?? [10, 20], relevanceThreshold: o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold, seed },
+    onReport: o.onReport,
+  });
+}
+
+/** What `recommend` shows, measured: the facade's top-N model and its explicit stage 2, each under the facade's own evaluate. */
+export interface RecommendQuality {
+  /** The top-N model `recommend` ranks with by default. */
+  topN: ModelReport;
+  /** The explicit stage 2 (`using: "stage2"`). */
+  explicit: ModelReport;
+  /** The facade's minimum training ratings for a candidate. */
+  minRatings: number;
+}
+
+/**
+ * The facade as notebook 04 uses it (its default split, stage 1 for 8 epochs, stage 2 for `epochs`, `trainTopNModel()`),
+ * evaluated with `rec.evaluate`: full ranking over exactly the candidates `recommend` ranks (unseen movies with at
+ * least {@link RECOMMEND_MIN_RATINGS} training ratings).
+ */
+export async function recommendQuality(
+  dataset: DatasetName,
+  o: { seed?: number; dim?: number; epochs?: number; ks?: number[]; movielensDir?: string } = {},
+): Promise<RecommendQuality> {
+  const rec = new MovieRecommender({ dataset, seed: o.seed ?? 42, embeddingDim: o.dim ?? 32, progress: "none" });
+  try {
+    await rec.loadData(o.movielensDir ? { movielensDir: o.movielensDir } : {});
+    rec.preprocessData({ testFraction: 0.1 });
+    await rec.trainMovieGenreModel({ epochs: 8 });
+    await rec.trainUserMovieModel({ epochs: o.epochs ?? 20 });
+    await rec.trainTopNModel();
+    const report = { ks: o.ks ?? [10, 20], protocols: ["full-ranking" as const] };
+    return {
+      topN: await rec.evaluate({ ...report, using: "top-n" }),
+      explicit: await rec.evaluate({ ...report, using: "stage2" }),
+      minRatings: RECOMMEND_MIN_RATINGS,
+    };
+  } finally {
+    rec.dispose();
   }
-  return reports;
 }

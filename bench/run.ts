@@ -1,4 +1,4 @@
-// `npm run bench [-- <name> ...] [--quick]`: runs every bench/<name>.bench.ts (or the named ones) and writes bench/results/.
+// `npm run bench [-- <name> ...] [--quick] [--dataset <name>]`: runs every bench/<name>.bench.ts (or the named ones) and writes bench/results/.
 import * as fs from "fs";
 import * as path from "path";
 import { Benchmark, writeResults } from "./lib";
@@ -6,7 +6,13 @@ import { Benchmark, writeResults } from "./lib";
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes("--quick") || process.env.CI === "true";
-  const wanted = args.filter((a) => !a.startsWith("--"));
+  const at = args.indexOf("--dataset");
+  if (at >= 0 && (at + 1 >= args.length || args[at + 1].startsWith("--"))) {
+    console.error("bench: --dataset needs a dataset name, e.g. --dataset ml-1m");
+    process.exit(2);
+  }
+  const dataset = at >= 0 ? args[at + 1] : undefined;
+  const wanted = args.filter((a, i) => !a.startsWith("--") && !(at >= 0 && i === at + 1));
   const all = fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith(".bench.ts"))
@@ -21,10 +27,14 @@ async function main(): Promise<void> {
   for (const name of names) {
     const mod = (await import(path.join(__dirname, `${name}.bench.ts`))) as Benchmark | { default: Benchmark };
     const bench: Benchmark = "run" in mod ? mod : mod.default;
+    if (dataset && !bench.takesDataset) {
+      console.error(`bench: ${name} does not take --dataset (run it without the flag)`);
+      process.exit(2);
+    }
     console.log(`\n== bench ${name}${quick ? " (quick)" : ""} ==`);
     const t0 = Date.now();
-    const records = await bench.run({ quick });
-    const file = writeResults(name, records);
+    const records = await bench.run({ quick, dataset });
+    const file = writeResults(dataset ? `${name}-${dataset}` : name, records);
     for (const r of records) {
       const ratio = r.ratio === null ? "" : `  ratio ${r.ratio.toPrecision(3)} vs ${r.reference}`;
       console.log(`  ${r.metric}: ${r.value.toPrecision(4)} ${r.unit}${ratio}${r.goal ? `  (goal: ${r.goal})` : ""}`);

@@ -52,6 +52,7 @@ export {
   trainingCurves,
   rmseBars,
   topNCurves,
+  qualityVsTime,
   ratingDistribution,
   ratingHistograms,
   genreCounts,

@@ -5,15 +5,28 @@ import { ratingSummary } from "./data/stats";
 import { perUserHoldout, randomSplit, temporalSplit } from "./data/splits";
 import { Dataset, DatasetName, Split } from "./data/types";
 import { CandidateRule } from "./evaluation/candidates";
+import { evaluationData } from "./evaluation/data";
+import { UserDebugReport, debugUser } from "./evaluation/debug";
 import { ReportOptions, ModelReport, modelReport } from "./evaluation/report";
 import { Stage2Options, Trained, trainStage1, trainStage2, validationSplit } from "./experiments/recipes";
+import { TOP_N_MODEL, modelEntry, trainModel } from "./experiments/registry";
 import { RecModel } from "./models/base";
 import { movieGenreModel } from "./models/movie-genre";
 import { movieGenreTask } from "./training/tasks/movie-genre";
 import { PlotlyFigure } from "./viz/figures/types";
 import { MovieViewOptions, genreEmbeddingView, movieEmbeddingView } from "./viz/views";
 import { coldStartMovieVector, coldMovieUserScores, foldInUser, foldedUserScorer } from "./recommend/cold-start";
-import { MovieRow, RatedRow, rankMovies, recommendForUser, similarMovies, similarToVector, topRatedByUser } from "./recommend/recommend";
+import {
+  MovieRow,
+  RatedRow,
+  movieIndexOf,
+  rankMovies,
+  recommendForUser,
+  similarMovies,
+  similarToVector,
+  topRatedByUser,
+  userIndexOf,
+} from "./recommend/recommend";
 import { dotWeights } from "./models/user-movie";
 import { History } from "./training/fit";
 import { ProgressMode } from "./training/progress";
@@ -31,6 +44,18 @@ export interface MovieRecommenderOptions {
   progress?: ProgressMode;
 }
 
+/**
+ * Movies rated fewer times than this in the training split are never recommended (nor counted by the facade's top-N
+ * evaluation, which ranks exactly what `recommend` shows).
+ */
+export const RECOMMEND_MIN_RATINGS = 5;
+
+/**
+ * Which model ranks the facade's lists: "top-n", the lab's best top-N model ({@link TOP_N_MODEL}, trained by
+ * `trainTopNModel`), or "stage2", the stage 2 model (`trainUserMovieModel`; an explicit stage 2 ranks by predicted rating).
+ */
+export type RankWith = "top-n" | "stage2";
+
 /** Which movie embeddings to use: stage 1's (genre-shaped) or stage 2's (taste-shaped). */
 export type EmbeddingStage = "stage1" | "stage2";
 
@@ -45,6 +70,8 @@ export class MovieRecommender {
   stage1: RecModel | null = null;
   stage1History: History | null = null;
   stage2: Trained | null = null;
+  /** The top-N model `recommend` ranks with by default (see {@link trainTopNModel}). */
+  topN: Trained | null = null;
 
   constructor(options: MovieRecommenderOptions = {}) {
     this.options = {
@@ -176,39 +203,90 @@ export class MovieRecommender {
     return this.stage2;
   }
 
-  /** RMSE, MAE and top-N metrics of stage 2 on the test split. */
-  async evaluate(o: ReportOptions = {}): Promise<ModelReport> {
-    const ds = this.need(this.data, "the dataset", "loadData");
-    return modelReport(
-      ds,
-      this.need(this.split, "the split", "preprocessData"),
-      this.need(this.stage2, "stage 2", "trainUserMovieModel"),
-      o,
-    );
-  }
-
-  /** Top-N unseen movies for a user (original id), next to the movies they rated highest (the Keras example's report). */
-  recommend(userId: number, n = 10): { topRated: RatedRow[]; recommendations: MovieRow[] } {
+  /**
+   * Trains the top-N model `recommend` ranks with, on the training split: by default {@link TOP_N_MODEL} (EASE, the
+   * best NDCG@10 of the lab's models on the bench; closed-form, seconds). Any registry id that ranks can be given.
+   */
+  async trainTopNModel(id: string = TOP_N_MODEL): Promise<Trained> {
     const ds = this.need(this.data, "the dataset", "loadData");
     const split = this.need(this.split, "the split", "preprocessData");
-    const t = this.need(this.stage2, "stage 2", "trainUserMovieModel");
+    const entry = modelEntry(id);
+    if (entry.stage1Seeds > 0 && !this.stage1) {
+      throw new Error(`MovieRecommender: "${id}" starts from stage 1; call trainMovieGenreModel() first, or pick a model without it`);
+    }
+    this.topN?.model?.dispose();
+    this.topN = null;
+    this.topN = await trainModel(id, ds, split.train, {
+      seed: this.options.seed,
+      progress: this.options.progress,
+      ...(entry.stage1Seeds > 0 ? { stage1: [this.extractMovieEmbeddings("stage1")] } : {}),
+    });
+    return this.topN;
+  }
+
+  /** The trained model behind `using`, with a message naming the step that trains it. */
+  private ranker(using: RankWith): Trained {
+    if (using === "stage2") return this.need(this.stage2, "stage 2", "trainUserMovieModel");
+    if (using !== "top-n") throw new RangeError(`MovieRecommender: "using" must be "top-n" or "stage2", got ${String(using)}`);
+    return this.need(this.topN, "the top-N model", "trainTopNModel");
+  }
+
+  /**
+   * RMSE, MAE and top-N metrics on the test split, of stage 2 (default) or of the top-N model (`using: "top-n"`). Full
+   * ranking skips movies with fewer than {@link RECOMMEND_MIN_RATINGS} training ratings unless `minRatings` says
+   * otherwise, so its metrics are those of the lists `recommend` shows.
+   */
+  async evaluate(o: ReportOptions & { using?: RankWith } = {}): Promise<ModelReport> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const { using = "stage2", ...report } = o;
+    return modelReport(ds, this.need(this.split, "the split", "preprocessData"), this.ranker(using), {
+      minRatings: RECOMMEND_MIN_RATINGS,
+      ...report,
+    });
+  }
+
+  /**
+   * Top-N unseen movies for a user (original id), next to the movies they rated highest (the Keras example's report).
+   * Ranked by the top-N model (`trainTopNModel`) by default; `using: "stage2"` ranks by stage 2 instead. An explicit
+   * stage 2 fitted for RMSE ranks rarely rated movies with high predicted ratings first (Cremonesi et al., RecSys 2010),
+   * which is why it is not the default. Movies with fewer than {@link RECOMMEND_MIN_RATINGS} training ratings are left out.
+   */
+  recommend(userId: number, n = 10, o: { using?: RankWith } = {}): { topRated: RatedRow[]; recommendations: MovieRow[] } {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const split = this.need(this.split, "the split", "preprocessData");
+    const t = this.ranker(o.using ?? "top-n");
     return {
       topRated: topRatedByUser(ds, userId, 5, split.train),
-      recommendations: recommendForUser(ds, t.scorer, userId, { n, seen: split.train, minRatings: 5 }),
+      recommendations: recommendForUser(ds, t.scorer, userId, { n, seen: split.train, minRatings: RECOMMEND_MIN_RATINGS }),
     };
+  }
+
+  /**
+   * The debug view of `recommend`'s list for one user: the same model and candidates (minimum ratings included), with the
+   * user's held-out movies, their ranks and the hits at `k` (relevant: test rating >= `relevanceThreshold`, default 4).
+   */
+  async debugUser(userId: number, o: { k?: number; relevanceThreshold?: number | null; using?: RankWith } = {}): Promise<UserDebugReport> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const split = this.need(this.split, "the split", "preprocessData");
+    const t = this.ranker(o.using ?? "top-n");
+    return debugUser(evaluationData(ds, split), ds.movies, userIndexOf(ds, userId), t.scorer, {
+      k: o.k ?? 10,
+      relevanceThreshold: o.relevanceThreshold === undefined ? 4 : o.relevanceThreshold,
+      minRatings: RECOMMEND_MIN_RATINGS,
+    });
   }
 
   /** Movies most similar to `movieId` in either stage's embedding space. */
   similarMovies(movieId: number, k = 10, stage: EmbeddingStage = "stage1"): MovieRow[] {
     const ds = this.need(this.data, "the dataset", "loadData");
-    return similarMovies(ds, this.extractMovieEmbeddings(stage), movieId, { k, minRatings: 5 });
+    return similarMovies(ds, this.extractMovieEmbeddings(stage), movieId, { k, minRatings: RECOMMEND_MIN_RATINGS });
   }
 
   /** A movie that has no ratings yet, from its genres: its nearest movies, and the users most likely to like it. */
   coldStartMovie(genres: string[], k = 10): { similar: MovieRow[]; topUsers: { userId: number; score: number }[] } {
     const ds = this.need(this.data, "the dataset", "loadData");
     const v = coldStartMovieVector(this.extractGenreEmbeddings(), ds.movies.genreVocabulary, genres);
-    const similar = similarToVector(ds, this.extractMovieEmbeddings("stage1"), v, { k, minRatings: 5 });
+    const similar = similarToVector(ds, this.extractMovieEmbeddings("stage1"), v, { k, minRatings: RECOMMEND_MIN_RATINGS });
     let topUsers: { userId: number; score: number }[] = [];
     if (this.stage2?.model && this.stage2.model.spec.options.movieInit !== "random") {
       const scores = coldMovieUserScores(dotWeights(this.stage2.model), v);
@@ -219,22 +297,45 @@ export class MovieRecommender {
     return { similar, topUsers };
   }
 
-  /** A new user from a handful of (movieId, rating) pairs, by fold-in against stage 2: their top-N. */
-  coldStartUser(ratings: { movieId: number; rating: number }[], n = 10): MovieRow[] {
+  /**
+   * A new user from a handful of (movieId, rating) pairs: their top-N among the movies they did not rate. By default the
+   * top-N model scores them from the movies they liked (rating >= `likedAt`, default 4; lower ratings only exclude their
+   * movies), as EASE scores any user: one more row of its interaction matrix. `using: "stage2"` folds them into stage 2
+   * instead (their vector solved with every movie vector fixed), which uses every rating, low ones included.
+   */
+  coldStartUser(ratings: { movieId: number; rating: number }[], n = 10, o: { using?: RankWith; likedAt?: number } = {}): MovieRow[] {
     const ds = this.need(this.data, "the dataset", "loadData");
-    const t = this.need(this.stage2, "stage 2", "trainUserMovieModel");
+    const rated = ratings.map((r) => movieIndexOf(ds, r.movieId));
+    const candidates = new CandidateRule(ds.numUsers, ds.numMovies, ds.ratings, { minRatings: RECOMMEND_MIN_RATINGS }).candidatesExcluding(
+      rated,
+    );
+    const using = o.using ?? "top-n";
+    const t = this.ranker(using);
+    if (using === "top-n") {
+      const likedAt = o.likedAt ?? 4;
+      const liked = Int32Array.from(rated.filter((_, k) => ratings[k].rating >= likedAt));
+      if (!t.scorer.scoreNewUser) {
+        throw new Error(`MovieRecommender: the top-N model ${t.name} cannot score a new user without retraining; pass { using: "stage2" }`);
+      }
+      if (liked.length === 0) {
+        throw new RangeError(
+          `MovieRecommender.coldStartUser: no rating is >= likedAt (${likedAt}); give a liked movie, or pass { using: "stage2" }`,
+        );
+      }
+      return rankMovies(ds, candidates, t.scorer.scoreNewUser(liked, candidates), n);
+    }
     const w = dotWeights(this.need(t.model, "a stage 2 model", "trainUserMovieModel"));
     const user = foldInUser(ds, w, ratings, { transform: t.transform ?? undefined });
-    const rated = ratings.map((r) => ds.movieIndex.get(r.movieId) ?? -1);
-    const candidates = new CandidateRule(ds.numUsers, ds.numMovies, ds.ratings, { minRatings: 5 }).candidatesExcluding(rated);
     return rankMovies(ds, candidates, foldedUserScorer(w, user).scoreMovies(-1, candidates), n);
   }
 
-  /** Frees both stages' tensors. */
+  /** Frees every model's tensors. */
   dispose(): void {
     this.stage1?.dispose();
     this.stage2?.model?.dispose();
+    this.topN?.model?.dispose();
     this.stage1 = null;
     this.stage2 = null;
+    this.topN = null;
   }
 }

@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tf } from "../src/backend";
-import { MovieRecommender } from "../src/recommender";
+import { TOP_N_MODEL } from "../src/experiments/registry";
+import { MovieRecommender, RECOMMEND_MIN_RATINGS } from "../src/recommender";
 import { coldStartMovieVector, foldInUser, foldedUserScorer } from "../src/recommend/cold-start";
 import { dotWeights } from "../src/models/user-movie";
 import { rmse } from "../src/evaluation/rating-metrics";
@@ -84,7 +85,8 @@ test("stage 2 from stage 1: recommendations are unseen movies with titles; evalu
   await rec.trainUserMovieModel({ epochs: 6 });
   const report = await rec.evaluate({ ks: [10], sampleUsers: 200 });
   assert.ok(report.rmse > 0.7 && report.rmse < 1.0, `stage 2 RMSE ${report.rmse}`);
-  const { topRated, recommendations } = rec.recommend(1, 10);
+  assert.throws(() => rec.recommend(1, 10), /trainTopNModel/, "the default ranker is the top-N model, which is not trained yet");
+  const { topRated, recommendations } = rec.recommend(1, 10, { using: "stage2" });
   assert.equal(recommendations.length, 10);
   assert.ok(
     topRated.every((r, i) => i === 0 || r.rating <= topRated[i - 1].rating),
@@ -97,7 +99,47 @@ test("stage 2 from stage 1: recommendations are unseen movies with titles; evalu
     recommendations.every((r) => !seen.has(r.movieId) && r.title.length > 0),
     "recommended a movie the user rated in train",
   );
-  assert.throws(() => rec.recommend(424242), /unknown user id 424242/);
+  assert.throws(() => rec.recommend(424242, 10, { using: "stage2" }), /unknown user id 424242/);
+});
+
+test("recommend ranks with the top-N model (EASE) by default: the list is the debug view's and the metric's top 10, rarely rated movies excluded, and it ranks better than the explicit stage 2", async () => {
+  const ds = rec.data!;
+  const split = rec.split!;
+  const t = await rec.trainTopNModel();
+  assert.equal(t.id, TOP_N_MODEL);
+  const counts = new Int32Array(ds.numMovies);
+  for (const i of split.train) counts[ds.ratings.movie[i]]++;
+  for (const userId of [1, 337, 414]) {
+    const { recommendations } = rec.recommend(userId, 10);
+    assert.equal(recommendations.length, 10);
+    for (const r of recommendations) {
+      const c = counts[ds.movieIndex.get(r.movieId)!];
+      assert.ok(c >= RECOMMEND_MIN_RATINGS, `${r.title} has ${c} training ratings`);
+    }
+    const debug = await rec.debugUser(userId, { k: 10 });
+    assert.deepEqual(
+      debug.recommendations.map((r) => r.movieId),
+      recommendations.map((r) => r.movieId),
+      `user ${userId}: the debug view and recommend disagree`,
+    );
+  }
+  const common = { ks: [10], protocols: ["full-ranking" as const], sampleUsers: 300 };
+  const topN = await rec.evaluate({ ...common, using: "top-n" });
+  const explicit = await rec.evaluate({ ...common, using: "stage2" });
+  const ndcg = (r: typeof topN): number => r.topN[0].ndcg;
+  assert.ok(ndcg(topN) > ndcg(explicit) + 0.05, `NDCG@10: top-N model ${ndcg(topN)} vs explicit stage 2 ${ndcg(explicit)}`);
+  // Cold start through the top-N model: scored from the liked movies; only low ratings is an error naming likedAt.
+  const liked = rec.coldStartUser(
+    [
+      { movieId: 1, rating: 5 },
+      { movieId: 2571, rating: 5 },
+      { movieId: 296, rating: 1 },
+    ],
+    10,
+  );
+  assert.equal(liked.length, 10);
+  assert.ok(!liked.some((r) => [1, 2571, 296].includes(r.movieId)));
+  assert.throws(() => rec.coldStartUser([{ movieId: 296, rating: 1 }]), /likedAt/);
 });
 
 test("cold start: a new user folded in from their ratings predicts their held-out ratings almost as well as training them", () => {
@@ -143,10 +185,11 @@ test("cold start: a new user folded in from their ratings predicts their held-ou
       { movieId: 296, rating: 1 },
     ],
     10,
+    { using: "stage2" },
   );
   assert.equal(recs.length, 10);
   assert.ok(!recs.some((r) => [1, 2571, 296].includes(r.movieId)));
-  assert.throws(() => rec.coldStartUser([{ movieId: 1, rating: 9 }]), /outside 0.5..5/);
+  assert.throws(() => rec.coldStartUser([{ movieId: 1, rating: 9 }], 10, { using: "stage2" }), /outside 0.5..5/);
   rec.dispose();
 });
 

@@ -18,6 +18,8 @@ export interface DebugUserOptions {
   readonly historySize?: number;
   /** Same meaning as in the protocols (default "pessimistic"), so the list matches evaluateFullRanking's. */
   readonly tieBreak?: TieBreak;
+  /** Only movies with at least this many training ratings are candidates (default 1), as in `evaluateFullRanking`. */
+  readonly minRatings?: number;
 }
 
 /** A movie with its display fields. */
@@ -48,8 +50,10 @@ export interface DebugRecommendation extends DebugMovie {
 export interface DebugHeldOut extends DebugMovie {
   readonly actualRating: number;
   readonly predictedScore: number;
-  /** 1-based rank among all the user's candidates (movies not rated in train); null when the movie is also in train. */
+  /** 1-based rank among all the user's candidates; null when the movie is not a candidate (see {@link excluded}). */
   readonly rank: number | null;
+  /** Why a held-out movie is not a candidate: also rated in train, or fewer training ratings than `minRatings`; else null. */
+  readonly excluded: "rated in train" | "too few ratings" | null;
   readonly relevant: boolean;
   readonly inTopK: boolean;
   readonly timestamp: number | null;
@@ -116,7 +120,7 @@ export async function debugUser(
   const tieBreak = options.tieBreak ?? "pessimistic";
 
   // The same candidates the full-ranking metric ranks for this user (one rule, src/evaluation/candidates.ts).
-  const rule = new CandidateRule(numUsers, numMovies, train);
+  const rule = new CandidateRule(numUsers, numMovies, train, { minRatings: options.minRatings });
   const inTrain = new Uint8Array(numMovies);
   for (const m of rule.ratedBy(user)) inTrain[m] = 1;
   const trainPos: number[] = [];
@@ -134,8 +138,11 @@ export async function debugUser(
   const candidates = rule.candidates(user);
   const numCandidates = candidates.length;
   const jobs: ScoringJob[] = [{ user, movies: candidates }];
-  const testInTrain = Int32Array.from(Array.from(testRating.keys()).filter((m) => inTrain[m] === 1));
-  if (testInTrain.length > 0) jobs.push({ user, movies: testInTrain });
+  const isCandidate = new Uint8Array(numMovies);
+  for (const m of candidates) isCandidate[m] = 1;
+  // Held-out movies that are not candidates (rated in train too, or too rarely rated) are scored on their own.
+  const testOutside = Int32Array.from(Array.from(testRating.keys()).filter((m) => isCandidate[m] === 0));
+  if (testOutside.length > 0) jobs.push({ user, movies: testOutside });
   const scoreOf = new Map<number, number>();
   let candidateScores = new Float32Array(0);
   await runScoring(fn, scorer, jobs, (job, scores) => {
@@ -183,6 +190,7 @@ export async function debugUser(
       actualRating: test.rating[i],
       predictedScore: scoreOf.get(m) ?? NaN,
       rank: rank === undefined ? null : rank,
+      excluded: isCandidate[m] === 1 ? null : inTrain[m] === 1 ? "rated in train" : "too few ratings",
       relevant: relevantSet.has(m),
       inTopK: rank !== undefined && rank <= k,
       timestamp: test.timestamp ? test.timestamp[i] : null,
@@ -238,7 +246,7 @@ export function formatUserDebug(report: UserDebugReport): string {
   }
   lines.push("held out (actual / predicted / rank):");
   for (const h of report.heldOut) {
-    const rank = h.rank === null ? "in train" : `#${h.rank}`;
+    const rank = h.rank !== null ? `#${h.rank}` : h.excluded === "rated in train" ? "in train" : "too few ratings";
     lines.push(`    ${h.relevant ? "*" : " "} ${cell(title(h), 50)} ${h.actualRating} / ${h.predictedScore.toFixed(3)} / ${rank}`);
   }
   if (report.history.length > 0) {

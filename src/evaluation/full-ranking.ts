@@ -8,7 +8,13 @@ import { TopNAtK, meanTopN, topNMetrics } from "./topn-metrics";
 import { TopNEvaluation, TopNProtocolOptions, TopNSummary, consideredUsers, resolveOptions, sampleEligible } from "./protocol";
 
 /** Options of {@link evaluateFullRanking}; see {@link TopNProtocolOptions}. */
-export type FullRankingOptions = TopNProtocolOptions;
+export interface FullRankingOptions extends TopNProtocolOptions {
+  /**
+   * Only movies with at least this many training ratings are candidates (default 1: every unrated movie), the filter
+   * `recommendForUser` and the facade's `recommend` apply, so the metric measures exactly the list a person sees.
+   */
+  readonly minRatings?: number;
+}
 
 /** One evaluated user of the full-ranking protocol. */
 export interface FullRankingUserResult {
@@ -71,7 +77,7 @@ export async function evaluateFullRanking(
   const eligible = Int32Array.from(eligibleList);
   const evaluated = sampleEligible(eligible, options.sampleUsers, opts.seed);
 
-  const rule = new CandidateRule(numUsers, numMovies, train);
+  const rule = new CandidateRule(numUsers, numMovies, train, { minRatings: options.minRatings });
   function* jobs(): Generator<FullRankingJob> {
     for (const u of evaluated) {
       const movies = rule.candidates(u);

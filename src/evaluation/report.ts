@@ -26,6 +26,8 @@ export interface ReportOptions {
   relevanceThreshold?: number | null;
   /** Which top-N protocols to run (default both). */
   protocols?: ("full-ranking" | "leave-one-out")[];
+  /** Full ranking: only movies with at least this many training ratings are candidates (recommend's filter; default 1). */
+  minRatings?: number;
   /** Evaluate top-N on a seeded sample of users (default: all). */
   sampleUsers?: number;
   seed?: number;
@@ -76,7 +78,7 @@ export async function modelReport(
   for (const protocol of protocols) {
     const summaries =
       protocol === "full-ranking"
-        ? ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateFullRanking(data, t.scorer, common))
+        ? ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateFullRanking(data, t.scorer, { ...common, minRatings: o.minRatings }))
         : ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateLeaveOneOut(data, t.scorer, common));
     for (const [i, k] of ks.entries()) {
       const s = summaries[i];

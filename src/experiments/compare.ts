@@ -20,9 +20,10 @@ export interface CompareModelsOptions extends RegistryTrainOptions {
 }
 
 /**
- * Trains each registered model in `ids` on the split's training ratings (minus a seeded validation carve-out) with its
- * tested defaults, reports it on the split's test ratings, and frees it. Stage 1 is trained once and shared by the
- * entries that start from one set of stage-1 vectors. Reports come back in the order of `ids`.
+ * Trains each registered model in `ids` on the split's training ratings with its tested defaults, reports it on the
+ * split's test ratings, and frees it. A seeded validation carve-out of the training ratings goes to every entry: the
+ * entries that stop early hold it out (and refit on everything), the others fit on it too. Stage 1 is trained once and
+ * shared by the entries that start from one set of stage-1 vectors. Reports come back in the order of `ids`.
  */
 export async function compareModels(
   ds: Dataset,

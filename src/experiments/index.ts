@@ -1,4 +1,5 @@
-// The experiments namespace (`lab.experiments`): the model registry (ids, labels, recipes with tested defaults) and side-by-side comparison.
+// The experiments namespace (`lab.experiments`): the model registry (ids, labels, recipes with tested defaults), side-by-side comparison and the dim × L2 sweep.
 export * from "./recipes";
 export * from "./registry";
 export * from "./compare";
+export * from "./sweep";

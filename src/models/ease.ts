@@ -559,28 +559,46 @@ export function easeScorer(model: Ease, name = "EASE"): MovieScorer {
   const numUsers = byUser.offsets.length - 1;
   const scores = new Float64Array(n);
   let current = -1;
+  /** scores = the sum of B's rows at these columns (a user's interactions). */
+  const sumRows = (columns: ArrayLike<number>): void => {
+    scores.fill(0);
+    for (let q = 0; q < columns.length; q++) {
+      const row = columns[q] * n;
+      for (let j = 0; j < n; j++) scores[j] += weights[row + j];
+    }
+  };
   const load = (user: number): void => {
     if (user === current) return;
     if (!(Number.isInteger(user) && user >= 0 && user < numUsers)) throw new RangeError(`EASE: user ${user} is outside 0..${numUsers - 1}`);
-    scores.fill(0);
-    for (let q = byUser.offsets[user]; q < byUser.offsets[user + 1]; q++) {
-      const row = byUser.column[q] * n;
-      for (let j = 0; j < n; j++) scores[j] += weights[row + j];
-    }
+    sumRows(byUser.column.subarray(byUser.offsets[user], byUser.offsets[user + 1]));
     current = user;
+  };
+  const read = (movies: Int32Array): Float32Array => {
+    const out = new Float32Array(movies.length);
+    for (let t = 0; t < movies.length; t++) {
+      const m = movies[t];
+      if (!(m >= 0 && m < column.length)) throw new RangeError(`EASE: movie ${m} is outside 0..${column.length - 1}`);
+      const c = column[m];
+      out[t] = c >= 0 ? scores[c] : unmodelledScore;
+    }
+    return out;
   };
   return {
     name,
     scoreMovies: (user, movies) => {
       load(user);
-      const out = new Float32Array(movies.length);
-      for (let t = 0; t < movies.length; t++) {
-        const m = movies[t];
+      return read(movies);
+    },
+    // A new user is one more row of X: their score is the same sum of B rows, over the modelled movies they liked.
+    scoreNewUser: (liked, movies) => {
+      const cols: number[] = [];
+      for (const m of liked) {
         if (!(m >= 0 && m < column.length)) throw new RangeError(`EASE: movie ${m} is outside 0..${column.length - 1}`);
-        const c = column[m];
-        out[t] = c >= 0 ? scores[c] : unmodelledScore;
+        if (column[m] >= 0 && !cols.includes(column[m])) cols.push(column[m]);
       }
-      return out;
+      sumRows(cols);
+      current = -1;
+      return read(movies);
     },
   };
 }

@@ -18,6 +18,12 @@ export interface MovieScorer {
   scorePairs?(users: Int32Array, movies: Int32Array): Float32Array | Promise<Float32Array>;
   /** Soft cap on pairs per {@link scorePairs} call (default 1,048,576); a single user with more candidates is sent alone. */
   readonly maxPairsPerCall?: number;
+  /**
+   * Optional: ranking scores of candidate movies for someone who is not in the training data, from the movies they liked
+   * (dense indices) — what a model with no user table of its own (EASE, item-kNN) gets for free. The facade's cold-start
+   * user uses it; models without it fold a new user in by other means, or not at all.
+   */
+  scoreNewUser?(liked: Int32Array, movies: Int32Array): Float32Array;
   /** Predicted ratings in rating units for (user, movie) pairs; absent for ranking-only scorers. */
   predictRatings?(users: Int32Array, movies: Int32Array): Float32Array;
   /**

@@ -61,3 +61,27 @@ test("debugUser: a user without relevant test movies has null metrics; test movi
   await assert.rejects(debugUser(data, movies, 3, popularityScorer(data)), /user 3 is outside/);
   await assert.rejects(debugUser(data, fakeMovies(4), 0, popularityScorer(data)), /4 titles for 6 movies/);
 });
+
+test("debugUser with minRatings ranks only often-rated movies (recommend's filter); the rest of the held-out movies say why they have no rank", async () => {
+  const data = tinyData();
+  const movies = fakeMovies(6);
+  // u0: unseen movies {2,3,4,5} have 2, 1, 0, 0 training ratings; with minRatings 2 only movie 2 is a candidate.
+  const r = await debugUser(data, movies, 0, popularityScorer(data), { k: 3, relevanceThreshold: 4, minRatings: 2 });
+  assert.equal(r.numCandidates, 1);
+  assert.deepEqual(
+    r.recommendations.map((x) => x.movie),
+    [2],
+  );
+  assert.deepEqual(
+    r.heldOut.map((h) => [h.movie, h.rank, h.excluded, h.predictedScore]),
+    [
+      [2, 1, null, 2],
+      [4, null, "too few ratings", 0],
+      [3, null, "too few ratings", 1],
+    ],
+  );
+  assert.match(formatUserDebug(r), /Movie 4 \(2004\)\s+4 \/ 0\.000 \/ too few ratings/);
+  const leaky = { ...data, test: { ...data.test, movie: Int32Array.from([0, 3, 4, 1, 4, 5]) } };
+  const l = await debugUser(leaky, movies, 0, popularityScorer(data), { k: 3 });
+  assert.equal(l.heldOut.find((h) => h.movie === 0)?.excluded, "rated in train");
+});

@@ -92,6 +92,12 @@ test("EASE with minRatings and a rating threshold: B over the kept movies, score
     assert.ok(model.unmodelledScore < lowestModelled);
   }
   assert.throws(() => scorer.scoreMovies(0, Int32Array.of(ds.numMovies)), RangeError);
+  // A new user is one more row of X: scored from a training user's own interactions, they get that user's scores.
+  for (let u = 0; u < ds.numUsers; u++) {
+    const liked = Int32Array.from(movies.filter((m) => X[u][m] === 1));
+    assert.deepEqual(Array.from(scorer.scoreNewUser!(liked, all)), Array.from(scorer.scoreMovies(u, all)), `user ${u}`);
+  }
+  assert.throws(() => scorer.scoreNewUser!(Int32Array.of(-1), all), RangeError);
 });
 
 test("Cholesky and the SPD inverses (js, tf) reproduce known matrices, read only the lower triangle, and reject indefinite ones", () => {

@@ -95,3 +95,72 @@ export function topNCurves(
     height: options.height,
   });
 }
+
+/**
+ * Where each model stands: a top-N metric at one K (default full-ranking NDCG@10) against training time (log scale),
+ * one labelled point per model that ranks. Models in `highlight` (registry ids, e.g. the lab's own) get a filled star.
+ */
+export function qualityVsTime(
+  reports: readonly ModelReport[],
+  options: CommonFigureOptions & {
+    metric?: "recall" | "ndcg" | "precision" | "hitRate" | "map";
+    protocol?: "full-ranking" | "leave-one-out";
+    k?: number;
+    highlight?: readonly string[];
+  } = {},
+): PlotlyFigure {
+  const metric = options.metric ?? "ndcg";
+  const protocol = options.protocol ?? "full-ranking";
+  const k = options.k ?? 10;
+  const label = { recall: "Recall", ndcg: "NDCG", precision: "Precision", hitRate: "HR", map: "MAP" }[metric];
+  const points = reports
+    .map((r) => ({ r, at: r.topN.find((t) => t.protocol === protocol && t.k === k) }))
+    .filter((p): p is { r: ModelReport; at: ModelReport["topN"][number] } => p.at !== undefined);
+  if (points.length === 0) throw new RangeError(`qualityVsTime: no report has ${protocol} metrics at K = ${k}`);
+  const highlight = new Set(options.highlight ?? []);
+  // Closed-form and non-learned models train in milliseconds; a floor keeps them on the log axis.
+  const seconds = (r: ModelReport): number => Math.max(r.trainSeconds, 0.01);
+  const trace = (group: typeof points, star: boolean) => ({
+    type: "scatter",
+    mode: "markers+text",
+    name: star ? "the lab's models" : "reference models and baselines",
+    x: group.map((p) => Number(seconds(p.r).toFixed(3))),
+    y: group.map((p) => Number(p.at[metric].toFixed(4))),
+    text: group.map((p) => escapePlotlyText(p.r.model)),
+    textposition: "top center",
+    textfont: { size: 11 },
+    marker: {
+      size: star ? 16 : 11,
+      symbol: star ? "star" : "circle",
+      color: star ? categoryStyle(1).color : categoryStyle(0).color,
+      line: { color: "#ffffff", width: 1 },
+    },
+    customdata: group.map((p) => Number(p.r.trainSeconds.toFixed(3))),
+    hovertemplate: `%{text}<br>${label}@${k} %{y:.4f}<br>trained in %{customdata:.2f} s<extra></extra>`,
+  });
+  const mine = points.filter((p) => highlight.has(p.r.id));
+  const others = points.filter((p) => !highlight.has(p.r.id));
+  const ys = points.map((p) => p.at[metric]);
+  const span = Math.max(...ys) - Math.min(...ys) || Math.max(...ys) || 1;
+  return {
+    data: [...(others.length ? [trace(others, false)] : []), ...(mine.length ? [trace(mine, true)] : [])],
+    layout: themedLayout(
+      {
+        title:
+          options.title ??
+          `${label}@${k} (${protocol === "full-ranking" ? "full ranking of unseen movies" : "leave-one-out, 99 sampled negatives"}) against training time`,
+        xTitle: "training time (s, log scale)",
+        yTitle: `${label}@${k}`,
+        width: options.width,
+        height: options.height ?? 460,
+      },
+      {
+        xaxis: { type: "log" },
+        // Room below the lowest marker and above the highest label.
+        yaxis: { range: [Math.min(...ys) - 0.1 * span, Math.max(...ys) + 0.15 * span] },
+        legend: { orientation: "h", y: -0.2 },
+      },
+    ),
+    config: defaultConfig(),
+  };
+}

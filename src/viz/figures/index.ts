@@ -14,4 +14,5 @@ export { metricAtK } from "./evaluation";
 export type { MetricCurve, MetricAtKOptions } from "./evaluation";
 export { genreColor, genreStyle, escapePlotlyText } from "../theme";
 export { ratingDistribution, activityLongTail, genreCounts } from "./explore";
-export { rmseBars, topNCurves } from "./comparison";
+export { qualityVsTime, rmseBars, topNCurves } from "./comparison";
+export { sweepFigure, formatL2 } from "./sweep";
