@@ -197,53 +197,18 @@ export const MODELS: readonly ModelEntry[] = [
       movieInit: "anchored",
     },
   ),
-  {
-    id: "stage2-implicit",
-    label: "stage 2 implicit (BPR, from stage 1)",
-    about:
-      "Stage 2 trained for top-N with BPR on implicit feedback, the movie table starting from stage 1 (Adam 0.003, 20 epochs: chosen on a validation carve-out of ml-100k u1's training ratings).",
-    family: "two-stage",
-    predicts: "ranking",
-    stage1Seeds: 1,
-    tunes: ["dim", "l2"],
-    async train(ds, train0, o0) {
-      const [stage1] = await stage1Vectors(ds, o0, 1);
-      const [train, o] = fixedEpochs(train0, o0);
-      const { stage1: _vectors, ...recipe } = o;
-      const t = await trainStage2(ds, train, {
-        ...recipe,
-        stage1,
-        loss: "bpr",
-        epochs: o.epochs ?? 20,
-        learningRate: o.learningRate ?? 0.003,
-      });
-      return { ...t, id: "stage2-implicit", name: "stage 2 implicit (BPR, from stage 1)" };
-    },
-  },
-  {
-    id: "bpr-mf",
-    label: "BPR-MF",
-    about:
-      "Rendle et al. 2009's BPR matrix factorisation: stage 2 implicit's dot product and BPR loss with a random movie table (so also the stage-1 ablation for top-N).",
-    family: "reference",
-    predicts: "ranking",
-    stage1Seeds: 0,
-    tunes: ["dim", "l2"],
-    async train(ds, train0, o0) {
-      const [train, o] = fixedEpochs(train0, o0);
-      const { stage1: _vectors, ...recipe } = o;
-      const t = await trainStage2(ds, train, {
-        ...recipe,
-        stage1: null,
-        movieInit: "random",
-        loss: "bpr",
-        dim: o.dim ?? 32,
-        epochs: o.epochs ?? 20,
-        learningRate: o.learningRate ?? 0.003,
-      });
-      return { ...t, id: "bpr-mf", name: "BPR-MF" };
-    },
-  },
+  bprStage2Entry(
+    "stage2-implicit",
+    "stage 2 implicit (BPR, from stage 1)",
+    "Stage 2 trained for top-N with BPR on implicit feedback, the movie table starting from stage 1 (Adam 0.003, 20 epochs: chosen on a validation carve-out of ml-100k u1's training ratings).",
+    true,
+  ),
+  bprStage2Entry(
+    "bpr-mf",
+    "BPR-MF",
+    "Rendle et al. 2009's BPR matrix factorisation: stage 2 implicit's dot product and BPR loss with a random movie table (so also the stage-1 ablation for top-N).",
+    false,
+  ),
   {
     id: "dot-bias-bce",
     label: "Keras example: dot + biases, BCE on scaled ratings",
@@ -373,6 +338,36 @@ function fitted(id: string, label: string, fit: () => MovieScorer): Trained {
   const t0 = Date.now();
   const scorer = fit();
   return { id, name: label, scorer, model: null, history: null, transform: null, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Stage 2 trained for top-N with BPR (Adam 0.003, 20 epochs unless told otherwise): from stage 1's movie vectors (the
+ * lab's own, family "two-stage") or from a random movie table (BPR-MF, a reference model).
+ */
+function bprStage2Entry(id: string, label: string, about: string, fromStage1: boolean): ModelEntry {
+  return {
+    id,
+    label,
+    about,
+    family: fromStage1 ? "two-stage" : "reference",
+    predicts: "ranking",
+    stage1Seeds: fromStage1 ? 1 : 0,
+    tunes: ["dim", "l2"],
+    async train(ds, trainIdx, options) {
+      const stage1 = fromStage1 ? (await stage1Vectors(ds, options, 1))[0] : null;
+      const [train, o] = fixedEpochs(trainIdx, options);
+      const { stage1: _vectors, ...recipe } = o;
+      const t = await trainStage2(ds, train, {
+        ...recipe,
+        stage1,
+        ...(fromStage1 ? {} : { movieInit: "random" as const, dim: o.dim ?? 32 }),
+        loss: "bpr",
+        epochs: o.epochs ?? 20,
+        learningRate: o.learningRate ?? 0.003,
+      });
+      return { ...t, id, name: label };
+    },
+  };
 }
 
 function baselineEntry(
