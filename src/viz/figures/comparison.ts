@@ -127,7 +127,8 @@ export function qualityVsTime(
     x: group.map((p) => Number(seconds(p.r).toFixed(3))),
     y: group.map((p) => Number(p.at[metric].toFixed(4))),
     text: group.map((p) => escapePlotlyText(p.r.model)),
-    textposition: "top center",
+    // The lab's models are labelled below their star, the others above, so a long label does not cover a neighbour's.
+    textposition: star ? "bottom center" : "top center",
     textfont: { size: 11 },
     marker: {
       size: star ? 16 : 11,
