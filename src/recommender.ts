@@ -211,9 +211,6 @@ export class MovieRecommender {
     const ds = this.need(this.data, "the dataset", "loadData");
     const split = this.need(this.split, "the split", "preprocessData");
     const entry = modelEntry(id);
-    if (entry.stage1Seeds > 0 && !this.stage1) {
-      throw new Error(`MovieRecommender: "${id}" starts from stage 1; call trainMovieGenreModel() first, or pick a model without it`);
-    }
     this.topN?.model?.dispose();
     this.topN = null;
     this.topN = await trainModel(id, ds, split.train, {

@@ -232,7 +232,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   const penalty = sparse ? null : new TablePenalty(model);
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
-  const sink: ProgressSink = typeof options.progress === "object" ? options.progress : createProgress(options.progress ?? "auto");
+  const sink: ProgressSink = createProgress(options.progress);
   const title = options.title ?? task.name;
   const es = options.earlyStopping;
   const monitor = es?.monitor ?? (validate ? "valLoss" : "loss");

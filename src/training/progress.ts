@@ -235,8 +235,9 @@ export function inNotebook(): boolean {
   return process.env.MOVIELENS_LAB_KERNEL === "tslab" || (process.argv.some((a) => /tslab/.test(a)) && process.argv.includes("kernel"));
 }
 
-/** Makes the sink for a mode. */
-export function createProgress(mode: ProgressMode = "auto"): ProgressSink {
+/** Makes the sink for a mode; a sink given instead of a mode is returned as it is. */
+export function createProgress(mode: ProgressMode | ProgressSink = "auto"): ProgressSink {
+  if (typeof mode === "object") return mode;
   if (mode === "none") return new SilentProgress();
   if (mode === "log") return new LogProgress();
   if (mode === "bar") return new TerminalProgress();
