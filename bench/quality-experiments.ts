@@ -136,7 +136,7 @@ export interface TopNComparisonOptions {
 
 /**
  * Top-N under both protocols (full ranking with coverage; NCF's leave-one-out against 99 sampled negatives) for the
- * given models, all trained by `compareModels` on the same 95% of the split's training ratings (5% carved out for the
+ * given models, all trained by `compareModels` on the split's training ratings (a 5% carve-out held out only by the
  * models that stop early), with their training times.
  */
 export async function topNComparison(ds: Dataset, split: Split, o: TopNComparisonOptions = {}): Promise<ModelReport[]> {
@@ -155,8 +155,6 @@ export interface RecommendQuality {
   topN: ModelReport;
   /** The explicit stage 2 (`using: "stage2"`). */
   explicit: ModelReport;
-  /** The facade's minimum training ratings for a candidate. */
-  minRatings: number;
 }
 
 /**
@@ -179,7 +177,6 @@ export async function recommendQuality(
     return {
       topN: await rec.evaluate({ ...report, using: "top-n" }),
       explicit: await rec.evaluate({ ...report, using: "stage2" }),
-      minRatings: RECOMMEND_MIN_RATINGS,
     };
   } finally {
     rec.dispose();

@@ -5,6 +5,7 @@ import { Dataset, DatasetName, Split } from "../src/data/types";
 import { ModelReport } from "../src/evaluation/report";
 import { TOP_N_MODEL, modelEntry } from "../src/experiments/registry";
 import { fitEase } from "../src/models/ease";
+import { RECOMMEND_MIN_RATINGS } from "../src/recommender";
 import {
   FoldResult,
   RATING_MODELS,
@@ -94,7 +95,7 @@ export async function run({ quick, dataset }: { quick: boolean; dataset?: string
 
   // 5. What `recommend` shows: the facade on its default dataset, with its minimum-ratings filter.
   const q = await recommendQuality("ml-latest-small");
-  const where = `ml-latest-small, the facade's split (random 10%, seed 42); candidates: unseen movies with >= ${q.minRatings} training ratings, as recommend`;
+  const where = `ml-latest-small, the facade's split (random 10%, seed 42); candidates: unseen movies with >= ${RECOMMEND_MIN_RATINGS} training ratings, as recommend`;
   for (const k of [10, 20]) {
     for (const metric of ["ndcg", "recall", "hitRate"] as const) {
       records.push(
