@@ -10,6 +10,10 @@ import { RecModel } from "../src/models/base";
 import { denseClassModel } from "../src/models/dense-classes";
 import { movieGenreModel } from "../src/models/movie-genre";
 import { userMovieModel } from "../src/models/user-movie";
+import { sasrecModel } from "../src/models/sasrec";
+import { leaveLastOutSplit } from "../src/data/sequences";
+import { SASREC_DEFAULTS } from "../src/experiments/sasrec-recipe";
+import { nextMovieTask } from "../src/training/tasks/next-movie";
 import { fit } from "../src/training/fit";
 import { movieGenreTask, positivePairs } from "../src/training/tasks/movie-genre";
 import { ratingClasses, ratingClassTask } from "../src/training/tasks/rating-classes";
@@ -152,19 +156,25 @@ function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: str
     offset: c.keras === "dot-bias-linear" ? 3.5 : 0,
     seed: 1,
   };
+  return fasterKeras(py, "train_reference.py", job, tmp, "examplesPerSecond", c.id);
+}
+
+/**
+ * Runs a bench/keras script on `job` twice, with TensorFlow's default intra-op threads and with one (the lab's default,
+ * see src/backend.ts), and returns the faster rate (the result's `field`): that is the reference.
+ */
+function fasterKeras(py: string, script: string, job: object, tmp: string, field: string, what: string): number {
   const jobFile = path.join(tmp, "job.json");
   const resFile = path.join(tmp, "result.json");
   fs.writeFileSync(jobFile, JSON.stringify(job));
-  // Keras runs twice: with TensorFlow's default intra-op threads and with one (the lab's default, see src/backend.ts);
-  // the faster of the two is the reference.
   const rates = [undefined, "1"].map((threads) => {
     const env = { ...process.env };
     if (threads === undefined) delete env.TF_NUM_INTRAOP_THREADS;
     else env.TF_NUM_INTRAOP_THREADS = threads;
     fs.rmSync(resFile, { force: true });
-    const r = spawnSync(py, [path.join(root, "bench", "keras", "train_reference.py"), jobFile, resFile], { encoding: "utf8", env });
-    if (r.status !== 0) throw new Error(`Keras reference failed for ${c.id}: ${r.stderr.slice(-2000)}`);
-    return (JSON.parse(fs.readFileSync(resFile, "utf8")) as { examplesPerSecond: number }).examplesPerSecond;
+    const r = spawnSync(py, [path.join(root, "bench", "keras", script), jobFile, resFile], { encoding: "utf8", env });
+    if (r.status !== 0) throw new Error(`Keras reference (${script}) failed for ${what}: ${r.stderr.slice(-2000)}`);
+    return (JSON.parse(fs.readFileSync(resFile, "utf8")) as Record<string, number>)[field];
   });
   console.log(`      Keras: ${rates[0].toFixed(0)}/s with default threads, ${rates[1].toFixed(0)}/s with one intra-op thread`);
   return Math.max(...rates);
@@ -249,8 +259,74 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
         );
       }
     }
+    records.push(await sasrecSpeed(py, tmp, quick));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   return records;
+}
+
+/**
+ * SASRec training speed in sequences/s on ml-latest-small's leave-last-out training windows (the lab's defaults: L 50,
+ * d 50, 2 blocks, batch 128), against bench/keras/sasrec_reference.py training the same architecture on the same windows
+ * (the faster of TF's default threads and one intra-op thread).
+ */
+async function sasrecSpeed(py: string | null, tmp: string, quick: boolean): Promise<BenchRecord> {
+  const ds = await loadDataset("ml-latest-small");
+  const split = leaveLastOutSplit(ds);
+  const d = SASREC_DEFAULTS;
+  const epochs = quick ? 3 : 5;
+  const task = () => nextMovieTask(ds, { train: split.train, maxLength: d.maxLength, seed: 1 });
+  const model = sasrecModel({ numMovies: ds.numMovies, maxLength: d.maxLength, dim: d.dim, blocks: d.blocks, dropout: d.dropout, seed: 1 });
+  const h = await fit(model, task(), {
+    epochs,
+    batchSize: d.batchSize,
+    learningRate: d.learningRate,
+    seed: 1,
+    progress: "none",
+    updates: "dense",
+  });
+  model.dispose();
+  const t = task();
+  const rate = medianEpochRate(
+    t.trainSize,
+    h.epochs.map((e) => e.seconds),
+  );
+  let ref: number | null = null;
+  if (py) {
+    // One epoch's windows with their negatives, as the TF.js task makes them.
+    t.beginEpoch!(0, new Rng(1));
+    const b = t.batch(
+      Int32Array.from({ length: t.trainSize }, (_, k) => k),
+      "train",
+    );
+    const prefix = path.join(tmp, "sasrec");
+    const [history, candidates] = b.ids[0];
+    fs.writeFileSync(`${prefix}.history.i32`, Buffer.from(history.buffer, history.byteOffset, history.byteLength));
+    fs.writeFileSync(`${prefix}.candidates.i32`, Buffer.from(candidates.buffer, candidates.byteOffset, candidates.byteLength));
+    b.target.dispose();
+    const job = {
+      data: prefix,
+      numMovies: ds.numMovies,
+      maxLength: d.maxLength,
+      dim: d.dim,
+      blocks: d.blocks,
+      dropout: d.dropout,
+      batchSize: d.batchSize,
+      epochs,
+      learningRate: d.learningRate,
+      seed: 1,
+    };
+    ref = fasterKeras(py, "sasrec_reference.py", job, tmp, "sequencesPerSecond", "SASRec");
+  }
+  console.log(`    SASRec: TF.js ${rate.toFixed(0)} sequences/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`);
+  return record({
+    metric: "SASRec (L 50, d 50, 2 blocks, batch 128): TF.js, dense Adam",
+    value: rate,
+    unit: "sequences/s",
+    reference: ref ? "Keras (tf-cpu, same architecture, batch and windows; the faster of default and one intra-op thread)" : null,
+    referenceValue: ref,
+    goal: ">= 1x Keras",
+    dataset: `ml-latest-small leave-last-out training windows (${t.trainSize.toLocaleString("en-US")} of up to 50 transitions)`,
+  });
 }

@@ -9,6 +9,7 @@ export type { Dataset, DatasetName, Movies, Split } from "./data/types";
 export { loadDataset, resolveDatasetDir } from "./data/load";
 export { memoryUsage } from "./data/columnar";
 export { randomSplit, temporalSplit, perUserHoldout, predefinedSplit } from "./data/splits";
+export { leaveLastOutSplit } from "./data/sequences";
 export { ratingsWithTitlesFrame, topMoviesFrame, genreStatsFrame } from "./data/frames";
 
 // Models and training
@@ -42,6 +43,7 @@ export type { ModelReport } from "./evaluation/report";
 // Recommendation
 export { recommendForUser, similarMovies, findMovies } from "./recommend/recommend";
 export { coldStartMovieVector, foldInUser } from "./recommend/cold-start";
+export { nextMovies, sequenceUserView } from "./recommend/sequence";
 export { MovieRecommender } from "./recommender";
 
 // Figures, display and export
@@ -58,6 +60,7 @@ export {
   genreCounts,
   activityLongTail,
   genreSimilarityHeatmap,
+  attentionMap,
 } from "./viz/figures/index";
 export { pca, tsne, umap } from "./viz/projection/index";
 

@@ -48,7 +48,7 @@ test(
     for (const nb of notebooks) assert.ok(fs.existsSync(path.join(out, nb)), `executed copy of ${nb} missing`);
     const index = fs.readFileSync(path.join(out, "index.html"), "utf8");
     for (const nb of notebooks) assert.ok(index.includes(nb), `index.html does not link ${nb}`);
-    for (const fig of ["01-rating-distribution.png", "02-movies-tsne.png", "03-init-rmse.png", "05-rmse.png"]) {
+    for (const fig of ["01-rating-distribution.png", "02-movies-tsne.png", "03-init-rmse.png", "05-rmse.png", "08-attention.png"]) {
       assert.ok(fs.statSync(path.join(figures, fig)).size > 10_000, `figure ${fig} missing or tiny`);
     }
     const timings = JSON.parse(fs.readFileSync(path.join(out, "timings.json"), "utf8")) as {

@@ -1,4 +1,4 @@
-// Short versions of the quality bench on real data: the Keras example's BCE goal, top-N against popularity and the 64-d dot product (MSE) and recommend's model as the best ranker, stage 2 RMSE on ml-100k u1.
+// Short versions of the quality bench on real data: the Keras example's BCE goal, top-N against popularity and the 64-d dot product (MSE) and recommend's model as the best ranker, stage 2 RMSE on ml-100k u1, SASRec against BPR-MF and popularity under its own protocol.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { loadDataset } from "../src/data/load";
 import { predefinedSplit } from "../src/data/splits";
 import { TOP_N_MODEL } from "../src/experiments/registry";
+import { compareOnSequences } from "../src/experiments/sequence-protocol";
 import { kerasExampleProtocol, ratingFolds, topNComparison } from "../bench/quality-experiments";
 
 const shared = process.env.MOVIELENS_DIR ?? path.resolve(__dirname, "..", "..", "shared", "data", "movielens");
@@ -59,4 +60,20 @@ test("ml-100k u1: stage 2 beats the bias baseline; session biases and the seed a
   assert.ok(get("stage2-averaged") < get("stage2") - 0.002);
   // u1 is the hardest of the five folds (its mean is about 0.01 above the 5-fold mean).
   assert.ok(get("stage2-averaged") < 0.915, `u1 RMSE ${get("stage2-averaged")}`);
+});
+
+test("ml-100k, SASRec's protocol (leave-last-out, 100 negatives): SASRec beats BPR-MF and popularity on HR@10 and NDCG@10", async () => {
+  assert.ok(fs.existsSync(path.join(shared, "ml-100k")), `ml-100k not found under ${shared} (set MOVIELENS_DIR)`);
+  const ds = await loadDataset("ml-100k", { movielensDir: shared });
+  const { reports } = await compareOnSequences(ds, ["sasrec", "bpr-mf", "popularity"], { seed: 42, progress: "none" });
+  const loo = (id: string) => reports.find((r) => r.id === id)!.topN.find((t) => t.protocol === "leave-one-out" && t.k === 10)!;
+  for (const metric of ["hitRate", "ndcg"] as const) {
+    for (const ref of ["bpr-mf", "popularity"]) {
+      console.log(`${metric}@10: SASRec ${loo("sasrec")[metric].toFixed(4)} vs ${ref} ${loo(ref)[metric].toFixed(4)}`);
+      assert.ok(
+        loo("sasrec")[metric] > loo(ref)[metric],
+        `${metric}@10: SASRec ${loo("sasrec")[metric]} does not beat ${ref} ${loo(ref)[metric]}`,
+      );
+    }
+  }
 });

@@ -17,6 +17,7 @@ export * from "./preprocess";
 export * from "./splits";
 export * from "./stats";
 export * from "./sessions";
+export * from "./sequences";
 export * from "./frames";
 export * from "./synthetic";
 export * from "./targets";

@@ -30,6 +30,8 @@ export interface ReportOptions {
   minRatings?: number;
   /** Evaluate top-N on a seeded sample of users (default: all). */
   sampleUsers?: number;
+  /** Leave-one-out: sampled negatives per user (default 99, as NCF; SASRec's protocol uses 100). */
+  numNegatives?: number;
   seed?: number;
 }
 
@@ -51,6 +53,8 @@ export interface ModelReport {
     hitRate: number;
     map: number;
     coverage: number | null;
+    /** Leave-one-out: the sampled negatives each held-out movie was ranked against (absent for full ranking). */
+    negatives?: number;
   }[];
   trainSeconds: number;
 }
@@ -76,10 +80,14 @@ export async function modelReport(
   const protocols = o.protocols ?? ["full-ranking", "leave-one-out"];
   const common = { ks, relevanceThreshold: threshold, seed: o.seed ?? 0, sampleUsers: o.sampleUsers };
   for (const protocol of protocols) {
+    let negatives: number | undefined;
     const summaries =
       protocol === "full-ranking"
         ? ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateFullRanking(data, t.scorer, { ...common, minRatings: o.minRatings }))
-        : ((ev) => ks.map((k) => metricsAt(ev, k)))(await evaluateLeaveOneOut(data, t.scorer, common));
+        : ((ev) => {
+            negatives = ev.numNegatives;
+            return ks.map((k) => metricsAt(ev, k));
+          })(await evaluateLeaveOneOut(data, t.scorer, { ...common, numNegatives: o.numNegatives }));
     for (const [i, k] of ks.entries()) {
       const s = summaries[i];
       topN.push({
@@ -91,6 +99,7 @@ export async function modelReport(
         hitRate: s.hitRate,
         map: s.map,
         coverage: s.coverage,
+        ...(negatives !== undefined ? { negatives } : {}),
       });
     }
   }

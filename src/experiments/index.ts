@@ -3,3 +3,6 @@ export * from "./recipes";
 export * from "./registry";
 export * from "./compare";
 export * from "./sweep";
+export * from "./neumf-recipe";
+export * from "./sasrec-recipe";
+export * from "./sequence-protocol";

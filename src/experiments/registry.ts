@@ -22,6 +22,7 @@ import {
   validationSplit,
 } from "./recipes";
 import { trainNeuMF } from "./neumf-recipe";
+import { SASREC_DEFAULTS, trainSasRec } from "./sasrec-recipe";
 
 /** Options every registry entry accepts; anything left out takes the entry's tested default. */
 export interface RegistryTrainOptions extends RecipeOptions {
@@ -316,6 +317,18 @@ export const MODELS: readonly ModelEntry[] = [
     stage1Seeds: 0,
     train: async (ds, train, o) => fitted("ials", "iALS", () => ialsScorer(fitIals(ds, withValidation(train, o), { seed: o.seed }))),
   },
+  sasrecEntry(
+    "sasrec",
+    "SASRec",
+    "Kang & McAuley's self-attentive sequential model: 2 causal self-attention blocks over the user's last 50 movies in watch order, trained to predict the next movie (BCE, one sampled negative per position).",
+    false,
+  ),
+  sasrecEntry(
+    "sasrec-stage1",
+    "SASRec (from stage 1)",
+    "SASRec with its movie table starting from stage 1's genre-learned movie vectors (stage 1 trained at SASRec's d), the sequence model's stage-1 ablation.",
+    true,
+  ),
   baselineEntry(
     "user-movie-bias",
     "user + movie bias",
@@ -341,23 +354,52 @@ function fitted(id: string, label: string, fit: () => MovieScorer): Trained {
 }
 
 /**
+ * What a ranking model that comes in two starts says of itself: from stage 1's movie vectors it is the lab's own
+ * (family "two-stage", one stage-1 seed), from a random table a reference model.
+ */
+function rankerFromStage1OrRandom(
+  id: string,
+  label: string,
+  about: string,
+  fromStage1: boolean,
+  tunes: ModelEntry["tunes"],
+): Omit<ModelEntry, "train"> {
+  return { id, label, about, family: fromStage1 ? "two-stage" : "reference", predicts: "ranking", stage1Seeds: fromStage1 ? 1 : 0, tunes };
+}
+
+/**
  * Stage 2 trained for top-N with BPR, with stage 2's defaults (Adam 0.003, 20 epochs, d 32 without stage 1): from stage
  * 1's movie vectors (the lab's own, family "two-stage") or from a random movie table (BPR-MF, a reference model).
  */
 function bprStage2Entry(id: string, label: string, about: string, fromStage1: boolean): ModelEntry {
   return {
-    id,
-    label,
-    about,
-    family: fromStage1 ? "two-stage" : "reference",
-    predicts: "ranking",
-    stage1Seeds: fromStage1 ? 1 : 0,
-    tunes: ["dim", "l2"],
+    ...rankerFromStage1OrRandom(id, label, about, fromStage1, ["dim", "l2"]),
     async train(ds, trainIdx, options) {
       const stage1 = fromStage1 ? (await stage1Vectors(ds, options, 1))[0] : null;
       const [train, o] = fixedEpochs(trainIdx, options);
       const { stage1: _vectors, ...recipe } = o;
       const t = await trainStage2(ds, train, { ...recipe, stage1, loss: "bpr" });
+      return { ...t, id, name: label };
+    },
+  };
+}
+
+/** SASRec from a random movie table (a reference model) or from stage 1's movie vectors (the lab's two-stage idea). */
+function sasrecEntry(id: string, label: string, about: string, fromStage1: boolean): ModelEntry {
+  return {
+    ...rankerFromStage1OrRandom(id, label, about, fromStage1, ["dim"]),
+    async train(ds, trainIdx, options) {
+      // The ablation compares like with like: stage 1 at SASRec's own size (shared vectors are used when they have it).
+      const dim = options.dim ?? SASREC_DEFAULTS.dim;
+      const shared = options.stage1?.[0];
+      const initial = !fromStage1
+        ? null
+        : shared && shared.cols === dim
+          ? shared
+          : (await stage1Vectors(ds, { seed: options.seed, progress: options.progress }, 1, dim))[0];
+      const [train, o] = fixedEpochs(trainIdx, options);
+      const { stage1: _vectors, l2: _l2, ...recipe } = o;
+      const t = await trainSasRec(ds, train, { ...recipe, dim, initial });
       return { ...t, id, name: label };
     },
   };

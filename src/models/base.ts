@@ -20,7 +20,7 @@ export interface ManualHead {
 }
 
 /** The kinds of learned model in the lab. */
-export type ModelKind = "movie-genre" | "user-movie" | "dense-classes" | "neumf";
+export type ModelKind = "movie-genre" | "user-movie" | "dense-classes" | "neumf" | "sasrec";
 
 /** An embedding table read by one model input (e.g. "user_embedding" reads input 0, "user"). */
 export interface TableRef {

@@ -3,6 +3,7 @@ import { ModelSpec, RecModel } from "./base";
 import { DenseClassModelOptions, denseClassModel } from "./dense-classes";
 import { MovieGenreModelOptions, movieGenreModel } from "./movie-genre";
 import { NeuMFModelOptions, neumfModel } from "./neumf";
+import { SasRecModelOptions, sasrecModel } from "./sasrec";
 import { UserMovieModelOptions, userMovieModel } from "./user-movie";
 
 /** A fresh, untrained model with the architecture `spec` describes. */
@@ -16,6 +17,8 @@ export function buildModel(spec: ModelSpec): RecModel {
       return denseClassModel(spec.options as unknown as DenseClassModelOptions);
     case "neumf":
       return neumfModel(spec.options as unknown as NeuMFModelOptions);
+    case "sasrec":
+      return sasrecModel(spec.options as unknown as SasRecModelOptions);
     default:
       throw new Error(`unknown model kind "${(spec as { kind: string }).kind}"`);
   }

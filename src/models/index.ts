@@ -12,3 +12,4 @@ export * from "./ease";
 export * from "./ials";
 export * from "./svdpp";
 export * from "./neumf";
+export * from "./sasrec";

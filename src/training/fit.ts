@@ -132,9 +132,14 @@ function validateArguments(model: RecModel, task: Task, o: FitOptions): void {
     throw new TypeError(`fit: the options argument is required ({ epochs, batchSize, seed, ... }), got ${describe(o)}`);
 }
 
-/** Turns a batch's id sets into [B,1] int32 tensors (one list per set). */
+/** Turns a batch's id sets into int32 tensors, one list per set: [B, 1] per input, or [B, widths[i]] for a sequence task. */
 function idTensors(batch: TaskBatch): tf.Tensor[][] {
-  return batch.ids.map((set) => set.map((ids) => tf.tensor2d(ids, [ids.length, 1], "int32")));
+  return batch.ids.map((set) =>
+    set.map((ids, i) => {
+      const width = batch.widths?.[i] ?? 1;
+      return tf.tensor2d(ids, [ids.length / width, width], "int32");
+    }),
+  );
 }
 
 /** Loss and metrics of `model` on the task's validation set (full-model forward passes). */

@@ -16,6 +16,11 @@ export interface TaskBatch {
   aux?: tf.Tensor[];
   /** Number of examples. */
   size: number;
+  /**
+   * Ids per example, per model input (default 1 for every input): a sequence task packs `widths[i]` ids per example
+   * for input i, row-major, and that input becomes a [B, widths[i]] tensor instead of [B, 1].
+   */
+  widths?: number[];
 }
 
 /** Runs the model on index set `set` of the current batch (inside the loop's gradient tape). */

@@ -60,3 +60,11 @@ test("rmseBars keeps rating models only, worst at the bottom; topNCurves has one
   const curves = topNCurves(reports, { metric: "ndcg" }).data as PlotlyTrace[];
   assert.equal(curves.length, 4);
 });
+
+test("the leave-one-out title names the number of negatives the reports were measured with (99 when they do not say)", () => {
+  const plain = [report("a", "A", NaN, 0.3, 1)];
+  assert.match(String((topNCurves(plain, { protocol: "leave-one-out" }).layout.title as { text: string }).text), /99 sampled negatives/);
+  const seq = plain.map((r) => ({ ...r, topN: r.topN.map((t) => (t.protocol === "leave-one-out" ? { ...t, negatives: 100 } : t)) }));
+  const fig = qualityVsTime(seq, { protocol: "leave-one-out", metric: "hitRate" });
+  assert.match(String((fig.layout.title as { text: string }).text), /leave-one-out, 100 sampled negatives/);
+});

@@ -88,9 +88,7 @@ export function topNCurves(
     .filter((c) => c.k.length > 0 && c.values.some((v) => v > 0));
   return metricAtK(curves, {
     metric: label,
-    title:
-      options.title ??
-      `${label}@K (${protocol === "full-ranking" ? "full ranking of unseen movies" : "leave-one-out, 99 sampled negatives"})`,
+    title: options.title ?? `${label}@K (${protocolLabel(reports, protocol)})`,
     width: options.width,
     height: options.height,
   });
@@ -147,9 +145,7 @@ export function qualityVsTime(
     data: [...(others.length ? [trace(others, false)] : []), ...(mine.length ? [trace(mine, true)] : [])],
     layout: themedLayout(
       {
-        title:
-          options.title ??
-          `${label}@${k} (${protocol === "full-ranking" ? "full ranking of unseen movies" : "leave-one-out, 99 sampled negatives"}) against training time`,
+        title: options.title ?? `${label}@${k} (${protocolLabel(reports, protocol)}) against training time`,
         xTitle: "training time (s, log scale)",
         yTitle: `${label}@${k}`,
         width: options.width,
@@ -164,4 +160,11 @@ export function qualityVsTime(
     ),
     config: defaultConfig(),
   };
+}
+
+/** "full ranking of unseen movies", or "leave-one-out, N sampled negatives" with the N the reports were measured with. */
+function protocolLabel(reports: readonly ModelReport[], protocol: "full-ranking" | "leave-one-out"): string {
+  if (protocol === "full-ranking") return "full ranking of unseen movies";
+  const n = reports.flatMap((r) => r.topN).find((t) => t.protocol === "leave-one-out" && t.negatives !== undefined)?.negatives;
+  return `leave-one-out, ${n ?? 99} sampled negatives`;
 }

@@ -16,3 +16,5 @@ export { genreColor, genreStyle, escapePlotlyText } from "../theme";
 export { ratingDistribution, activityLongTail, genreCounts } from "./explore";
 export { qualityVsTime, rmseBars, topNCurves } from "./comparison";
 export { sweepFigure, formatL2 } from "./sweep";
+export { attentionMap } from "./sequence";
+export type { AttentionMapOptions } from "./sequence";
