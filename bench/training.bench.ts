@@ -276,9 +276,9 @@ async function sasrecSpeed(py: string | null, tmp: string, quick: boolean): Prom
   const split = leaveLastOutSplit(ds);
   const d = SASREC_DEFAULTS;
   const epochs = quick ? 3 : 5;
-  const task = () => nextMovieTask(ds, { train: split.train, maxLength: d.maxLength, seed: 1 });
+  const t = nextMovieTask(ds, { train: split.train, maxLength: d.maxLength, seed: 1 });
   const model = sasrecModel({ numMovies: ds.numMovies, maxLength: d.maxLength, dim: d.dim, blocks: d.blocks, dropout: d.dropout, seed: 1 });
-  const h = await fit(model, task(), {
+  const h = await fit(model, t, {
     epochs,
     batchSize: d.batchSize,
     learningRate: d.learningRate,
@@ -287,7 +287,6 @@ async function sasrecSpeed(py: string | null, tmp: string, quick: boolean): Prom
     updates: "dense",
   });
   model.dispose();
-  const t = task();
   const rate = medianEpochRate(
     t.trainSize,
     h.epochs.map((e) => e.seconds),

@@ -1,5 +1,4 @@
 // The SASRec recipe: the next-movie task on each user's training sequence, Adam through the dense loop, optionally from stage 1's movie vectors; returns a scorer that reads each user's history.
-import { userSequences } from "../data/sequences";
 import { Dataset } from "../data/types";
 import { sasrecModel, sasrecScorer, setSasRecMovieVectors } from "../models/sasrec";
 import { fit } from "../training/fit";
@@ -69,12 +68,10 @@ export async function trainSasRec(ds: Dataset, train: Int32Array, o: SasRecRecip
       progress: o.progress,
       title: name,
     });
-    const seq = userSequences(ds, { minLength: 1 }, train);
-    const histories = Array.from({ length: ds.numUsers }, (_, u) => seq.movies.subarray(seq.offsets[u], seq.offsets[u + 1]));
     return {
       id: o.initial ? "sasrec-stage1" : "sasrec",
       name,
-      scorer: sasrecScorer(model, histories, { name }),
+      scorer: sasrecScorer(model, task.sequences, { name }), // the histories the task trained on
       model,
       history,
       transform: null,

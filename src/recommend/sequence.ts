@@ -1,5 +1,6 @@
 // Recommendations from a watch sequence: "what next after these movies?" for ids or titles, and the per-user view of a sequence model (last watched, next 10, attention).
 import { userSequences } from "../data/sequences";
+import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { CandidateRule, unseenMovies } from "../evaluation/candidates";
 import { selectColumns } from "../evaluation/data";
@@ -14,8 +15,7 @@ export type MovieRef = number | string;
 /** Dense movie indices for ids or titles, in the order given; an unknown id or title is a RangeError naming it. */
 export function resolveMovies(ds: Dataset, movies: readonly MovieRef[]): Int32Array {
   const out = new Int32Array(movies.length);
-  const counts = new Int32Array(ds.numMovies);
-  for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
+  const counts = ratingSummary(ds).movieCount;
   movies.forEach((ref, k) => {
     if (typeof ref === "number") {
       out[k] = movieIndexOf(ds, ref);
@@ -54,12 +54,7 @@ export function nextMovies(ds: Dataset, scorer: MovieScorer, movies: readonly Mo
   if (movies.length === 0) throw new RangeError("nextMovies: give at least one movie (an id or a title)");
   const history = resolveMovies(ds, movies);
   const minRatings = o.minRatings ?? 1;
-  let allowed: Uint8Array | null = null;
-  if (minRatings > 1) {
-    const counts = new Int32Array(ds.numMovies);
-    for (let i = 0; i < ds.ratings.length; i++) counts[ds.ratings.movie[i]]++;
-    allowed = Uint8Array.from(counts, (c) => (c >= minRatings ? 1 : 0));
-  }
+  const allowed = minRatings > 1 ? Uint8Array.from(ratingSummary(ds).movieCount, (c) => (c >= minRatings ? 1 : 0)) : null;
   // The one candidate rule, with the history as the new user's seen movies.
   const candidates = unseenMovies(ds.numMovies, history, allowed);
   return rankMovies(ds, candidates, scorer.scoreNewUser(history, candidates), o.n ?? 10);

@@ -1,6 +1,6 @@
 // The next-movie task of sequence models (SASRec): windows of each user's watch sequence, the next movie at every position against a sampled unseen one, under BCE.
 import { tf } from "../../backend";
-import { userSequences } from "../../data/sequences";
+import { sequenceMovies, userSequences } from "../../data/sequences";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { historyTokens, isSasRec, sasrecOptions } from "../../models/sasrec";
@@ -50,9 +50,7 @@ export function nextMovieTask(ds: Dataset, o: NextMovieTaskOptions): NextMovieTa
   const windows = o.windows ?? "all";
   if (windows !== "last" && windows !== "all")
     throw new RangeError(`${F}: option "windows" must be "last" or "all", got ${String(windows)}`);
-  const seq = userSequences(ds, { minLength: 1 }, o.train);
-  const sequences: Int32Array[] = [];
-  for (let u = 0; u < ds.numUsers; u++) sequences.push(seq.movies.subarray(seq.offsets[u], seq.offsets[u + 1]));
+  const sequences = sequenceMovies(userSequences(ds, { minLength: 1 }, o.train));
   const seen = userItems(ds, o.train);
   const users: number[] = [];
   const ends: number[] = [];
