@@ -35,7 +35,8 @@ export interface SasRecRecipeOptions extends RecipeOptions {
 
 /**
  * Trains SASRec on the ratings at `train`, read per user in watch order (rating values ignored): BCE on the next movie
- * against one sampled unseen movie at every position, Adam, dense updates. The scorer reads each user's whole training
+ * against one sampled unseen movie at every position, Adam stepping every weight (the item table whole, as the
+ * paper's TF code does) with JS rules by default. The scorer reads each user's whole training
  * sequence (its latest L movies) and ranks by the next-movie logit.
  */
 export async function trainSasRec(ds: Dataset, train: Int32Array, o: SasRecRecipeOptions = {}): Promise<Trained> {
@@ -64,7 +65,7 @@ export async function trainSasRec(ds: Dataset, train: Int32Array, o: SasRecRecip
       learningRate: o.learningRate ?? d.learningRate,
       optimizer: o.optimizer ?? "adam",
       seed,
-      updates: "dense",
+      updates: o.updates ?? "auto",
       progress: o.progress,
       title: name,
     });

@@ -79,7 +79,7 @@ export class StepDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, this.nextSeed());
+    return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, this.rate, this.nextSeed())));
   }
 
   /**
@@ -88,7 +88,7 @@ export class StepDropout extends tf.layers.Layer {
    */
   nextMask(shape: number[]): tf.Tensor | null {
     if (this.rate === 0) return null;
-    return tf.tidy(() => tf.dropout(tf.ones(shape), this.rate, undefined, this.nextSeed()));
+    return dropoutMask(shape, this.rate, this.nextSeed());
   }
 
   /** A distinct 32-bit seed per training call, derived from (seed, call number). */
@@ -102,3 +102,27 @@ export class StepDropout extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(StepDropout);
+
+/**
+ * A dropout mask of `shape`: each entry is 1/(1 − rate) with probability 1 − rate (to 16 bits), else 0. Entries 2j and
+ * 2j + 1 take the two halves of a 32-bit hash of (seed, j) (murmur3's finaliser over a Weyl sequence), so the mask is
+ * a pure function of its seed. TF.js's seeded `tf.dropout` draws through seedrandom's Alea in JS and builds a ones
+ * tensor; together they were 12% of a SASRec training step.
+ */
+export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropoutMask: rate must be in [0, 1), got ${rate}`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const mask = new Float32Array(n);
+  const threshold = Math.round((1 - rate) * 65536); // keep when a 16-bit draw is below it
+  const scale = 1 / (1 - rate);
+  let z0 = Math.imul(seed | 0, 0x9e3779b9) ^ 0x85ebca6b;
+  for (let i = 0; i < n; i += 2) {
+    let z = (z0 = (z0 + 0x6d2b79f5) | 0);
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    z ^= z >>> 16;
+    if ((z & 0xffff) < threshold) mask[i] = scale;
+    if (i + 1 < n && z >>> 16 < threshold) mask[i + 1] = scale;
+  }
+  return tf.tensor(mask, shape, "float32");
+}

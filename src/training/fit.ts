@@ -6,7 +6,7 @@ import { OptimizerName, hasJsRules, makeOptimizer } from "./optimizers";
 import { TablePenalty } from "./penalty";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
 import { SparseTableUpdater } from "./sparse";
-import { Task, TaskBatch, disposeBatch, memoForward, range } from "./task";
+import { Task, TaskBatch, disposeBatch, idTensors, memoForward, range } from "./task";
 import { describe } from "./tasks/args";
 
 export type { OptimizerName } from "./optimizers";
@@ -133,15 +133,6 @@ function validateArguments(model: RecModel, task: Task, o: FitOptions): void {
 }
 
 /** Turns a batch's id sets into int32 tensors, one list per set: [B, 1] per input, or [B, widths[i]] for a sequence task. */
-function idTensors(batch: TaskBatch): tf.Tensor[][] {
-  return batch.ids.map((set) =>
-    set.map((ids, i) => {
-      const width = batch.widths?.[i] ?? 1;
-      return tf.tensor2d(ids, [ids.length / width, width], "int32");
-    }),
-  );
-}
-
 /** Loss and metrics of `model` on the task's validation set (full-model forward passes). */
 export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { loss: number; metrics: Record<string, number> } {
   let lossSum = 0;

@@ -14,7 +14,7 @@ import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
 import { sparseRowPenalty } from "./penalty";
-import { Task, TaskBatch, memoForward } from "./task";
+import { Task, TaskBatch, idTensors, memoForward } from "./task";
 
 /** An embedding table: the master copy of its rows and the optimiser's slots (none when the table is frozen). */
 interface TableState extends Slots {
@@ -202,9 +202,13 @@ export class SparseTableUpdater {
   private tapeGradients(task: Task, batch: TaskBatch): StepGradients {
     const rowTensors = this.lookup(batch, true);
     const rowVars = rowTensors.flat().filter((t): t is tf.Variable => t instanceof tf.Variable);
+    // A model without tables (SASRec: its item table is one of the network's layers) runs whole on the ids.
+    const ids = this.tables.length === 0 ? idTensors(batch) : null;
     let usedSets: number[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const { forward, used } = memoForward((set) => this.model.applyHead(rowTensors[set], true));
+      const { forward, used } = memoForward((set) =>
+        ids ? this.model.forward(ids[set], true) : this.model.applyHead(rowTensors[set], true),
+      );
       const l = task.loss(forward, batch);
       usedSets = [...used.keys()];
       return l;
@@ -220,7 +224,7 @@ export class SparseTableUpdater {
         }),
       ),
       head: new Map(this.head.map((h) => [h.variable, grads[h.variable.name]] as const).filter(([, t]) => t !== undefined)),
-      dispose: () => tf.dispose([value, ...Object.values(grads), ...rowTensors.flat()]),
+      dispose: () => tf.dispose([value, ...Object.values(grads), ...rowTensors.flat(), ...(ids ?? []).flat()]),
     };
   }
 

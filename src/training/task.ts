@@ -80,6 +80,16 @@ export function disposeBatch(b: TaskBatch): void {
   tf.dispose([b.target, ...(b.aux ?? [])]);
 }
 
+/** A batch's id arrays as int32 tensors, per index set and model input ([B, width], width from `batch.widths`, default 1). */
+export function idTensors(batch: TaskBatch): tf.Tensor[][] {
+  return batch.ids.map((set) =>
+    set.map((ids, i) => {
+      const width = batch.widths?.[i] ?? 1;
+      return tf.tensor2d(ids, [ids.length / width, width], "int32");
+    }),
+  );
+}
+
 /** Wraps a per-set model call so each index set runs once per batch; `used` lists the sets that ran. */
 export function memoForward(run: (set: number) => tf.Tensor): { forward: Forward; used: Map<number, tf.Tensor> } {
   const used = new Map<number, tf.Tensor>();

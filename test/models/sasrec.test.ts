@@ -1,4 +1,4 @@
-// Tests SASRec: the matmul/softmax/mask attention against a per-position loop, causality (no position reads a later one), seeded determinism, the next-movie task's windows and loss, save/load, the stage-1 start, and option errors.
+// Tests SASRec: the matmul/softmax/mask attention against a per-position loop, causality (no position reads a later one), seeded determinism, the written-out gradients (layer norm, position scores, relu) and dropout masks, the next-movie task's windows and loss, save/load, the stage-1 start, and option errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -12,12 +12,16 @@ import {
   causalAttentionLoop,
   causalAttentionWeights,
   historyTokens,
+  layerNorm,
+  positionScores,
+  relu,
   lastStates,
   sasrecAttention,
   sasrecModel,
   sasrecMovieVectors,
   setSasRecMovieVectors,
 } from "../../src/models/sasrec";
+import { dropoutMask } from "../../src/models/layers";
 import { loadModel, saveModel } from "../../src/training/checkpoint";
 import { disposeBatch } from "../../src/training/task";
 import { nextMovieTask } from "../../src/training/tasks/next-movie";
@@ -52,6 +56,74 @@ test("causal attention from matmul + softmax + mask equals a per-position loop, 
       }
       assert.ok(Math.abs(fast[b][t].reduce((s, x) => s + x, 0) - 1) < 1e-5, "rows sum to 1");
     }
+});
+
+/** A generator of standard-normal tensors of any shape, seeded. */
+const normalTensors = (seed: number) => {
+  const rng = new Rng(seed);
+  return (shape: number[]): tf.Tensor =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+      shape,
+    );
+};
+
+test("layer norm's written-out backward pass equals the tape's gradient of the same formula", () => {
+  const rand = normalTensors(3);
+  const [x, gamma, beta, w] = [rand([3, 4, 6]), rand([6]), rand([6]), rand([3, 4, 6])];
+  const plain = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(xs, -1, true);
+    return xs
+      .sub(mean)
+      .mul(tf.rsqrt(variance.add(1e-8)))
+      .mul(g)
+      .add(b);
+  };
+  const loss = (f: typeof plain) => (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => f(xs, g, b).mul(w).sum();
+  const ours = tf.grads(loss((xs, g, b) => layerNorm(xs, g, b, 1e-8)))([x, gamma, beta]);
+  const tape = tf.grads(loss(plain))([x, gamma, beta]);
+  assert.ok(maxAbsDiff(layerNorm(x, gamma, beta, 1e-8).dataSync(), plain(x, gamma, beta).dataSync()) < 1e-5);
+  ours.forEach((g, i) => assert.ok(maxAbsDiff(g.dataSync(), tape[i].dataSync()) < 1e-4, `gradient ${i}`));
+});
+
+test("position scores' written-out backward pass equals the tape's gradient of the same formula", () => {
+  const rand = normalTensors(4);
+  const [B, L, d, C] = [2, 3, 4, 2];
+  const [h, e, w] = [rand([B, L, d]), rand([B, C * L, d]), rand([B, C * L])];
+  const plain = (hs: tf.Tensor, es: tf.Tensor) =>
+    es
+      .reshape([B, C, L, d])
+      .mul(hs.expandDims(1))
+      .sum(-1)
+      .reshape([B, C * L]);
+  const loss = (f: typeof plain) => (hs: tf.Tensor, es: tf.Tensor) => f(hs, es).mul(w).sum();
+  const ours = tf.grads(loss((hs, es) => positionScores(hs as tf.Tensor3D, es as tf.Tensor3D)))([h, e]);
+  const tape = tf.grads(loss(plain))([h, e]);
+  assert.ok(maxAbsDiff(positionScores(h as tf.Tensor3D, e as tf.Tensor3D).dataSync(), plain(h, e).dataSync()) < 1e-5);
+  ours.forEach((g, i) => assert.ok(maxAbsDiff(g.dataSync(), tape[i].dataSync()) < 1e-4, `gradient ${i}`));
+});
+
+test("relu's three-op gradient equals the tape's", () => {
+  const x = tf.tensor([-2, -0.5, 0.25, 3, -1, 4], [2, 3]);
+  const w = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+  const ours = tf.grad((v: tf.Tensor) => relu(v).mul(w).sum())(x);
+  const tape = tf.grad((v: tf.Tensor) => tf.relu(v).mul(w).sum())(x);
+  assert.deepEqual(Array.from(relu(x).dataSync()), Array.from(tf.relu(x).dataSync()));
+  assert.deepEqual(Array.from(ours.dataSync()), Array.from(tape.dataSync()));
+});
+
+test("dropout masks keep 1 − rate of the entries at 1/(1 − rate), are a function of the seed, and differ across seeds", () => {
+  const a = dropoutMask([101, 99], 0.2, 7).dataSync();
+  const kept = a.filter((x) => x > 0);
+  assert.ok(Math.abs(kept.length / a.length - 0.8) < 0.01, `kept ${kept.length / a.length}`);
+  assert.ok(kept.every((x) => Math.abs(x - 1.25) < 1e-6));
+  assert.ok(Math.abs(Array.from(a).reduce((s, x) => s + x, 0) / a.length - 1) < 0.015);
+  assert.deepEqual(Array.from(dropoutMask([101, 99], 0.2, 7).dataSync()), Array.from(a));
+  assert.ok(maxAbsDiff(dropoutMask([101, 99], 0.2, 8).dataSync(), a) > 0);
+  // Neighbouring entries (the two halves of one hash) are not correlated.
+  let both = 0;
+  for (let i = 0; i + 1 < a.length; i += 2) if (a[i] > 0 && a[i + 1] > 0) both++;
+  assert.ok(Math.abs(both / Math.floor(a.length / 2) - 0.64) < 0.02, `pairs kept together ${both}`);
 });
 
 test("SASRec is causal: the state at a position does not change when later movies change", () => {
