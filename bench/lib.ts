@@ -21,8 +21,13 @@ export interface Benchmark {
   name: string;
   /** True when the bench runs on a dataset named by `--dataset` (others refuse the flag). */
   takesDataset?: boolean;
-  /** `quick` is true under CI or `--quick`: use smaller sizes. `dataset` is `--dataset <name>`, for benches that take one. */
-  run(options: { quick: boolean; dataset?: string }): Promise<BenchRecord[]>;
+  /** Parts that `--only <section>` can run alone (their records go to results/<name>-<section>.json). */
+  sections?: readonly string[];
+  /**
+   * `quick` is true under CI or `--quick`: use smaller sizes. `dataset` is `--dataset <name>`, for benches that take one;
+   * `only` is `--only <section>`, one of `sections`.
+   */
+  run(options: { quick: boolean; dataset?: string; only?: string }): Promise<BenchRecord[]>;
 }
 
 export const RESULTS_DIR = path.join(__dirname, "results");

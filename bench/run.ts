@@ -1,4 +1,4 @@
-// `npm run bench [-- <name> ...] [--quick] [--dataset <name>]`: runs every bench/<name>.bench.ts (or the named ones) and writes bench/results/.
+// `npm run bench [-- <name> ...] [--quick] [--dataset <name>] [--only <section>]`: runs every bench/<name>.bench.ts (or the named ones) and writes bench/results/.
 import * as fs from "fs";
 import * as path from "path";
 import { Benchmark, writeResults } from "./lib";
@@ -12,7 +12,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const dataset = at >= 0 ? args[at + 1] : undefined;
-  const wanted = args.filter((a, i) => !a.startsWith("--") && !(at >= 0 && i === at + 1));
+  const on = args.indexOf("--only");
+  if (on >= 0 && (on + 1 >= args.length || args[on + 1].startsWith("--"))) {
+    console.error("bench: --only needs a section name, e.g. npm run bench -- training --only sasrec");
+    process.exit(2);
+  }
+  const only = on >= 0 ? args[on + 1] : undefined;
+  const wanted = args.filter((a, i) => !a.startsWith("--") && !(at >= 0 && i === at + 1) && !(on >= 0 && i === on + 1));
   const all = fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith(".bench.ts"))
@@ -31,10 +37,14 @@ async function main(): Promise<void> {
       console.error(`bench: ${name} does not take --dataset (run it without the flag)`);
       process.exit(2);
     }
-    console.log(`\n== bench ${name}${quick ? " (quick)" : ""} ==`);
+    if (only && !bench.sections?.includes(only)) {
+      console.error(`bench: ${name} has no section "${only}"${bench.sections ? ` (sections: ${bench.sections.join(", ")})` : ""}`);
+      process.exit(2);
+    }
+    console.log(`\n== bench ${name}${only ? ` --only ${only}` : ""}${quick ? " (quick)" : ""} ==`);
     const t0 = Date.now();
-    const records = await bench.run({ quick, dataset });
-    const file = writeResults(dataset ? `${name}-${dataset}` : name, records);
+    const records = await bench.run({ quick, dataset, only });
+    const file = writeResults([name, dataset, only].filter(Boolean).join("-"), records);
     for (const r of records) {
       const ratio = r.ratio === null ? "" : `  ratio ${r.ratio.toPrecision(3)} vs ${r.reference}`;
       console.log(`  ${r.metric}: ${r.value.toPrecision(4)} ${r.unit}${ratio}${r.goal ? `  (goal: ${r.goal})` : ""}`);

@@ -189,11 +189,21 @@ async function syntheticDataset(format: "ml-1m" | "ml-25m"): Promise<Dataset> {
   return loadDataset(format, { dir });
 }
 
-export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]> {
+/** `--only models`: the rating and stage-1 tables; `--only sasrec`: SASRec against Keras. */
+export const sections = ["models", "sasrec"] as const;
+
+export async function run({ quick, only }: { quick: boolean; only?: string }): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   const py = kerasPython();
   if (!py) console.log("  Keras reference unavailable (bench/keras/ensure_venv.sh failed); reporting TF.js only");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-training-"));
+  if (only === "sasrec") {
+    try {
+      return [await sasrecSpeed(py, tmp, quick)];
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
   const datasets: { label: string; load: () => Promise<Dataset>; n: number }[] = [
     { label: "ml-100k", load: () => loadDataset("ml-100k", { movielensDir: movielensDir() }), n: 100_000 },
     { label: "synthetic ML-1M-shaped (6,040 users x 3,883 movies)", load: () => syntheticDataset("ml-1m"), n: quick ? 102_400 : 204_800 },
@@ -259,7 +269,7 @@ export async function run({ quick }: { quick: boolean }): Promise<BenchRecord[]>
         );
       }
     }
-    records.push(await sasrecSpeed(py, tmp, quick));
+    if (only !== "models") records.push(await sasrecSpeed(py, tmp, quick));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
