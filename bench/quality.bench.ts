@@ -24,10 +24,17 @@ export const takesDataset = true;
 /** The lab's own embedding models and the field's factor models: "the lab's best embedding model" is the best of these. */
 const EMBEDDING_MODELS = ["stage2-implicit", "bpr-mf", "neumf", "ials"];
 
-export async function run({ quick, dataset }: { quick: boolean; dataset?: string }): Promise<BenchRecord[]> {
+/** `--only sequences`: SASRec's protocol (section 6) alone, on ml-latest-small and ml-100k. */
+export const sections = ["sequences"] as const;
+
+export async function run({ quick, dataset, only }: { quick: boolean; dataset?: string; only?: string }): Promise<BenchRecord[]> {
   if (dataset && dataset !== "ml-100k") return otherDataset(dataset as DatasetName, quick);
   const records: BenchRecord[] = [];
   const ml100k = await loadDataset("ml-100k", { movielensDir: movielensDir() });
+  if (only === "sequences") {
+    for (const ds of [await loadDataset("ml-latest-small"), ml100k]) records.push(...(await sequenceRecords(ds, quick)));
+    return records;
+  }
 
   // 1. Rating models on ml-100k's predefined folds.
   const foldNames = quick ? (["u1"] as const) : (["u1", "u2", "u3", "u4", "u5"] as const);
