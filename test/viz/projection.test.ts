@@ -108,6 +108,22 @@ test("UMAP recovers planted clusters; same seed -> identical coordinates, other 
   assert.equal(a.diagnostics.nNeighbors, 15);
 });
 
+test("UMAP's neighbours: exact search (passed to umap-js) by default, NN-descent on request; both recover clusters; cosine with a zero row falls back", () => {
+  const m = gaussianClusters({ n: 600, seed: 6, clusters: 6, centerStd: 1.5 });
+  const exact = umap(m, { seed: 3 });
+  const descent = umap(m, { seed: 3, knn: "nn-descent" });
+  assert.equal(exact.diagnostics.knn, "exact");
+  assert.equal(descent.diagnostics.knn, "nn-descent");
+  assert.ok(!sameNumbers(exact.coords, descent.coords), "the neighbour lists differ, so the layouts do");
+  const [pe, pd] = [knnLabelPurity(asMatrix(exact), m.labels), knnLabelPurity(asMatrix(descent), m.labels)];
+  assert.ok(pe > 0.85 && pe >= pd - 0.03, `purity exact ${pe} vs nn-descent ${pd}`);
+  assert.equal(umap(m, { seed: 3, metric: "cosine" }).diagnostics.knn, "exact");
+  const withZero = { data: Float32Array.from(m.data), rows: m.rows, cols: m.cols };
+  withZero.data.fill(0, 0, m.cols);
+  assert.equal(umap(withZero, { seed: 3, metric: "cosine" }).diagnostics.knn, "nn-descent");
+  assert.throws(() => umap(m, { knn: "annoy" as never }), /option "knn" must be "exact" or "nn-descent"/);
+});
+
 test("UMAP trap: fewer points than nNeighbors clamps nNeighbors; ≤ 2 distinct rows are placed without UMAP", () => {
   const small = gaussianClusters({ n: 8, seed: 1, dim: 5 });
   const r = umap(small, { seed: 1 });

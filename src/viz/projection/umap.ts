@@ -1,7 +1,8 @@
 // UMAP projection via umap-js, seeded through our Rng, with its traps guarded (tiny inputs, exact duplicates, non-finite values).
 import { UMAP } from "umap-js";
 import { Rng } from "../../util/random";
-import { MatrixInput, assertFinite, findDuplicateRows, selectRows, toMatrix, toRows } from "./matrix";
+import { exactKnn } from "./knn";
+import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, selectRows, toMatrix, toRows } from "./matrix";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
 /** Options for {@link umap} (umap-js's names; its defaults unless noted). */
@@ -21,7 +22,17 @@ export interface UmapOptions extends BaseProjectionOptions {
   setOpMixRatio?: number;
   /** Input distance: "euclidean" (default) or "cosine" (1 - cosine similarity). */
   metric?: "euclidean" | "cosine";
+  /**
+   * How the neighbours are found: "exact" (the lab's vantage-point tree, also t-SNE's, passed to umap-js with
+   * `setPrecomputedKNN`) or "nn-descent" (umap-js's own approximate search, with a JS distance callback). Default:
+   * exact up to {@link UMAP_EXACT_KNN_MAX_ROWS} distinct rows, where it is the faster of the two; cosine with an
+   * all-zero row always uses nn-descent.
+   */
+  knn?: "exact" | "nn-descent";
 }
+
+/** Above this many distinct rows the default neighbour search is umap-js's NN-descent (exact search slows in 32-D). */
+export const UMAP_EXACT_KNN_MAX_ROWS = 20_000;
 
 /** What {@link umap} reports besides coordinates. */
 export interface UmapDiagnostics {
@@ -32,6 +43,8 @@ export interface UmapDiagnostics {
   duplicates: number;
   /** Distinct rows actually embedded by umap-js. */
   distinctRows: number;
+  /** The neighbour search that ran (null when UMAP did not run). */
+  knn: "exact" | "nn-descent" | null;
   /** Epochs umap-js ran (0 when the input was too small to need it). */
   nEpochs: number;
   /**
@@ -64,6 +77,9 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
   }
   const metric = options.metric ?? "euclidean";
   if (metric !== "euclidean" && metric !== "cosine") throw new RangeError(`umap: unsupported metric ${String(metric)}`);
+  if (options.knn !== undefined && options.knn !== "exact" && options.knn !== "nn-descent")
+    throw new RangeError(`umap: option "knn" must be "exact" or "nn-descent", got ${String(options.knn)}`);
+  let knnUsed: "exact" | "nn-descent" = "nn-descent";
   const n = m.rows;
   const { firstOf, unique, duplicates } = findDuplicateRows(m);
   const u = unique.length;
@@ -88,7 +104,7 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
       dims,
       seed,
       seconds: (performance.now() - t0) / 1000,
-      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, mode },
+      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, mode, knn: mode === "umap" ? knnUsed : null },
     };
   };
 
@@ -117,13 +133,56 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
     distanceFn: metric === "cosine" ? cosineDistance : undefined,
     random: () => rng.next(),
   });
-  const rows = toRows(duplicates > 0 ? selectRows(m, unique) : m);
+  const distinct = duplicates > 0 ? selectRows(m, unique) : m;
+  const rows = toRows(distinct);
+  knnUsed = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS ? "exact" : "nn-descent");
+  const searchable = metric === "euclidean" ? distinct : unitRows(distinct);
+  if (knnUsed === "exact" && searchable) {
+    const { indices, distances } = umapNeighbours(searchable, nNeighbors, metric);
+    model.setPrecomputedKNN(indices, distances);
+  } else knnUsed = "nn-descent";
   const nEpochs = model.initializeFit(rows);
   for (let e = 0; e < nEpochs; e++) model.step();
   const emb = model.getEmbedding();
   const uc = new Float64Array(u * dims);
   for (let r = 0; r < u; r++) for (let a = 0; a < dims; a++) uc[r * dims + a] = emb[r][a];
   return finish(uc, nNeighbors, nEpochs, "umap");
+}
+
+/**
+ * UMAP's neighbour lists from the exact search: each row's own index first at distance 0 (as umap-learn's and umap-js's
+ * searches return it), then its k − 1 nearest other rows. Cosine distances come from unit rows: 1 − cos = |a − b|² / 2.
+ */
+function umapNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine"): { indices: number[][]; distances: number[][] } {
+  const r = exactKnn(m, k - 1);
+  const indices: number[][] = new Array(m.rows);
+  const distances: number[][] = new Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    const idx = [i];
+    const dist = [0];
+    for (let j = 0; j < r.k; j++) {
+      const d = r.distances[i * r.k + j];
+      idx.push(r.indices[i * r.k + j]);
+      dist.push(metric === "cosine" ? (d * d) / 2 : d);
+    }
+    indices[i] = idx;
+    distances[i] = dist;
+  }
+  return { indices, distances };
+}
+
+/** The rows scaled to unit length, or null when a row is all zeros (its cosine distance is not a chord length). */
+function unitRows(m: DenseMatrix): DenseMatrix | null {
+  const { rows, cols } = m;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += m.data[i * cols + j] ** 2;
+    if (s === 0) return null;
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < cols; j++) data[i * cols + j] = m.data[i * cols + j] * inv;
+  }
+  return { data, rows, cols };
 }
 
 /** 1 - cosine similarity; 1 when either vector is zero. */
