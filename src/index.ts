@@ -50,6 +50,7 @@ export { MovieRecommender } from "./recommender";
 export { movieEmbeddingView, genreEmbeddingView, userEmbeddingView, userActivityView } from "./viz/views";
 export { show, showTable } from "./viz/display";
 export { saveFigure } from "./viz/export";
+export { exportEmbeddings } from "./viz/embeddings-export";
 export {
   trainingCurves,
   rmseBars,

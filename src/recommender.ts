@@ -15,6 +15,7 @@ import { movieGenreModel } from "./models/movie-genre";
 import { movieGenreTask } from "./training/tasks/movie-genre";
 import { PlotlyFigure } from "./viz/figures/types";
 import { MovieViewOptions, genreEmbeddingView, movieEmbeddingView } from "./viz/views";
+import { ExportEmbeddingsOptions, ExportedEmbeddings, exportEmbeddings } from "./viz/embeddings-export";
 import { coldStartMovieVector, coldMovieUserScores, foldInUser, foldedUserScorer } from "./recommend/cold-start";
 import {
   MovieRow,
@@ -169,6 +170,17 @@ export class MovieRecommender {
   visualizeEmbeddings(o: MovieViewOptions & { stage?: EmbeddingStage } = {}): PlotlyFigure {
     const ds = this.need(this.data, "the dataset", "loadData");
     return movieEmbeddingView(ds, this.extractMovieEmbeddings(o.stage ?? "stage1"), { seed: this.options.seed, ...o }).figure;
+  }
+
+  /**
+   * Writes a stage's movie embeddings for the TensorBoard Embedding Projector (vectors.tsv, metadata.tsv,
+   * projector_config.pbtxt), NumPy (vectors.npy) and a CSV of their 2-D PCA coordinates, into `dir` (replaced
+   * atomically); see {@link exportEmbeddings}.
+   */
+  async exportEmbeddings(dir: string, o: ExportEmbeddingsOptions & { stage?: EmbeddingStage } = {}): Promise<ExportedEmbeddings> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const { stage, ...rest } = o;
+    return exportEmbeddings(ds, this.extractMovieEmbeddings(stage ?? "stage1"), dir, { seed: this.options.seed, ...rest });
   }
 
   /** Stage 1's genre vectors on the movies' PCA map. */
