@@ -10,11 +10,17 @@ type PlaywrightModule = typeof import("playwright-core");
 type Browser = import("playwright-core").Browser;
 type Page = import("playwright-core").Page;
 
-/** Formats {@link saveFigure} writes: interactive HTML, Plotly JSON (`{ data, layout, config }`), and PNG/SVG images. */
-export type FigureFormat = "html" | "json" | "png" | "svg";
+/**
+ * Formats {@link saveFigure} writes: interactive HTML, Plotly JSON (`{ data, layout, config }`, readable by Python's
+ * `plotly.io.read_json`), raster images (PNG, JPEG, WebP), and vector SVG and PDF.
+ */
+export type FigureFormat = "html" | "json" | "png" | "jpeg" | "webp" | "svg" | "pdf";
+
+/** Every format {@link saveFigure} knows. */
+export const FIGURE_FORMATS: readonly FigureFormat[] = ["html", "json", "png", "jpeg", "webp", "svg", "pdf"];
 
 /** The formats that need a headless browser. */
-export const BROWSER_FORMATS: readonly FigureFormat[] = ["png", "svg"];
+export const BROWSER_FORMATS: readonly FigureFormat[] = ["png", "jpeg", "webp", "svg", "pdf"];
 
 /** The repository root (this file is `<repo>/src/viz/export.ts`). */
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -298,7 +304,10 @@ function imageSize(fig: PlotlyFigure, options: ImageOptions): { width: number; h
   return { width, height, scale };
 }
 
-async function renderDataUrl(fig: PlotlyFigure, format: "png" | "svg", options: ImageOptions): Promise<string> {
+/** What Plotly.toImage renders in the page. */
+type PageImageFormat = "png" | "jpeg" | "webp" | "svg";
+
+async function renderDataUrl(fig: PlotlyFigure, format: PageImageFormat, options: ImageOptions): Promise<string> {
   const size = imageSize(fig, options);
   const figure = plainFigure(fig);
   return enqueue(async () => {
@@ -324,10 +333,40 @@ async function renderDataUrl(fig: PlotlyFigure, format: "png" | "svg", options: 
 
 /** Renders `fig` to PNG bytes in the shared headless Chromium (Plotly.toImage), `width*scale` x `height*scale` pixels. */
 export async function renderFigurePng(fig: PlotlyFigure, options: ImageOptions = {}): Promise<Buffer> {
-  const url = await renderDataUrl(fig, "png", options);
+  return renderFigureRaster(fig, "png", options);
+}
+
+/** Renders `fig` to PNG, JPEG or WebP bytes in the shared headless Chromium, `width*scale` x `height*scale` pixels. */
+export async function renderFigureRaster(fig: PlotlyFigure, format: "png" | "jpeg" | "webp", options: ImageOptions = {}): Promise<Buffer> {
+  const url = await renderDataUrl(fig, format, options);
   const comma = url.indexOf(",");
-  if (!url.startsWith("data:image/png;base64,")) throw new Error(`renderFigurePng: unexpected result ${url.slice(0, 40)}`);
+  if (!url.startsWith(`data:image/${format};base64,`))
+    throw new Error(`renderFigureRaster(${format}): unexpected result ${url.slice(0, 40)}`);
   return Buffer.from(url.slice(comma + 1), "base64");
+}
+
+/**
+ * Renders `fig` to a one-page vector PDF the size of the figure (width x height CSS pixels): Plotly's SVG, printed
+ * by the shared headless Chromium (its print to PDF keeps text and shapes as vectors).
+ */
+export async function renderFigurePdf(fig: PlotlyFigure, options: ImageOptions = {}): Promise<Buffer> {
+  const { width, height } = imageSize(fig, options);
+  const svg = await renderFigureSvg(fig, { width, height, scale: 1 });
+  return enqueue(async () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    const state = await renderer();
+    const page = await state.page.context().newPage();
+    try {
+      await page.setContent(
+        `<!DOCTYPE html><html><head><meta charset="utf-8"><style>@page { size: ${width}px ${height}px; margin: 0 }` +
+          ` html, body { margin: 0; background: #fff } svg { display: block }</style></head><body>${svg}</body></html>`,
+      );
+      return await page.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: "1" });
+    } finally {
+      await page.close().catch(() => undefined);
+      armIdleTimer();
+    }
+  });
 }
 
 /** Renders `fig` to an SVG document (text) in the shared headless Chromium (Plotly.toImage). */
@@ -375,7 +414,8 @@ function checkName(name: string): string {
 
 /**
  * Writes `fig` as `<dir>/<name>.<format>` for each format, every file atomically. HTML and JSON are written first
- * (they need no browser); PNG (default scale 2) and SVG come from the shared headless Chromium. If the browser is
+ * (they need no browser); PNG (default scale 2), JPEG (`.jpg`), WebP, SVG and PDF come from the shared headless
+ * Chromium. If the browser is
  * missing, the HTML/JSON files are still written and a {@link BrowserNotFoundError} is thrown, with no partial image
  * files left.
  */
@@ -387,7 +427,8 @@ export async function saveFigure(
 ): Promise<SavedFigure> {
   checkName(name);
   for (const f of formats)
-    if (f !== "html" && f !== "json" && f !== "png" && f !== "svg") throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)}`);
+    if (!FIGURE_FORMATS.includes(f))
+      throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)} (use ${FIGURE_FORMATS.join(", ")})`);
   const dir = path.resolve(options.dir ?? DEFAULT_FIGURES_DIR);
   const saved: SavedFigure = {};
   if (formats.includes("html")) {
@@ -407,11 +448,24 @@ export async function saveFigure(
     await writeFileAtomicAsync(target, png);
     saved.png = target;
   }
+  for (const format of ["jpeg", "webp"] as const) {
+    if (!formats.includes(format)) continue;
+    const bytes = await renderFigureRaster(fig, format, image);
+    const target = path.join(dir, `${name}.${format === "jpeg" ? "jpg" : format}`);
+    await writeFileAtomicAsync(target, bytes);
+    saved[format] = target;
+  }
   if (formats.includes("svg")) {
     const svg = await renderFigureSvg(fig, image);
     const target = path.join(dir, `${name}.svg`);
     await writeFileAtomicAsync(target, svg);
     saved.svg = target;
+  }
+  if (formats.includes("pdf")) {
+    const pdf = await renderFigurePdf(fig, image);
+    const target = path.join(dir, `${name}.pdf`);
+    await writeFileAtomicAsync(target, pdf);
+    saved.pdf = target;
   }
   return saved;
 }

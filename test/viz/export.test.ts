@@ -1,6 +1,7 @@
-// Tests for figure export: real PNG/SVG rendering in headless Chromium, offline self-contained HTML, escaping in the browser, renderer reuse.
+// Tests for figure export: real PNG/JPEG/WebP/SVG/PDF rendering in headless Chromium (the PDF checked with poppler), Plotly JSON read by Python plotly, offline self-contained HTML, escaping in the browser, renderer reuse.
 import { test, describe, after, before } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -101,6 +102,69 @@ describe("PNG export", () => {
     assert.deepEqual([info.width, info.height], [1650, 1050]);
     assert.ok(info.distinctPixels > 1000, "thousands of blended marker colours");
     assert.ok(info.nonWhiteShare > 0.05, `points are drawn (non-white share ${info.nonWhiteShare})`);
+  });
+});
+
+/** Width and height from a JPEG's start-of-frame marker. */
+function jpegSize(b: Buffer): { width: number; height: number } {
+  assert.ok(b[0] === 0xff && b[1] === 0xd8, "JPEG signature");
+  for (let p = 2; p + 9 < b.length;) {
+    if (b[p] !== 0xff) throw new Error(`bad JPEG marker at ${p}`);
+    const marker = b[p + 1];
+    const length = b.readUInt16BE(p + 2);
+    if (marker >= 0xc0 && marker <= 0xc3) return { height: b.readUInt16BE(p + 5), width: b.readUInt16BE(p + 7) };
+    p += 2 + length;
+  }
+  throw new Error("no JPEG frame header");
+}
+
+describe("JPEG, WebP, PDF and JSON export", () => {
+  test("JPEG and WebP are real images of width*scale x height*scale", async () => {
+    const saved = await saveFigure(smallFigure(), "curves-raster", ["jpeg", "webp"], { dir: tmpDir, width: 640, height: 400, scale: 1.5 });
+    assert.equal(saved.jpeg, path.join(tmpDir, "curves-raster.jpg"));
+    const jpg = fs.readFileSync(saved.jpeg!);
+    assert.deepEqual(jpegSize(jpg), { width: 960, height: 600 });
+    const webp = fs.readFileSync(saved.webp!);
+    assert.equal(webp.subarray(0, 4).toString("latin1"), "RIFF");
+    assert.equal(webp.subarray(8, 12).toString("latin1"), "WEBP");
+    assert.ok(webp.length > 2000 && jpg.length > 2000);
+  });
+
+  test("PDF is one vector page the figure's size; pdftoppm renders it to a PNG that is not blank, at its aspect ratio", async () => {
+    const saved = await saveFigure(smallFigure(), "curves-pdf", ["pdf"], { dir: tmpDir, width: 640, height: 400 });
+    const pdf = fs.readFileSync(saved.pdf!);
+    assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
+    const info = execFileSync("pdfinfo", [saved.pdf!], { encoding: "utf8" });
+    assert.match(info, /^Pages:\s+1$/m);
+    assert.match(info, /^Page size:\s+480 x 300 pts/m, "640 x 400 CSS pixels are 480 x 300 points");
+    const prefix = path.join(tmpDir, "curves-pdf-page");
+    execFileSync("pdftoppm", ["-png", "-r", "96", "-f", "1", "-l", "1", "-singlefile", saved.pdf!, prefix]);
+    const png = decodePng(fs.readFileSync(`${prefix}.png`));
+    assert.ok(Math.abs(png.width / png.height - 640 / 400) < 0.02, `aspect ${png.width}x${png.height}`);
+    assert.ok(
+      png.distinctPixels > 50 && png.nonWhiteShare > 0.01,
+      `not blank: ${png.distinctPixels} colours, ${png.nonWhiteShare} non-white`,
+    );
+    assert.ok(!pdf.includes("/Subtype /Image"), "vector: no embedded raster image");
+  });
+
+  test("Plotly JSON reads back in Python with plotly.io.read_json (the .venv's plotly)", async () => {
+    const fig = smallFigure("JSON <round> trip");
+    const saved = await saveFigure(fig, "curves-json", ["json"], { dir: tmpDir });
+    const python = path.join(__dirname, "..", "..", ".venv", "bin", "python");
+    const out = execFileSync(
+      python,
+      [
+        "-c",
+        "import plotly.io as pio, sys, json; f = pio.read_json(sys.argv[1]); print(json.dumps([len(f.data), f.layout.title.text, f.data[0].type]))",
+        saved.json!,
+      ],
+      { encoding: "utf8" },
+    );
+    const [traces, title, type] = JSON.parse(out) as [number, string, string];
+    assert.equal(traces, fig.data.length);
+    assert.equal(title, (fig.layout.title as { text: string }).text);
+    assert.equal(type, fig.data[0].type ?? "scatter");
   });
 });
 
@@ -271,7 +335,7 @@ describe("renderer lifecycle", () => {
 
   test("saveFigure rejects names with folders and unknown formats before writing anything", async () => {
     await assert.rejects(saveFigure(smallFigure(), "../escape", ["html"], { dir: tmpDir }), /figure name/);
-    await assert.rejects(saveFigure(smallFigure(), "ok", ["pdf" as never], { dir: tmpDir }), /unknown format/);
+    await assert.rejects(saveFigure(smallFigure(), "ok", ["html", "gif" as never], { dir: tmpDir }), /unknown format "gif" \(use html, json, png, jpeg, webp, svg, pdf\)/);
     assert.ok(!fs.existsSync(path.join(tmpDir, "ok.html")));
   });
 });
