@@ -335,7 +335,10 @@ describe("renderer lifecycle", () => {
 
   test("saveFigure rejects names with folders and unknown formats before writing anything", async () => {
     await assert.rejects(saveFigure(smallFigure(), "../escape", ["html"], { dir: tmpDir }), /figure name/);
-    await assert.rejects(saveFigure(smallFigure(), "ok", ["html", "gif" as never], { dir: tmpDir }), /unknown format "gif" \(use html, json, png, jpeg, webp, svg, pdf\)/);
+    await assert.rejects(
+      saveFigure(smallFigure(), "ok", ["html", "gif" as never], { dir: tmpDir }),
+      /unknown format "gif" \(use html, json, png, jpeg, webp, svg, pdf\)/,
+    );
     assert.ok(!fs.existsSync(path.join(tmpDir, "ok.html")));
   });
 });
