@@ -1,7 +1,9 @@
 """Executes notebooks headlessly with nbclient on the tslab kernel; stops at the first failing cell and names it.
 
 Usage: .venv/bin/python scripts/run_notebooks.py [--out DIR] [--timeout S] [--json FILE] NOTEBOOK...
-Parameters reach the notebooks through the MOVIELENS_LAB_PARAMS environment variable (read by labParams() in src/).
+Parameters reach the notebooks through the MOVIELENS_LAB_PARAMS environment variable (read by labParams() in src/, in
+the cell tagged "parameters", papermill's convention); each executed copy records them in its metadata under
+"movielens_lab": {"parameters": <the overrides given>, "parameters_cell": <index of the tagged cell>}.
 """
 import argparse
 import json
@@ -20,6 +22,17 @@ def cell_errors(nb):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 yield i, out.get("ename", ""), out.get("evalue", "")
+
+
+def parameters_cell(nb):
+    """Index of the cell tagged "parameters" (papermill's convention), or None."""
+    return next((i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+
+
+def record_parameters(nb):
+    """Writes the parameter overrides this run gave the notebook into its metadata."""
+    raw = os.environ.get("MOVIELENS_LAB_PARAMS") or "{}"
+    nb.metadata["movielens_lab"] = {"parameters": json.loads(raw), "parameters_cell": parameters_cell(nb)}
 
 
 def main():
@@ -48,6 +61,7 @@ def main():
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             failure = err
         seconds = time.time() - t0
+        record_parameters(nb)
         if args.out:
             os.makedirs(args.out, exist_ok=True)
             tmp = os.path.join(args.out, f".{name}.tmp")

@@ -14,7 +14,7 @@ const notebooks = fs
   .filter((f) => f.endsWith(".ipynb"))
   .sort();
 
-test("committed notebooks carry no outputs and use the TypeScript kernel", () => {
+test('committed notebooks carry no outputs, use the TypeScript kernel, and tag their one labParams cell "parameters"', () => {
   assert.ok(notebooks.length > 0, "no notebooks found");
   for (const name of notebooks) {
     const nb = JSON.parse(fs.readFileSync(path.join(nbDir, name), "utf8"));
@@ -24,6 +24,11 @@ test("committed notebooks carry no outputs and use the TypeScript kernel", () =>
       assert.deepEqual(c.outputs, [], `${name}: cell ${i} has saved outputs; clear them before committing`);
       assert.equal(c.execution_count ?? null, null, `${name}: cell ${i} has an execution count`);
     });
+    const cells = nb.cells as { cell_type: string; source: string[]; metadata?: { tags?: string[] } }[];
+    const tagged = cells.flatMap((c, i) => (c.metadata?.tags?.includes("parameters") ? [i] : []));
+    const calls = cells.flatMap((c, i) => (c.cell_type === "code" && c.source.join("").includes("labParams(") ? [i] : []));
+    assert.deepEqual(tagged, calls, `${name}: the cell calling labParams must be the one cell tagged "parameters"`);
+    assert.equal(tagged.length, 1, `${name}: one parameters cell`);
   }
 });
 
@@ -36,7 +41,8 @@ test(
     const figures = path.join(out, "figures");
     const r = spawnSync(
       process.execPath,
-      ["--import", "tsx", path.join(root, "scripts", "reproduce.ts"), "--out", out, "--figures", figures],
+      // --seed 42 is every notebook's default: it changes no result, and each executed copy must record it.
+      ["--import", "tsx", path.join(root, "scripts", "reproduce.ts"), "--out", out, "--figures", figures, "--seed", "42"],
       {
         cwd: root,
         encoding: "utf8",
@@ -45,7 +51,16 @@ test(
     );
     console.log(r.stdout);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr.slice(-4000)}`);
-    for (const nb of notebooks) assert.ok(fs.existsSync(path.join(out, nb)), `executed copy of ${nb} missing`);
+    for (const nb of notebooks) {
+      assert.ok(fs.existsSync(path.join(out, nb)), `executed copy of ${nb} missing`);
+      const executed = JSON.parse(fs.readFileSync(path.join(out, nb), "utf8"));
+      const tagged = executed.cells.findIndex((c: { metadata?: { tags?: string[] } }) => c.metadata?.tags?.includes("parameters"));
+      assert.deepEqual(
+        executed.metadata.movielens_lab,
+        { parameters: { seed: 42 }, parameters_cell: tagged },
+        `${nb}: parameters not recorded`,
+      );
+    }
     const index = fs.readFileSync(path.join(out, "index.html"), "utf8");
     for (const nb of notebooks) assert.ok(index.includes(nb), `index.html does not link ${nb}`);
     for (const fig of ["01-rating-distribution.png", "02-movies-tsne.png", "03-init-rmse.png", "05-rmse.png", "08-attention.png"]) {
