@@ -6,6 +6,7 @@ import { OptimizerName, hasJsRules, makeOptimizer } from "./optimizers";
 import { TablePenalty } from "./penalty";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
 import { SparseTableUpdater } from "./sparse";
+import { TensorBoardLog } from "./tensorboard";
 import { Task, TaskBatch, disposeBatch, idTensors, memoForward, range } from "./task";
 import { describe } from "./tasks/args";
 
@@ -44,6 +45,8 @@ export interface FitOptions {
   progress?: ProgressMode | ProgressSink;
   /** Shown in progress output. */
   title?: string;
+  /** A folder to write the training curves to for TensorBoard (`tensorboard --logdir <folder>`); see {@link TensorBoardLog}. */
+  tensorboard?: string;
   /**
    * "sparse" updates only the embedding rows a batch touches (lazy Adam/Adagrad/SGD, like Keras on IndexedSlices);
    * "dense" steps every weight with a TF.js optimiser each batch. "auto" (default) is sparse for adam, adagrad and sgd.
@@ -229,6 +232,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
   const sink: ProgressSink = createProgress(options.progress);
+  const board = options.tensorboard !== undefined ? new TensorBoardLog(options.tensorboard) : null;
   const title = options.title ?? task.name;
   const es = options.earlyStopping;
   const monitor = es?.monitor ?? (validate ? "valLoss" : "loss");
@@ -281,6 +285,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
       };
       history.push(log);
       sink.epochEnd(log, history);
+      board?.epochEnd(log);
       await new Promise((r) => setImmediate(r));
       const value = monitored(log, monitor);
       if (value < best - (es?.minDelta ?? 0)) {
@@ -307,6 +312,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
     completed = true;
     if (bestWeights && bestEpoch !== history.length - 1) model.net.setWeights(bestWeights);
   } finally {
+    board?.flush();
     if (!completed) sparse?.sync(); // keep what was learned when training is interrupted mid-epoch
     tf.dispose(bestWeights ?? []);
     penalty?.dispose();
