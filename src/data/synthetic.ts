@@ -6,6 +6,7 @@ import { Rng } from "../util/random";
 import { ML1M_GENRES, ML1M_OCCUPATIONS } from "./ml1m";
 import type { ProgressCallback } from "./progress";
 import { AGE_BRACKETS, NO_GENRES_LABEL } from "./tables";
+import { csvQuote } from "../util/csv";
 
 /** Which real format to imitate. */
 export type SyntheticFormat = "ml-1m" | "ml-25m";
@@ -123,10 +124,6 @@ function ratingsPerUser(rng: Rng, numUsers: number, total: number, min: number, 
     }
   }
   return counts;
-}
-
-function csvQuote(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Buffered writer: accumulates text and writes it in ~1 MiB pieces. */

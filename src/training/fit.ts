@@ -135,7 +135,6 @@ function validateArguments(model: RecModel, task: Task, o: FitOptions): void {
     throw new TypeError(`fit: the options argument is required ({ epochs, batchSize, seed, ... }), got ${describe(o)}`);
 }
 
-/** Turns a batch's id sets into int32 tensors, one list per set: [B, 1] per input, or [B, widths[i]] for a sequence task. */
 /** Loss and metrics of `model` on the task's validation set (full-model forward passes). */
 export function evaluateTask(model: RecModel, task: Task, batchSize = 8192): { loss: number; metrics: Record<string, number> } {
   let lossSum = 0;

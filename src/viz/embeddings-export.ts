@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
 import { writeDirAtomic } from "../util/atomic";
+import { csvQuote } from "../util/csv";
 import { Matrix, takeRows } from "../util/matrix";
 import { primaryGenres } from "./figures/movies";
 import { ViewMethod, moviesWithRatings, projectEmbeddings } from "./views";
@@ -63,12 +64,12 @@ export async function exportEmbeddings(
   for (let i = 0; i < vectors.data.length; i++)
     if (!Number.isFinite(vectors.data[i]))
       throw new RangeError(`${F}: the vectors hold a non-finite value at row ${Math.floor(i / vectors.cols)}, column ${i % vectors.cols}`);
-  const movies = moviesWithRatings(ds, minRatings);
+  const counts = ratingSummary(ds).movieCount;
+  const movies = moviesWithRatings(ds, minRatings, counts);
   if (movies.length === 0) throw new RangeError(`${F}: no movie has ${minRatings}+ ratings`);
   const rows = takeRows(vectors, movies);
   const method = o.projection === undefined ? "pca" : o.projection;
   const coords = method ? projectEmbeddings(rows, { method, seed: o.seed ?? 42 }) : null;
-  const counts = ratingSummary(ds).movieCount;
   const primary = primaryGenres(ds.movies);
   const m = ds.movies;
   const d = vectors.cols;
@@ -103,7 +104,7 @@ export async function exportEmbeddings(
       const lines = ["movieId,title,x,y"];
       for (let r = 0; r < movies.length; r++) {
         const mi = movies[r];
-        lines.push(`${m.ids[mi]},${csvField(m.titles[mi])},${coords.coords[r * coords.dims]},${coords.coords[r * coords.dims + 1]}`);
+        lines.push(`${m.ids[mi]},${csvQuote(m.titles[mi])},${coords.coords[r * coords.dims]},${coords.coords[r * coords.dims + 1]}`);
       }
       fs.writeFileSync(path.join(tmp, names.coordinates), lines.join("\n") + "\n");
     }
@@ -126,11 +127,6 @@ export async function exportEmbeddings(
 /** A TSV cell: tabs and line breaks (which would split the row) become spaces. */
 function tsvField(s: string): string {
   return s.replace(/[\t\r\n]+/g, " ");
-}
-
-/** A CSV cell, quoted (RFC 4180) when it holds a comma, quote or line break. */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**

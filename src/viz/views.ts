@@ -57,9 +57,8 @@ export interface MovieViewOptions extends ProjectOptions {
   title?: string;
 }
 
-/** The movies with at least `minRatings` ratings, as dense indices. */
-export function moviesWithRatings(ds: Dataset, minRatings: number): Int32Array {
-  const counts = ratingSummary(ds).movieCount;
+/** The movies with at least `minRatings` ratings, as dense indices (`counts`: each movie's rating count, when at hand). */
+export function moviesWithRatings(ds: Dataset, minRatings: number, counts: ArrayLike<number> = ratingSummary(ds).movieCount): Int32Array {
   const keep: number[] = [];
   for (let m = 0; m < ds.numMovies; m++) if (counts[m] >= minRatings) keep.push(m);
   return Int32Array.from(keep);

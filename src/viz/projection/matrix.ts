@@ -142,3 +142,16 @@ export function selectRows(m: DenseMatrix, indices: ArrayLike<number>): { data: 
   }
   return { data, rows: indices.length, cols };
 }
+
+/** Rows scaled to unit L2 norm (zero rows stay zero), as a new Float64 matrix. */
+export function normaliseRows(m: DenseMatrix): DenseMatrix {
+  const { rows, cols } = m;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += m.data[i * cols + j] * m.data[i * cols + j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < cols; j++) data[i * cols + j] = m.data[i * cols + j] * inv;
+  }
+  return { data, rows, cols };
+}

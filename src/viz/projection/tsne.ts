@@ -3,7 +3,7 @@ import { Rng } from "../../util/random";
 import { SparseP, sparseAffinities } from "./affinities";
 import { BhTree, exactRepulsion } from "./bhtree";
 import { KnnResult, exactKnn } from "./knn";
-import { DenseMatrix, MatrixInput, assertFinite, toMatrix } from "./matrix";
+import { DenseMatrix, MatrixInput, assertFinite, normaliseRows, toMatrix } from "./matrix";
 import { pca } from "./pca";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
@@ -337,19 +337,6 @@ function recentre(y: Float64Array, n: number, dim: number): void {
     s /= n;
     for (let i = 0; i < n; i++) y[i * dim + a] -= s;
   }
-}
-
-/** Rows scaled to unit L2 norm (zero rows stay zero), as a new Float64 matrix. */
-function normaliseRows(m: DenseMatrix): DenseMatrix {
-  const { rows, cols } = m;
-  const data = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += m.data[i * cols + j] * m.data[i * cols + j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < cols; j++) data[i * cols + j] = m.data[i * cols + j] * inv;
-  }
-  return { data, rows, cols };
 }
 
 /** The starting layout, `n x dim` Float64: scaled PCA, seeded Gaussian noise, or the given coordinates. */

@@ -2,7 +2,7 @@
 import { UMAP } from "umap-js";
 import { Rng } from "../../util/random";
 import { exactKnn } from "./knn";
-import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, selectRows, toMatrix, toRows } from "./matrix";
+import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, normaliseRows, selectRows, toMatrix, toRows } from "./matrix";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
 /** Options for {@link umap} (umap-js's names; its defaults unless noted). */
@@ -79,7 +79,6 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
   if (metric !== "euclidean" && metric !== "cosine") throw new RangeError(`umap: unsupported metric ${String(metric)}`);
   if (options.knn !== undefined && options.knn !== "exact" && options.knn !== "nn-descent")
     throw new RangeError(`umap: option "knn" must be "exact" or "nn-descent", got ${String(options.knn)}`);
-  let knnUsed: "exact" | "nn-descent" = "nn-descent";
   const n = m.rows;
   const { firstOf, unique, duplicates } = findDuplicateRows(m);
   const u = unique.length;
@@ -89,6 +88,7 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
     nNeighbors: number,
     nEpochs: number,
     mode: "umap" | "trivial",
+    knn: "exact" | "nn-descent" | null,
   ): ProjectionResult<UmapDiagnostics> => {
     // Expand: row i takes the coordinates of the distinct row it equals.
     const slot = new Int32Array(n);
@@ -104,7 +104,7 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
       dims,
       seed,
       seconds: (performance.now() - t0) / 1000,
-      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, mode, knn: mode === "umap" ? knnUsed : null },
+      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, mode, knn },
     };
   };
 
@@ -114,7 +114,7 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
       uc[0] = -1;
       uc[dims] = 1;
     }
-    return finish(uc, 0, 0, "trivial");
+    return finish(uc, 0, 0, "trivial", null);
   }
 
   const nNeighbors = Math.min(requestedNeighbors, u - 1);
@@ -135,18 +135,19 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
   });
   const distinct = duplicates > 0 ? selectRows(m, unique) : m;
   const rows = toRows(distinct);
-  knnUsed = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS ? "exact" : "nn-descent");
-  const searchable = metric === "euclidean" ? distinct : unitRows(distinct);
-  if (knnUsed === "exact" && searchable) {
-    const { indices, distances } = umapNeighbours(searchable, nNeighbors, metric);
+  const wanted = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS ? "exact" : "nn-descent");
+  // Cosine goes through unit rows, which an all-zero row does not have.
+  const knn = wanted === "exact" && (metric === "euclidean" || !hasZeroRow(distinct)) ? "exact" : "nn-descent";
+  if (knn === "exact") {
+    const { indices, distances } = umapNeighbours(metric === "euclidean" ? distinct : normaliseRows(distinct), nNeighbors, metric);
     model.setPrecomputedKNN(indices, distances);
-  } else knnUsed = "nn-descent";
+  }
   const nEpochs = model.initializeFit(rows);
   for (let e = 0; e < nEpochs; e++) model.step();
   const emb = model.getEmbedding();
   const uc = new Float64Array(u * dims);
   for (let r = 0; r < u; r++) for (let a = 0; a < dims; a++) uc[r * dims + a] = emb[r][a];
-  return finish(uc, nNeighbors, nEpochs, "umap");
+  return finish(uc, nNeighbors, nEpochs, "umap", knn);
 }
 
 /**
@@ -171,18 +172,14 @@ function umapNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine
   return { indices, distances };
 }
 
-/** The rows scaled to unit length, or null when a row is all zeros (its cosine distance is not a chord length). */
-function unitRows(m: DenseMatrix): DenseMatrix | null {
-  const { rows, cols } = m;
-  const data = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += m.data[i * cols + j] ** 2;
-    if (s === 0) return null;
-    const inv = 1 / Math.sqrt(s);
-    for (let j = 0; j < cols; j++) data[i * cols + j] = m.data[i * cols + j] * inv;
+/** Whether some row is all zeros. */
+function hasZeroRow(m: DenseMatrix): boolean {
+  for (let i = 0; i < m.rows; i++) {
+    let zero = true;
+    for (let j = 0; j < m.cols && zero; j++) zero = m.data[i * m.cols + j] === 0;
+    if (zero) return true;
   }
-  return { data, rows, cols };
+  return false;
 }
 
 /** 1 - cosine similarity; 1 when either vector is zero. */
