@@ -1,4 +1,7 @@
 // MovieRecommender: the two-stage tutorial's workflow as one object (loadData → preprocessData → stage 1 → embeddings → stage 2 → evaluate → recommend), over the module API.
+import * as fs from "fs";
+import * as path from "path";
+import { DatasetFingerprint, datasetFingerprint, splitChecksum } from "./data/fingerprint";
 import { loadDataset, LoadDatasetOptions } from "./data/load";
 import { filterByMinRatings } from "./data/preprocess";
 import { ratingSummary } from "./data/stats";
@@ -8,7 +11,8 @@ import { CandidateRule } from "./evaluation/candidates";
 import { evaluationData } from "./evaluation/data";
 import { UserDebugReport, debugUser } from "./evaluation/debug";
 import { ReportOptions, ModelReport, modelReport } from "./evaluation/report";
-import { Stage2Options, Trained, trainStage1, trainStage2, validationSplit } from "./experiments/recipes";
+import { ratingTransformFromJSON } from "./data/targets";
+import { Stage2Options, Trained, stage2Scorer, trainStage1, trainStage2, validationSplit } from "./experiments/recipes";
 import { TOP_N_MODEL, modelEntry, trainModel } from "./experiments/registry";
 import { RecModel } from "./models/base";
 import { movieGenreModel } from "./models/movie-genre";
@@ -30,6 +34,8 @@ import {
 } from "./recommend/recommend";
 import { dotWeights } from "./models/user-movie";
 import { History } from "./training/fit";
+import { ModelMetadata, loadModel, saveModel } from "./training/checkpoint";
+import { writeDirAtomic, writeFileAtomic } from "./util/atomic";
 import { ProgressMode } from "./training/progress";
 import { Matrix } from "./util/matrix";
 
@@ -60,6 +66,36 @@ export type RankWith = "top-n" | "stage2";
 /** Which movie embeddings to use: stage 1's (genre-shaped) or stage 2's (taste-shaped). */
 export type EmbeddingStage = "stage1" | "stage2";
 
+/** How `preprocessData` filters and splits the ratings (kept, so a saved lab rebuilds the same split). */
+export interface PreprocessOptions {
+  minRatingsPerUser?: number;
+  minRatingsPerMovie?: number;
+  split?: "random" | "per-user-latest" | "temporal";
+  testFraction?: number;
+  /** Ratings held out per user by the "per-user-latest" split. */
+  k?: number;
+}
+
+/** The format tag of a saved lab's `recommender.json`. */
+const SAVED_LAB_FORMAT = "movielens-embedding-lab/recommender";
+
+/** `recommender.json`, the index of a folder written by {@link MovieRecommender.save}. */
+interface SavedLab {
+  format: typeof SAVED_LAB_FORMAT;
+  version: 1;
+  savedAt: string;
+  options: { dataset: DatasetName; embeddingDim: number; seed: number };
+  /** The dataset as loaded, before `preprocessData`'s filters. */
+  dataset: DatasetFingerprint;
+  preprocess: PreprocessOptions | null;
+  split: { name: string; train: number; test: number; sha256: string } | null;
+  /** Folder of stage 1 (saveModel format), or null when it was not trained. */
+  stage1: string | null;
+  stage2: { folder: string; id: string; name: string } | null;
+  /** The top-N model is refit on load from the saved split (see {@link MovieRecommender.save}); `seconds` is its fit time. */
+  topN: { id: string; name: string; seconds: number } | null;
+}
+
 /**
  * The lab in one object, with the two-stage tutorial's method names in camelCase. Every step is also a plain function in the module
  * API (data/, models/, training/, evaluation/, recommend/); this class only keeps the state between them.
@@ -73,6 +109,9 @@ export class MovieRecommender {
   stage2: Trained | null = null;
   /** The top-N model `recommend` ranks with by default (see {@link trainTopNModel}). */
   topN: Trained | null = null;
+  /** The dataset as `loadData` read it (before filters), and the options `preprocessData` was last called with. */
+  private loaded: DatasetFingerprint | null = null;
+  private preprocessed: PreprocessOptions | null = null;
 
   constructor(options: MovieRecommenderOptions = {}) {
     this.options = {
@@ -93,19 +132,14 @@ export class MovieRecommender {
   /** Loads the dataset (the tutorial's `load_data`). */
   async loadData(options: Partial<LoadDatasetOptions> = {}): Promise<Dataset> {
     this.data = await loadDataset(this.options.dataset, { dir: this.options.dir, download: this.options.download, ...options });
+    this.loaded = datasetFingerprint(this.data);
+    this.preprocessed = null;
+    this.split = null;
     return this.data;
   }
 
   /** Filters sparse users/movies and splits the ratings (the tutorial's `preprocess_data`). */
-  preprocessData(
-    o: {
-      minRatingsPerUser?: number;
-      minRatingsPerMovie?: number;
-      split?: "random" | "per-user-latest" | "temporal";
-      testFraction?: number;
-      k?: number;
-    } = {},
-  ): Split {
+  preprocessData(o: PreprocessOptions = {}): Split {
     let ds = this.need(this.data, "the dataset", "loadData");
     if ((o.minRatingsPerUser ?? 0) > 1 || (o.minRatingsPerMovie ?? 0) > 1) {
       ds = filterByMinRatings(ds, { minPerUser: o.minRatingsPerUser, minPerMovie: o.minRatingsPerMovie }).dataset;
@@ -118,6 +152,7 @@ export class MovieRecommender {
         : kind === "temporal"
           ? temporalSplit(ds, { testFraction: o.testFraction ?? 0.1 })
           : perUserHoldout(ds, { k: o.k ?? 5, by: "time" });
+    this.preprocessed = { ...o };
     return this.split;
   }
 
@@ -336,6 +371,130 @@ export class MovieRecommender {
     const w = dotWeights(this.need(t.model, "a stage 2 model", "trainUserMovieModel"));
     const user = foldInUser(ds, w, ratings, { transform: t.transform ?? undefined });
     return rankMovies(ds, candidates, foldedUserScorer(w, user).scoreMovies(-1, candidates), n);
+  }
+
+  /**
+   * Saves the whole lab into folder `dir`: stage 1 and stage 2 (weights, id maps, rating transform, training history),
+   * the options and seed, how the data was preprocessed and split (with the split's checksum) and the dataset's name
+   * and content checksum, in `recommender.json`. The top-N model is saved as its registry id and refit on load from
+   * the same split and seed: the default, EASE, is closed-form (its n x n weights would be 50 MB on ml-latest-small
+   * and take seconds to recompute), and every registry model is deterministic for a seed on one backend. The folder
+   * appears complete or not at all (written under a temporary name, then renamed). Returns the folder's absolute path.
+   */
+  async save(dir: string): Promise<string> {
+    const ds = this.need(this.data, "the dataset", "loadData");
+    const loaded = this.need(this.loaded, "the dataset", "loadData");
+    const metadata = (extra: Partial<ModelMetadata> = {}): ModelMetadata => ({
+      dataset: String(ds.name),
+      userIds: Array.from(ds.userIds),
+      movieIds: Array.from(ds.movies.ids),
+      genres: ds.movies.genreVocabulary,
+      ...extra,
+    });
+    const saved: SavedLab = {
+      format: SAVED_LAB_FORMAT,
+      version: 1,
+      savedAt: new Date().toISOString(),
+      options: { dataset: this.options.dataset, embeddingDim: this.options.embeddingDim, seed: this.options.seed },
+      dataset: loaded,
+      preprocess: this.split ? this.preprocessed : null,
+      split: this.split
+        ? { name: this.split.name, train: this.split.train.length, test: this.split.test.length, sha256: splitChecksum(this.split) }
+        : null,
+      stage1: this.stage1 ? "stage1" : null,
+      stage2: this.stage2?.model ? { folder: "stage2", id: this.stage2.id, name: this.stage2.name } : null,
+      topN: this.topN ? { id: this.topN.id, name: this.topN.name, seconds: this.topN.seconds } : null,
+    };
+    const target = path.resolve(dir);
+    await writeDirAtomic(target, async (tmp) => {
+      if (this.stage1) await saveModel(this.stage1, path.join(tmp, "stage1"), metadata({ notes: { history: this.stage1History } }));
+      if (this.stage2?.model) {
+        await saveModel(
+          this.stage2.model,
+          path.join(tmp, "stage2"),
+          metadata({ transform: this.stage2.transform?.toJSON(), notes: { history: this.stage2.history } }),
+        );
+      }
+      writeFileAtomic(path.join(tmp, "recommender.json"), JSON.stringify(saved, null, 2) + "\n");
+    });
+    return target;
+  }
+
+  /**
+   * Loads a lab written by {@link save}: reads the dataset again (from `options.dir`, MOVIELENS_DIR, data/ or a
+   * download, as `loadData` does) and refuses it, naming both checksums, unless it is the same data the lab was saved
+   * with; then rebuilds the split from the saved parameters (checked against the saved split's checksum), restores
+   * both stages and refits the top-N model. The result recommends what the saved lab recommended.
+   */
+  static async load(dir: string, options: Pick<MovieRecommenderOptions, "dir" | "download" | "progress"> = {}): Promise<MovieRecommender> {
+    const folder = path.resolve(dir);
+    const file = path.join(folder, "recommender.json");
+    const where = `MovieRecommender.load: ${file}`;
+    if (!fs.existsSync(file)) throw new Error(`${where} is missing; is ${folder} a folder written by rec.save()?`);
+    let saved: SavedLab;
+    try {
+      saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedLab;
+    } catch (err) {
+      throw new Error(`${where} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (saved?.format !== SAVED_LAB_FORMAT) throw new Error(`${where} is not a saved lab (format ${JSON.stringify(saved?.format)})`);
+    if (saved.version !== 1) throw new Error(`${where} has version ${saved.version}; this lab reads version 1`);
+    const rec = new MovieRecommender({ ...saved.options, ...options });
+    try {
+      const ds = await rec.loadData();
+      const now = rec.loaded!;
+      const was = saved.dataset;
+      if (now.sha256 !== was.sha256) {
+        throw new Error(
+          `MovieRecommender.load: ${folder} was saved from ${was.name} with checksum ${was.sha256.slice(0, 16)}… ` +
+            `(${was.ratings} ratings, ${was.movies} movies, ${was.users} users), but the data loaded from ${ds.source} has ` +
+            `checksum ${now.sha256.slice(0, 16)}… (${now.ratings} ratings, ${now.movies} movies, ${now.users} users): ` +
+            `a different version of the dataset. Load it from the files it was saved with (option dir), or train again.`,
+        );
+      }
+      if (saved.split) {
+        const split = rec.preprocessData(saved.preprocess ?? {});
+        const sha = splitChecksum(split);
+        if (sha !== saved.split.sha256) {
+          throw new Error(
+            `MovieRecommender.load: the split rebuilt from ${file}'s parameters (${split.train.length} train, ${split.test.length} test) ` +
+              `differs from the saved one (${saved.split.train} train, ${saved.split.test} test); the lab's split code has changed since it was saved`,
+          );
+        }
+      }
+      const restore = async (sub: string) => {
+        const { model, metadata } = await loadModel(path.join(folder, sub));
+        const ids = metadata.movieIds;
+        if (ids.length !== ds.numMovies || ids.some((id, m) => id !== ds.movies.ids[m])) {
+          model.dispose();
+          throw new Error(`MovieRecommender.load: ${path.join(folder, sub)} was trained on other movies than the loaded dataset's`);
+        }
+        return { model, metadata, history: (metadata.notes?.history ?? null) as History | null };
+      };
+      if (saved.stage1) {
+        const s1 = await restore(saved.stage1);
+        rec.stage1 = s1.model;
+        rec.stage1History = s1.history;
+      }
+      if (saved.stage2) {
+        const s2 = await restore(saved.stage2.folder);
+        const transform = s2.metadata.transform ? ratingTransformFromJSON(s2.metadata.transform, `${where} stage2 transform`) : null;
+        rec.stage2 = {
+          id: saved.stage2.id,
+          name: saved.stage2.name,
+          scorer: stage2Scorer(ds, s2.model, transform),
+          model: s2.model,
+          history: s2.history,
+          transform,
+          seconds: s2.history?.seconds ?? 0,
+        };
+      }
+      if (saved.topN) await rec.trainTopNModel(saved.topN.id);
+      return rec;
+    } catch (err) {
+      rec.dispose();
+      throw err;
+    }
   }
 
   /** Frees every model's tensors. */

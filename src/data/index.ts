@@ -21,3 +21,4 @@ export * from "./sequences";
 export * from "./frames";
 export * from "./synthetic";
 export * from "./targets";
+export * from "./fingerprint";

@@ -232,7 +232,7 @@ async function trainStage2Once(ds: Dataset, train: Int32Array, o: Stage2Options)
 }
 
 /** The scorer of a stage-2 model; a model with session biases predicts held-out ratings in their session. */
-function stage2Scorer(ds: Dataset, model: RecModel, transform: RatingTransform | null): MovieScorer {
+export function stage2Scorer(ds: Dataset, model: RecModel, transform: RatingTransform | null): MovieScorer {
   const context = model.inputNames.includes("session")
     ? { ratings: ds.ratings, sessions: ratingSessions(ds, { bucketSeconds: Number(model.spec.options.sessionSeconds) }).session }
     : undefined;
