@@ -8,7 +8,7 @@ import { compareModels } from "../src/experiments/compare";
 import { AVERAGED_STAGE2, modelEntry, stage1Vectors, trainModel } from "../src/experiments/registry";
 import { trainDotBiasBce, validationSplit } from "../src/experiments/recipes";
 import { RecModel } from "../src/models/base";
-import { ProgressMode } from "../src/training/progress";
+import { ProgressMode } from "../src/util/progress";
 
 /** The models of the rating experiment, by registry id, in table order. */
 export const RATING_MODELS = [

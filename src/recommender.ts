@@ -36,7 +36,7 @@ import { dotWeights } from "./models/user-movie";
 import { History } from "./training/fit";
 import { ModelMetadata, loadModel, saveModel } from "./training/checkpoint";
 import { writeDirAtomic, writeFileAtomic } from "./util/atomic";
-import { ProgressMode } from "./training/progress";
+import { ProgressMode } from "./util/progress";
 import { Matrix } from "./util/matrix";
 
 /** Options for {@link MovieRecommender}. */
@@ -200,11 +200,16 @@ export class MovieRecommender {
 
   /**
    * A 2-D view of a stage's movie embeddings coloured by genre (the tutorial's `visualize_embeddings`): t-SNE by default,
-   * or PCA / UMAP. Show it with `await show(fig)` or save it with `saveFigure(fig, name)`.
+   * or PCA / UMAP, with progress on the lab's display. Show it with `await show(await rec.visualizeEmbeddings())`, or save it with `saveFigure`.
    */
-  visualizeEmbeddings(o: MovieViewOptions & { stage?: EmbeddingStage } = {}): PlotlyFigure {
+  async visualizeEmbeddings(o: MovieViewOptions & { stage?: EmbeddingStage } = {}): Promise<PlotlyFigure> {
     const ds = this.need(this.data, "the dataset", "loadData");
-    return movieEmbeddingView(ds, this.extractMovieEmbeddings(o.stage ?? "stage1"), { seed: this.options.seed, ...o }).figure;
+    const view = await movieEmbeddingView(ds, this.extractMovieEmbeddings(o.stage ?? "stage1"), {
+      seed: this.options.seed,
+      progress: this.options.progress,
+      ...o,
+    });
+    return view.figure;
   }
 
   /**

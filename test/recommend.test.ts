@@ -37,7 +37,7 @@ test("the facade's tutorial workflow: load, preprocess, pairs, stage 1, embeddin
   const emb = rec.extractMovieEmbeddings();
   assert.deepEqual([emb.rows, emb.cols], [ds.numMovies, 16]);
   assert.equal(rec.extractGenreEmbeddings().rows, ds.movies.genreVocabulary.length);
-  const fig = rec.visualizeEmbeddings({ method: "pca", minRatings: 20 });
+  const fig = await rec.visualizeEmbeddings({ method: "pca", minRatings: 20 });
   assert.ok(fig.data.length >= 10, "one trace per primary genre");
 });
 

@@ -12,7 +12,7 @@ import { trainStage2, validationSplit } from "../src/experiments/recipes";
 import { loadModel, saveModel } from "../src/training/checkpoint";
 import { TrainingDivergedError, evaluateTask, fit } from "../src/training/fit";
 import { classCrossEntropy, logLoss, meanSquaredError } from "../src/training/losses";
-import { LogProgress, NotebookProgress } from "../src/training/progress";
+import { LogProgress, NotebookProgress } from "../src/util/progress";
 import { implicitTask, hasItem, userItems } from "../src/training/tasks/implicit";
 import { movieGenreTask } from "../src/training/tasks/movie-genre";
 import { ratingClassTask } from "../src/training/tasks/rating-classes";

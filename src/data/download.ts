@@ -8,7 +8,8 @@ import { writeDirAtomic } from "../util/atomic";
 import { DATASET_FORMATS, PINNED_MD5, PINNED_SHA256, REQUIRED_FILES, datasetUrl, repoDataDir } from "./catalog";
 import { ChecksumError, DownloadError, MissingFileError } from "./errors";
 import { ProxyTunnelError, TlsCa, describeProxy, proxyForUrl, requestOnce } from "./http-client";
-import { ProgressCallback, stderrProgressBar } from "./progress";
+import { ProgressMode, WorkProgress, createWorkProgress } from "../util/progress";
+import { ProgressCallback, dataProgress } from "./progress";
 import type { DatasetName } from "./types";
 import { extractZip } from "./unzip";
 
@@ -374,9 +375,13 @@ export interface DownloadOptions {
   readonly sha256?: string | null;
   /** Unpack even though no checksum is pinned (a mismatch against a pinned value is never accepted). */
   readonly allowUnverified?: boolean;
-  /** Progress callback; default: a stderr progress bar (unless `progress: false`). */
+  /** Progress callback; default: the lab's progress display (see `progress`). */
   readonly onProgress?: ProgressCallback;
-  readonly progress?: boolean;
+  /**
+   * Where progress goes when no `onProgress` is given: a mode ("auto", the default: one display updated in place in a
+   * notebook, a bar on a terminal, else log lines), a display, or false for none.
+   */
+  readonly progress?: boolean | ProgressMode | WorkProgress;
   /** Download again even when data/<name>/ already holds the dataset. */
   readonly force?: boolean;
   /** Keep data/downloads/<name>.zip after unpacking (default false). */
@@ -386,7 +391,7 @@ export interface DownloadOptions {
   readonly retries?: number;
   /** Wait before the first retry in ms, doubled before each next one (default 1000). */
   readonly retryDelayMs?: number;
-  /** Told about each retry; default: a line on stderr when the stderr progress bar is in use. */
+  /** Told about each retry; default: a line on the progress display when it is in use. */
   readonly onRetry?: (retry: DownloadRetry) => void;
   /** Certificate authorities (PEM) trusted for https: URLs instead of Node's bundled list. */
   readonly ca?: TlsCa;
@@ -405,16 +410,14 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
   const required = REQUIRED_FILES[format];
   if (!options.force && required.every((f) => fs.existsSync(path.join(target, f)))) return target;
   const url = options.url ?? datasetUrl(name);
-  const bar = options.onProgress === undefined && options.progress !== false ? stderrProgressBar(name) : null;
+  const display =
+    options.onProgress === undefined && options.progress !== false
+      ? createWorkProgress(options.progress === undefined || options.progress === true ? "auto" : options.progress)
+      : null;
+  const bar = display === null ? null : dataProgress(name, display);
   const onProgress = options.onProgress ?? bar ?? undefined;
-  // Log lines (the proxy in use, retries) go where the bar draws, on a line of their own.
-  const log =
-    bar === null
-      ? null
-      : (line: string): void => {
-          bar.done();
-          process.stderr.write(`${line}\n`);
-        };
+  // Lines worth keeping (the proxy in use, retries) go to the same display, on a line of their own.
+  const log = display === null ? null : (line: string): void => display.message(line);
   if (log !== null) {
     let proxy: URL | null = null;
     try {
@@ -446,7 +449,11 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
       onRetry,
       ca: options.ca,
     });
-    if (!got.verified) process.stderr.write(`warning: ${name}.zip unpacked without checksum verification (SHA-256 ${got.sha256})\n`);
+    if (!got.verified) {
+      const warning = `warning: ${name}.zip unpacked without checksum verification (SHA-256 ${got.sha256})`;
+      if (log) log(warning);
+      else process.stderr.write(`${warning}\n`);
+    }
     await writeDirAtomic(target, async (tmpDir) => {
       await extractZip(zip, tmpDir, { onProgress });
       const absent = required.filter((f) => !fs.existsSync(path.join(tmpDir, f)));

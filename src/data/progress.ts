@@ -1,4 +1,6 @@
-// Progress reporting for downloads, unzipping and parsing, plus a TTY-aware stderr progress bar that never spams logs.
+// Progress reports of the data layer (download, unzip, parse, generate) and their adapter to the lab's one progress display (util/progress.ts).
+import * as path from "path";
+import type { WorkProgress } from "../util/progress";
 
 /** One progress report. `totalBytes` is null when unknown (e.g. no Content-Length). */
 export interface DataProgress {
@@ -14,72 +16,26 @@ export interface DataProgress {
 /** A progress callback. */
 export type ProgressCallback = (p: DataProgress) => void;
 
-/** Where the bar draws: by default process.stderr. */
-export interface ProgressStream {
-  readonly isTTY?: boolean;
-  readonly columns?: number;
-  write(chunk: string): boolean;
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 * 1024) return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
-  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
-  return `${n} B`;
-}
-
 /**
- * A progress bar on stderr. On a TTY it redraws one line at most every `intervalMs`;
- * elsewhere (CI logs, notebooks) it prints one line per 10 % step, so at most ~11 lines per phase.
- * Call `done()` to finish the line.
+ * Shows the data layer's reports on a progress display (a notebook display updated in place, a terminal bar, or log
+ * lines at every 10 %): each new phase or file begins a new piece of work on the same display, titled
+ * "<label> <phase> <file name>". Call `done()` to finish the last one.
  */
-export function stderrProgressBar(
-  label: string,
-  options: { stream?: ProgressStream; intervalMs?: number } = {},
-): ProgressCallback & { done(): void } {
-  const stream: ProgressStream = options.stream ?? process.stderr;
-  const tty = stream.isTTY === true;
-  const interval = options.intervalMs ?? 100;
-  let lastDraw = 0;
-  let lastStep = -1;
-  let drawn = false;
-  let last: DataProgress | null = null;
-
-  const render = (p: DataProgress): string => {
-    const total = p.totalBytes;
-    const f = p.unit === "ratings" ? (n: number): string => `${n.toLocaleString("en-US")} ratings` : formatBytes;
-    if (total && total > 0) {
-      const frac = Math.min(1, p.bytes / total);
-      const width = 24;
-      const fill = Math.round(frac * width);
-      return `${label} ${p.phase} [${"#".repeat(fill)}${"-".repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${f(p.bytes)}/${f(total)}`;
-    }
-    return `${label} ${p.phase} ${f(p.bytes)}`;
-  };
-
+export function dataProgress(label: string, progress: WorkProgress): ProgressCallback & { done(): void } {
+  let current: string | null = null;
   const cb = ((p: DataProgress): void => {
-    last = p;
-    if (tty) {
-      const now = Date.now();
-      const finished = p.totalBytes !== null && p.bytes >= p.totalBytes;
-      if (!finished && now - lastDraw < interval) return;
-      lastDraw = now;
-      stream.write(`\r${render(p).padEnd(Math.min(stream.columns ?? 80, 100) - 1)}`);
-      drawn = true;
-    } else {
-      if (!p.totalBytes) return;
-      const step = Math.floor((10 * p.bytes) / p.totalBytes);
-      if (step <= lastStep) return;
-      lastStep = step;
-      stream.write(`${render(p)}\n`);
+    const key = `${p.phase}\u0000${p.file}`;
+    if (key !== current) {
+      if (current !== null) progress.finish();
+      current = key;
+      const name = path.basename(p.file.replace(/[?#].*$/, "")) || p.file;
+      progress.begin({ title: `${label} ${p.phase} ${name}`, total: p.totalBytes, unit: p.unit ?? "bytes" });
     }
+    progress.update(p.bytes);
   }) as ProgressCallback & { done(): void };
   cb.done = (): void => {
-    if (tty && drawn) {
-      if (last) stream.write(`\r${render(last).padEnd(Math.min(stream.columns ?? 80, 100) - 1)}`);
-      stream.write("\n");
-    }
-    drawn = false;
+    if (current !== null) progress.finish();
+    current = null;
   };
   return cb;
 }

@@ -11,7 +11,7 @@ import { expectedRating, netScorer } from "../models/dense-classes";
 import type { MovieScorer } from "../models/scorer";
 import { EarlyStopping, History, OptimizerName, fit } from "../training/fit";
 import { Task } from "../training/task";
-import { ProgressMode, ProgressSink } from "../training/progress";
+import { ProgressMode, ProgressSink } from "../util/progress";
 import { implicitTask } from "../training/tasks/implicit";
 import { MovieGenreTask, movieGenreTask } from "../training/tasks/movie-genre";
 import { ratingClassTask } from "../training/tasks/rating-classes";

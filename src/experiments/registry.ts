@@ -6,7 +6,7 @@ import { fitIals, ialsScorer } from "../models/ials";
 import { fitItemKnn, itemKnnScorer } from "../models/item-knn";
 import { fitSvdpp, svdppScorer } from "../models/svdpp";
 import type { MovieScorer } from "../models/scorer";
-import { createProgress } from "../training/progress";
+import { createProgress } from "../util/progress";
 import { Matrix } from "../util/matrix";
 import {
   RecipeOptions,

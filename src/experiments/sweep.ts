@@ -1,7 +1,7 @@
 // An embedding-size × L2 sweep for one registered model, scored on a seeded validation carve-out of the training ratings (never the test fold), with the chosen point and flat table rows.
 import { Dataset } from "../data/types";
 import { modelReport } from "../evaluation/report";
-import { ProgressMode } from "../training/progress";
+import { ProgressMode } from "../util/progress";
 import { Matrix } from "../util/matrix";
 import { validationSplit } from "./recipes";
 import { ModelEntry, RegistryTrainOptions, modelEntry, stage1Vectors } from "./registry";

@@ -21,7 +21,7 @@ import type { MovieScorer } from "./scorer";
  * the same loss in TF.js for the gradient tape (tests check they agree), and {@link svdppScorer} predicts with it.
  */
 
-/** Where per-epoch progress goes: any object with these methods (training/progress.ts's ProgressSink fits). */
+/** Where per-epoch progress goes: any object with these methods (util/progress.ts's ProgressSink fits). */
 export interface SvdppProgress {
   start(info: { title: string; epochs: number; batchesPerEpoch: number }): void;
   batch(epoch: number, batch: number, loss: number): void;
@@ -75,7 +75,7 @@ export interface SvdppOptions extends Partial<SvdppHyper> {
   validation?: Int32Array;
   /** Epochs without improvement before stopping (default 4); only with `validation`. */
   patience?: number;
-  /** Per-epoch progress (e.g. a ProgressSink from training/progress.ts). */
+  /** Per-epoch progress (e.g. a ProgressSink from util/progress.ts). */
   progress?: SvdppProgress;
 }
 

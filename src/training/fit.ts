@@ -4,7 +4,7 @@ import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
 import { OptimizerName, hasJsRules, makeOptimizer } from "./optimizers";
 import { TablePenalty } from "./penalty";
-import { EpochLog, ProgressMode, ProgressSink, createProgress } from "./progress";
+import { EpochLog, ProgressMode, ProgressSink, createProgress } from "../util/progress";
 import { SparseTableUpdater } from "./sparse";
 import { TensorBoardLog } from "./tensorboard";
 import { Task, TaskBatch, disposeBatch, idTensors, memoForward, range } from "./task";

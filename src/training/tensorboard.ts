@@ -1,6 +1,6 @@
 // Training curves to TensorBoard: per-epoch scalars written by native TensorFlow's summary writer (tf.node.summaryFileWriter).
 import { backendInfo } from "../backend";
-import { EpochLog } from "./progress";
+import { EpochLog } from "../util/progress";
 
 /** The part of tfjs-node's SummaryFileWriter the lab uses. */
 interface SummaryWriter {

@@ -69,7 +69,7 @@ export async function exportEmbeddings(
   if (movies.length === 0) throw new RangeError(`${F}: no movie has ${minRatings}+ ratings`);
   const rows = takeRows(vectors, movies);
   const method = o.projection === undefined ? "pca" : o.projection;
-  const coords = method ? projectEmbeddings(rows, { method, seed: o.seed ?? 42 }) : null;
+  const coords = method ? await projectEmbeddings(rows, { method, seed: o.seed ?? 42 }) : null;
   const primary = primaryGenres(ds.movies);
   const m = ds.movies;
   const d = vectors.cols;

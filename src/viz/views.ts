@@ -7,9 +7,10 @@ import { movieEmbeddingScatter } from "./figures/movies";
 import { genreEmbeddingScatter } from "./figures/genres";
 import { userEmbeddingScatter } from "./figures/users";
 import { pca } from "./projection/pca";
-import { tsne } from "./projection/tsne";
+import { tsneAsync } from "./projection/tsne";
 import { ProjectionResult } from "./projection/types";
-import { umap } from "./projection/umap";
+import { umapAsync } from "./projection/umap";
+import { ProgressMode, WorkProgress, createWorkProgress } from "../util/progress";
 import { categoryStyle, defaultConfig, escapePlotlyText, themedLayout } from "./theme";
 
 /** The projections a view can use. */
@@ -27,10 +28,15 @@ export interface ProjectOptions {
   metric?: "euclidean" | "cosine";
   /** t-SNE iterations (default 1000). */
   nIter?: number;
+  /** Where t-SNE's and UMAP's progress goes (default "auto": a display updated in place in a notebook, a bar on a terminal). */
+  progress?: ProgressMode | WorkProgress;
 }
 
-/** Projects the rows of `m` to 2-D with the chosen method (seeded and repeatable). */
-export function projectEmbeddings(m: Matrix, o: ProjectOptions = {}): ProjectionResult<unknown> {
+/**
+ * Projects the rows of `m` to 2-D with the chosen method (seeded and repeatable). t-SNE and UMAP yield to the event
+ * loop as they go and show their progress (iteration, ETA, and t-SNE's KL) on `o.progress`.
+ */
+export async function projectEmbeddings(m: Matrix, o: ProjectOptions = {}): Promise<ProjectionResult<unknown>> {
   const method = o.method ?? "tsne";
   const seed = o.seed ?? 42;
   const metric = o.metric ?? "cosine";
@@ -38,9 +44,9 @@ export function projectEmbeddings(m: Matrix, o: ProjectOptions = {}): Projection
     case "pca":
       return pca(m, { seed });
     case "umap":
-      return umap(m, { seed, nNeighbors: o.nNeighbors, metric });
+      return umapAsync(m, { seed, nNeighbors: o.nNeighbors, metric, progress: createWorkProgress(o.progress ?? "auto") });
     case "tsne":
-      return tsne(m, { seed, perplexity: o.perplexity, metric, nIter: o.nIter });
+      return tsneAsync(m, { seed, perplexity: o.perplexity, metric, nIter: o.nIter, progress: createWorkProgress(o.progress ?? "auto") });
     default:
       throw new Error(`unknown projection "${method as string}" (use pca, tsne or umap)`);
   }
@@ -65,16 +71,16 @@ export function moviesWithRatings(ds: Dataset, minRatings: number, counts: Array
 }
 
 /** A 2-D view of movie embeddings (numMovies x d), coloured by genre, with the projection it used. */
-export function movieEmbeddingView(
+export async function movieEmbeddingView(
   ds: Dataset,
   embeddings: Matrix,
   o: MovieViewOptions = {},
-): { figure: PlotlyFigure; projection: ProjectionResult<unknown>; movies: Int32Array } {
+): Promise<{ figure: PlotlyFigure; projection: ProjectionResult<unknown>; movies: Int32Array }> {
   if (embeddings.rows !== ds.numMovies)
     throw new RangeError(`embeddings have ${embeddings.rows} rows, ${ds.name} has ${ds.numMovies} movies`);
   const movies = moviesWithRatings(ds, o.minRatings ?? 10);
   if (movies.length < 3) throw new Error(`only ${movies.length} movies have ${o.minRatings ?? 10}+ ratings; lower minRatings`);
-  const projection = projectEmbeddings(takeRows(embeddings, movies), o);
+  const projection = await projectEmbeddings(takeRows(embeddings, movies), o);
   const method = o.method ?? "tsne";
   const figure = movieEmbeddingScatter(projection, ds.movies, {
     movieIndex: movies,
@@ -109,14 +115,14 @@ export function genreEmbeddingView(
 }
 
 /** User embeddings coloured by a demographic (datasets with users: ml-100k, ml-1m). */
-export function userEmbeddingView(
+export async function userEmbeddingView(
   ds: Dataset,
   userEmbeddings: Matrix,
   colorBy: "gender" | "ageBracket" | "occupation",
   o: ProjectOptions & { title?: string } = {},
-): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
+): Promise<{ figure: PlotlyFigure; projection: ProjectionResult<unknown> }> {
   if (!ds.users) throw new Error(`${ds.name} has no user demographics; use ml-100k or ml-1m`);
-  const projection = projectEmbeddings(userEmbeddings, o);
+  const projection = await projectEmbeddings(userEmbeddings, o);
   const method = o.method ?? "tsne";
   const figure = userEmbeddingScatter(projection, ds.users, colorBy, {
     projectionName: METHOD_LABEL[method],
@@ -126,12 +132,12 @@ export function userEmbeddingView(
 }
 
 /** User embeddings coloured by how many ratings each user gave (for datasets without demographics). */
-export function userActivityView(
+export async function userActivityView(
   ds: Dataset,
   userEmbeddings: Matrix,
   o: ProjectOptions & { title?: string } = {},
-): { figure: PlotlyFigure; projection: ProjectionResult<unknown> } {
-  const projection = projectEmbeddings(userEmbeddings, o);
+): Promise<{ figure: PlotlyFigure; projection: ProjectionResult<unknown> }> {
+  const projection = await projectEmbeddings(userEmbeddings, o);
   const counts = ratingSummary(ds).userCount;
   const buckets = [
     { name: "fewer than 50 ratings", lo: 0, hi: 50 },

@@ -9,6 +9,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { TestContext, after, before, test } from "node:test";
+import { LogProgress, TerminalProgress } from "../../src/util/progress";
 import type * as tls from "node:tls";
 import {
   ChecksumError,
@@ -24,7 +25,7 @@ import {
   extractZip,
   loadMl100k,
   readZipDirectory,
-  stderrProgressBar,
+  dataProgress,
 } from "../../src/data";
 import { ProxyConfigError, ProxyTunnelError, describeProxy, matchesNoProxy, openTunnel, proxyForUrl } from "../../src/data/http-client";
 import { ZipSpec, buildZip, listTree, tempDir } from "./helpers";
@@ -267,22 +268,27 @@ test("unzip checks CRC-32 and sizes; reads stored and deflated entries", async (
   assert.throws(() => readZipDirectory(badFile), DataFormatError);
 });
 
-test("progress bar: throttled on a TTY, at most one line per 10% elsewhere", () => {
+test("download progress: one line per 10% in logs, a throttled bar on a TTY, a new piece of work per phase", () => {
   const lines: string[] = [];
-  const bar = stderrProgressBar("ml-25m", { stream: { isTTY: false, write: (s: string) => (lines.push(s), true) } });
-  for (let b = 0; b <= 1000; b++) bar({ phase: "download", file: "x", bytes: b * 1000, totalBytes: 1_000_000 });
+  const bar = dataProgress("ml-25m", new LogProgress((l) => lines.push(l)));
+  for (let b = 0; b <= 1000; b++) bar({ phase: "download", file: "https://x/ml-25m.zip", bytes: b * 1000, totalBytes: 1_000_000 });
   bar.done();
-  assert.equal(lines.length, 11);
-  assert.match(lines[10], /100% 977 KiB\/977 KiB/);
+  assert.equal(lines.length, 12, lines.join("\n"));
+  assert.match(lines[0], /^ml-25m download ml-25m\.zip {3}0% 0 B\/977 KiB/);
+  assert.match(lines[10], /^ml-25m download ml-25m\.zip 100% 977 KiB\/977 KiB/);
+  assert.match(lines[11], /^ml-25m download ml-25m\.zip: 977 KiB\/977 KiB in \d+s$/);
   const tty: string[] = [];
-  const bar2 = stderrProgressBar("ml-25m", {
-    stream: { isTTY: true, columns: 80, write: (s: string) => (tty.push(s), true) },
-    intervalMs: 1e9,
-  });
-  for (let b = 0; b <= 1000; b++) bar2({ phase: "download", file: "x", bytes: b * 1000, totalBytes: 1_000_000 });
+  const display = new TerminalProgress({ isTTY: true, columns: 80, write: (s: string) => (tty.push(s), true) });
+  const bar2 = dataProgress("ml-25m", display);
+  for (let b = 0; b <= 1000; b++) bar2({ phase: "download", file: "x.zip", bytes: b * 1000, totalBytes: 1_000_000 });
+  display.message("ml-25m: retry 1/5");
+  bar2({ phase: "unzip", file: "ml-25m/ratings.csv", bytes: 10, totalBytes: 100 });
   bar2.done();
-  assert.ok(tty.length <= 4, `${tty.length} writes`);
-  assert.ok(tty.every((s) => s.startsWith("\r") || s === "\n"));
+  // Begin, 100 %, the message and a redraw, finish; begin and finish of the unzip (its 10 % comes too soon to draw).
+  assert.ok(tty.length <= 7, `${tty.length} writes: ${JSON.stringify(tty)}`);
+  assert.ok(tty.every((s) => s.startsWith("\r")));
+  assert.ok(tty.some((s) => /ml-25m: retry 1\/5 *\n$/.test(s)));
+  assert.ok(tty.some((s) => /ml-25m unzip ratings\.csv: 10 B\/100 B in/.test(s)));
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -15,8 +15,11 @@ import {
   toMatrix,
   toRows,
   tsne,
+  tsneAsync,
   umap,
+  umapAsync,
 } from "../../src/viz/projection";
+import { LogProgress, NotebookProgress } from "../../src/util/progress";
 import { Rng } from "../../src/util/random";
 
 function sameNumbers(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -252,4 +255,36 @@ test("fast t-SNE handles tiny inputs, duplicates, 3-D output and cosine distance
   const cos = tsne(m, { metric: "cosine", seed: 1, nIter: 400 });
   assert.ok(knnLabelPurity(asMatrix(cos), m.labels) > 0.9);
   assert.throws(() => tsne(m, { metric: "jaccard" as never }), /unsupported metric/);
+});
+
+test("t-SNE and UMAP in async form: the same coordinates, progress on one display (iteration, ETA, KL), the event loop kept alive", async () => {
+  const m = gaussianClusters({ n: 600, seed: 4 });
+  const html: string[] = [];
+  const display = new NotebookProgress({ html: (s) => html.push(s) });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  try {
+    const a = await tsneAsync(m, { seed: 2, nIter: 400, progress: display, yieldEveryMs: 10 });
+    assert.ok(sameNumbers(a.coords, tsne(m, { seed: 2, nIter: 400 }).coords), "async t-SNE = sync t-SNE");
+    assert.ok(ticks > 0, "a timer ran while t-SNE worked: it yields to the event loop");
+    assert.ok(html.some((h) => /t-SNE: 600 points, nearest neighbours/.test(h)));
+    assert.ok(
+      html.some((h) => /t-SNE: 600 points<\/b> — +\d+% \d+\/400 iterations, KL \d+\.\d{3} \d+s&lt;\d+s/.test(h)),
+      html.join("\n"),
+    );
+    assert.match(html.at(-1)!, /400\/400 iterations in \d+s/);
+    const drawn = html.length;
+    assert.ok(drawn < 60, `${drawn} redraws for 400 iterations`);
+    const u = await umapAsync(m, { seed: 2, nEpochs: 120, progress: display, yieldEveryMs: 10 });
+    assert.ok(sameNumbers(u.coords, umap(m, { seed: 2, nEpochs: 120 }).coords), "async UMAP = sync UMAP");
+    assert.ok(html.slice(drawn).some((h) => /UMAP: 600 points, nearest neighbours \(exact\)/.test(h)));
+    assert.match(html.at(-1)!, /UMAP: 600 points<\/b> — 120\/120 epochs in \d+s/);
+    // In logs: at most one line per 10 % and a last one.
+    const lines: string[] = [];
+    await tsneAsync(m, { seed: 2, nIter: 200, progress: new LogProgress((l) => lines.push(l)) });
+    assert.ok(lines.length <= 14, lines.join("\n"));
+    assert.match(lines.at(-1)!, /^t-SNE: 600 points: 200\/200 iterations in \d+s$/);
+  } finally {
+    clearInterval(timer);
+  }
 });

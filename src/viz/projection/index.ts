@@ -5,6 +5,7 @@ export * from "./pca";
 export * from "./umap";
 export * from "./tsne";
 export * from "./tsne-exact";
+export * from "./steps";
 export * from "./knn";
 export * from "./affinities";
 export * from "./bhtree";

@@ -5,6 +5,7 @@ import { BhTree, exactRepulsion } from "./bhtree";
 import { KnnResult, exactKnn } from "./knn";
 import { DenseMatrix, MatrixInput, assertFinite, normaliseRows, toMatrix } from "./matrix";
 import { pca } from "./pca";
+import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
 /** Input distances fast t-SNE supports; "cosine" is Euclidean distance between L2-normalised rows. */
@@ -80,6 +81,19 @@ const EXACT_Z_MAX_N = 5000;
  * @throws RangeError on NaN/Infinity input or invalid options.
  */
 export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionResult<TsneDiagnostics> {
+  return runSteps(tsneSteps(input, options, false));
+}
+
+/**
+ * {@link tsne} that yields to the event loop as it goes and shows the kNN search and the iterations (with the KL at
+ * every `progressEvery`-th) on `progress`: the same coordinates for the same input, options and seed.
+ */
+export function tsneAsync(input: MatrixInput, options: TsneOptions & RunStepsOptions = {}): Promise<ProjectionResult<TsneDiagnostics>> {
+  return runStepsAsync(tsneSteps(input, options, Boolean(options.progress)), options);
+}
+
+/** t-SNE's body as steps: a report before the kNN search, and one per iteration (`klReports`: compute the KL to show). */
+function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean): Steps<ProjectionResult<TsneDiagnostics>> {
   const t0 = performance.now();
   const m0 = toMatrix(input, "tsne");
   assertFinite(m0, "tsne");
@@ -138,6 +152,7 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
   }
 
   // 1. kNN (exact) and calibrated, symmetrised P.
+  yield { task: { title: `t-SNE: ${n.toLocaleString("en-US")} points, nearest neighbours`, total: null, unit: "iterations" }, done: 0 };
   let tPhase = performance.now();
   const m = metric === "cosine" ? normaliseRows(m0) : m0;
   const knn = exactKnn(m, k, { metric: metric === "manhattan" ? "manhattan" : "euclidean", method: options.knnMethod ?? "auto", seed });
@@ -166,10 +181,12 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
   const grad = new Float64Array(len);
   const rep = new Float64Array(len);
   const tree = theta > 0 ? new BhTree(n, dim, 8) : null;
+  const task = { title: `t-SNE: ${n.toLocaleString("en-US")} points`, total: nIter, unit: "iterations" as const };
+  let lastKl = "";
   for (let iter = 0; iter < nIter; iter++) {
     const exaggeration = iter < exaggerationIter ? ee : 1;
     const momentum = iter < momentumSwitchIter ? mom0 : mom1;
-    const report = onProgress !== undefined && ((iter + 1) % progressEvery === 0 || iter === nIter - 1);
+    const report = (onProgress !== undefined || klReports) && ((iter + 1) % progressEvery === 0 || iter === nIter - 1);
     let z: number;
     if (tree) {
       tree.build(y);
@@ -179,7 +196,8 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
     if (report) {
       const kl = pLogP + pLogOneD2 + Math.log(z);
       klHistory.push({ iter: iter + 1, kl });
-      onProgress(iter + 1, nIter, kl);
+      onProgress?.(iter + 1, nIter, kl);
+      lastKl = `KL ${kl.toFixed(3)}`;
     }
     const invZ = 1 / z;
     for (let i = 0; i < len; i++) {
@@ -194,6 +212,7 @@ export function tsne(input: MatrixInput, options: TsneOptions = {}): ProjectionR
       y[i] += nu;
     }
     recentre(y, n, dim);
+    yield { task, done: iter + 1, detail: lastKl };
   }
   if (onProgress !== undefined && nIter === 0) onProgress(0, 0, undefined);
 

@@ -3,6 +3,7 @@ import { UMAP } from "umap-js";
 import { Rng } from "../../util/random";
 import { exactKnn } from "./knn";
 import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, normaliseRows, selectRows, toMatrix, toRows } from "./matrix";
+import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
 /** Options for {@link umap} (umap-js's names; its defaults unless noted). */
@@ -66,6 +67,19 @@ export interface UmapDiagnostics {
  * - NaN/Infinity: a RangeError naming the first offending cell.
  */
 export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionResult<UmapDiagnostics> {
+  return runSteps(umapSteps(input, options));
+}
+
+/**
+ * {@link umap} that yields to the event loop as it goes and shows the neighbour search and the epochs on `progress`:
+ * the same coordinates for the same input, options and seed.
+ */
+export function umapAsync(input: MatrixInput, options: UmapOptions & RunStepsOptions = {}): Promise<ProjectionResult<UmapDiagnostics>> {
+  return runStepsAsync(umapSteps(input, options), options);
+}
+
+/** UMAP's body as steps: a report before the neighbour search, and one per epoch. */
+function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionResult<UmapDiagnostics>> {
   const t0 = performance.now();
   const m = toMatrix(input, "umap");
   assertFinite(m, "umap");
@@ -138,12 +152,18 @@ export function umap(input: MatrixInput, options: UmapOptions = {}): ProjectionR
   const wanted = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS ? "exact" : "nn-descent");
   // Cosine goes through unit rows, which an all-zero row does not have.
   const knn = wanted === "exact" && (metric === "euclidean" || !hasZeroRow(distinct)) ? "exact" : "nn-descent";
+  const title = `UMAP: ${n.toLocaleString("en-US")} points`;
+  yield { task: { title: `${title}, nearest neighbours (${knn})`, total: null, unit: "epochs" }, done: 0 };
   if (knn === "exact") {
     const { indices, distances } = umapNeighbours(metric === "euclidean" ? distinct : normaliseRows(distinct), nNeighbors, metric);
     model.setPrecomputedKNN(indices, distances);
   }
   const nEpochs = model.initializeFit(rows);
-  for (let e = 0; e < nEpochs; e++) model.step();
+  const task = { title, total: nEpochs, unit: "epochs" as const };
+  for (let e = 0; e < nEpochs; e++) {
+    model.step();
+    yield { task, done: e + 1 };
+  }
   const emb = model.getEmbedding();
   const uc = new Float64Array(u * dims);
   for (let r = 0; r < u; r++) for (let a = 0; a < dims; a++) uc[r * dims + a] = emb[r][a];

@@ -1,5 +1,5 @@
-// Training progress: a terminal bar with ETA, a notebook display that updates in place with a live loss curve, or silence.
-import { escapeHtml } from "../util/html";
+// Progress for all long work, one implementation: training epochs (with a live loss curve), t-SNE and UMAP iterations, downloads; a terminal bar with ETA, a notebook display updated in place, lines in a log, or silence.
+import { escapeHtml } from "./html";
 
 /** One epoch's numbers. */
 export interface EpochLog {
@@ -19,8 +19,75 @@ export interface ProgressSink {
   end(history: EpochLog[], note?: string): void;
 }
 
+/** What a {@link WorkProgress} counts; bytes and ratings print as sizes and counts. */
+export type WorkUnit = "iterations" | "epochs" | "bytes" | "ratings";
+
+/** One piece of long work that is not a training run. */
+export interface WorkTask {
+  title: string;
+  /** Steps in all, or null when unknown (e.g. a download without Content-Length). */
+  total: number | null;
+  unit: WorkUnit;
+}
+
+/**
+ * Receives long work counted in steps: t-SNE iterations, UMAP epochs, downloaded, unpacked or parsed bytes. The sinks
+ * {@link createProgress} makes take both this and training's {@link ProgressSink}, on the same display.
+ */
+export interface WorkProgress {
+  /** Starts a piece of work; the display is reused, the clock and the bar restart. */
+  begin(task: WorkTask): void;
+  /** `done` steps of the current work so far; `detail` is shown next to them (e.g. "KL 2.310"). Cheap to call often. */
+  update(done: number, detail?: string): void;
+  /** A line worth keeping on its own (the proxy in use, a retry), shown without losing the bar. */
+  message(line: string): void;
+  /** Ends the current work; `note` is shown with the total time. */
+  finish(note?: string): void;
+}
+
+/** Where a terminal bar draws: by default process.stderr. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(chunk: string): boolean;
+}
+
 /** Where progress goes: "auto" picks the notebook display under tslab, a bar on a terminal, else one line per epoch. */
 export type ProgressMode = "auto" | "notebook" | "bar" | "log" | "none";
+
+/** A byte count as B, KiB, MiB or GiB. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 * 1024) return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${n} B`;
+}
+
+/** `done` of `total` in the task's unit, e.g. "350/1000 iterations", "12.0 MiB/250.3 MiB", "1,200 ratings". */
+function formatAmount(done: number, total: number | null, unit: WorkUnit): string {
+  if (unit === "bytes") return total === null ? formatBytes(done) : `${formatBytes(done)}/${formatBytes(total)}`;
+  const f = (n: number): string => n.toLocaleString("en-US");
+  return total === null ? `${f(done)} ${unit}` : `${f(done)}/${f(total)} ${unit}`;
+}
+
+/** Where a piece of work stands, as every display draws it. */
+interface WorkState {
+  task: WorkTask;
+  done: number;
+  detail: string;
+  /** Fraction done, or null when the total is unknown. */
+  frac: number | null;
+  elapsed: number;
+  eta: number;
+}
+
+/** One line describing a piece of work: title, percentage, amount, detail, elapsed time and ETA. */
+function workLine(w: WorkState): string {
+  const pct = w.frac === null ? "" : ` ${(w.frac * 100).toFixed(0).padStart(3)}%`;
+  const detail = w.detail ? `, ${w.detail}` : "";
+  const time = w.frac === null ? fmtTime(w.elapsed) : `${fmtTime(w.elapsed)}<${fmtTime(w.eta)}`;
+  return `${w.task.title}${pct} ${formatAmount(w.done, w.task.total, w.task.unit)}${detail} ${time}`;
+}
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s) || s < 0) return "?";
@@ -36,8 +103,11 @@ function fmtLog(l: EpochLog): string {
   return parts.join("  ");
 }
 
-/** Shared bookkeeping: elapsed time, throttling, running mean loss. */
-abstract class BaseProgress implements ProgressSink {
+/**
+ * Shared bookkeeping of every display: elapsed time, ETA, throttling, running mean loss. A display redraws at most
+ * every `minIntervalMs`; with Infinity (logs) it writes one line per epoch and one per 10 % of other work.
+ */
+abstract class BaseProgress implements ProgressSink, WorkProgress {
   protected title = "";
   protected epochs = 0;
   protected batches = 0;
@@ -45,8 +115,54 @@ abstract class BaseProgress implements ProgressSink {
   protected lastDraw = 0;
   protected runningLoss = 0;
   protected runningCount = 0;
+  private work: WorkState | null = null;
+  private workT0 = 0;
+  private workLastDraw = 0;
+  private workLastStep = -1;
 
   constructor(protected readonly minIntervalMs: number) {}
+
+  begin(task: WorkTask): void {
+    this.workT0 = Date.now();
+    this.workLastDraw = this.workT0;
+    this.workLastStep = -1;
+    this.work = { task, done: 0, detail: "", frac: task.total ? 0 : null, elapsed: 0, eta: Number.NaN };
+    if (this.minIntervalMs !== Number.POSITIVE_INFINITY) this.drawWork(this.work, false);
+  }
+
+  update(done: number, detail = ""): void {
+    const w = this.work;
+    if (w === null) return;
+    const now = Date.now();
+    w.done = done;
+    w.detail = detail;
+    w.frac = w.task.total ? Math.min(1, done / w.task.total) : null;
+    if (this.minIntervalMs === Number.POSITIVE_INFINITY) {
+      const step = w.frac === null ? -1 : Math.floor(w.frac * 10);
+      if (step <= this.workLastStep) return;
+      this.workLastStep = step;
+    } else if (now - this.workLastDraw < this.minIntervalMs && w.frac !== 1) return;
+    this.workLastDraw = now;
+    w.elapsed = (now - this.workT0) / 1000;
+    w.eta = w.frac ? (w.elapsed / w.frac) * (1 - w.frac) : Number.NaN;
+    this.drawWork(w, false);
+  }
+
+  message(line: string): void {
+    this.drawMessage(line, this.work);
+  }
+
+  finish(note?: string): void {
+    const w = this.work;
+    if (w === null) return;
+    w.elapsed = (Date.now() - this.workT0) / 1000;
+    this.drawWork(w, true, note);
+    this.work = null;
+  }
+
+  /** Draws the work's state; `finished` is the last call, with the caller's note. */
+  protected abstract drawWork(w: WorkState, finished: boolean, note?: string): void;
+  protected abstract drawMessage(line: string, w: WorkState | null): void;
 
   start(info: { title: string; epochs: number; batchesPerEpoch: number }): void {
     this.title = info.title;
@@ -82,8 +198,30 @@ abstract class BaseProgress implements ProgressSink {
 
 /** A single-line bar on a TTY (stderr), redrawn at most 10 times a second. */
 export class TerminalProgress extends BaseProgress {
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(private readonly stream: ProgressStream = process.stderr) {
     super(100);
+  }
+
+  private line(text: string): string {
+    return `\r${text.padEnd(Math.min(this.stream.columns ?? 110, 140) - 1).slice(0, 140)}`;
+  }
+
+  protected drawWork(w: WorkState, finished: boolean, note?: string): void {
+    if (finished) {
+      this.stream.write(
+        `${this.line(`${w.task.title}: ${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? `, ${note}` : ""}`)}\n`,
+      );
+      return;
+    }
+    const width = 24;
+    const fill = Math.round((w.frac ?? 0) * width);
+    const bar = w.frac === null ? "" : ` ${"█".repeat(fill)}${"░".repeat(width - fill)}`;
+    this.stream.write(this.line(workLine(w).replace(w.task.title, `${w.task.title}${bar}`)));
+  }
+
+  protected drawMessage(line: string, w: WorkState | null): void {
+    this.stream.write(`${this.line(line)}\n`);
+    if (w !== null) this.drawWork(w, false);
   }
 
   protected drawBatch(epoch: number, batch: number, loss: number, frac: number, elapsed: number, eta: number): void {
@@ -105,14 +243,22 @@ export class TerminalProgress extends BaseProgress {
   }
 }
 
-/** One line per epoch (for logs and CI, where a redrawn bar would spam). */
+/** One line per epoch and per 10 % of other work, on stderr by default (for logs and CI, where a redrawn bar would spam). */
 export class LogProgress extends BaseProgress {
-  constructor(private readonly write: (line: string) => void = (l) => console.log(l)) {
+  constructor(private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
     super(Number.POSITIVE_INFINITY);
   }
   protected drawBatch(): void {}
   protected drawEpoch(log: EpochLog): void {
     this.write(`${this.title} epoch ${log.epoch + 1}/${this.epochs}  ${fmtLog(log)}  (${log.seconds.toFixed(1)}s)`);
+  }
+  protected drawWork(w: WorkState, finished: boolean, note?: string): void {
+    if (finished)
+      this.write(`${w.task.title}: ${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? `, ${note}` : ""}`);
+    else this.write(workLine(w));
+  }
+  protected drawMessage(line: string): void {
+    this.write(line);
   }
   end(_history: EpochLog[], note?: string): void {
     if (note) this.write(`${this.title}: ${note}`);
@@ -120,11 +266,15 @@ export class LogProgress extends BaseProgress {
 }
 
 /** Discards everything. */
-export class SilentProgress implements ProgressSink {
+export class SilentProgress implements ProgressSink, WorkProgress {
   start(): void {}
   batch(): void {}
   epochEnd(): void {}
   end(): void {}
+  begin(): void {}
+  update(): void {}
+  message(): void {}
+  finish(): void {}
 }
 
 /** An inline SVG of train and validation loss per epoch (no scripts, so it survives saving and nbconvert). */
@@ -211,6 +361,34 @@ export class NotebookProgress extends BaseProgress {
     );
   }
 
+  private messages: string[] = [];
+
+  protected drawWork(w: WorkState, finished: boolean, note?: string): void {
+    const status = finished
+      ? `${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? ` — ${note}` : ""}`
+      : workLine(w).slice(w.task.title.length).trim();
+    const frac = finished ? 1 : (w.frac ?? 0);
+    this.display.html(
+      `<div style="font-family:sans-serif;font-size:12px">` +
+        `<b>${escapeHtml(w.task.title)}</b> — ${escapeHtml(status)}` +
+        (w.frac === null && !finished
+          ? ""
+          : `<div style="width:360px;height:8px;background:#eee;border-radius:4px;margin:4px 0">` +
+            `<div style="width:${(frac * 100).toFixed(1)}%;height:8px;background:#0072B2;border-radius:4px"></div></div>`) +
+        this.messages.map((m) => `<div style="color:#555">${escapeHtml(m)}</div>`).join("") +
+        `</div>`,
+    );
+  }
+
+  protected drawMessage(line: string, w: WorkState | null): void {
+    this.messages.push(line);
+    if (w !== null) this.drawWork(w, false);
+    else
+      this.display.html(
+        `<div style="font-family:sans-serif;font-size:12px;color:#555">${this.messages.map(escapeHtml).join("<br>")}</div>`,
+      );
+  }
+
   protected drawBatch(epoch: number, batch: number, loss: number, frac: number, elapsed: number, eta: number): void {
     this.status = `epoch ${epoch + 1}/${this.epochs}, batch ${batch + 1}/${this.batches}, loss ${loss.toFixed(4)}, ${fmtTime(elapsed)} elapsed, ETA ${fmtTime(eta)}`;
     this.render();
@@ -235,9 +413,8 @@ export function inNotebook(): boolean {
   return process.env.MOVIELENS_LAB_KERNEL === "tslab" || (process.argv.some((a) => /tslab/.test(a)) && process.argv.includes("kernel"));
 }
 
-/** Makes the sink for a mode; a sink given instead of a mode is returned as it is. */
-export function createProgress(mode: ProgressMode | ProgressSink = "auto"): ProgressSink {
-  if (typeof mode === "object") return mode;
+/** The display for a mode: under tslab (or "notebook") one notebook display, on a terminal a bar, else log lines. */
+function displayFor(mode: ProgressMode): ProgressSink & WorkProgress {
   if (mode === "none") return new SilentProgress();
   if (mode === "log") return new LogProgress();
   if (mode === "bar") return new TerminalProgress();
@@ -247,4 +424,14 @@ export function createProgress(mode: ProgressMode | ProgressSink = "auto"): Prog
     return new NotebookProgress(tslab.newDisplay());
   }
   return process.stderr.isTTY ? new TerminalProgress() : new LogProgress();
+}
+
+/** Makes the training sink for a mode; a sink given instead of a mode is returned as it is. */
+export function createProgress(mode: ProgressMode | ProgressSink = "auto"): ProgressSink {
+  return typeof mode === "object" ? mode : displayFor(mode);
+}
+
+/** Makes the sink for other long work (projections, downloads) for a mode; a sink given instead is returned as it is. */
+export function createWorkProgress(mode: ProgressMode | WorkProgress = "auto"): WorkProgress {
+  return typeof mode === "object" ? mode : displayFor(mode);
 }
