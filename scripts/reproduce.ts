@@ -1,11 +1,12 @@
 // `npm run reproduce [-- --dataset ml-100k --epochs 10 --out out/reproduce]`: executes every notebook headlessly, exports their figures, and writes an index page.
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
 import { escapeHtml } from "../src/util/html";
 import { writeFileAtomic } from "../src/util/atomic";
 import { describeBrowser, searchBrowser } from "../src/viz/browser";
+import { writeNotebookReports } from "./notebook-report";
 
 const root = path.resolve(__dirname, "..");
 
@@ -154,18 +155,18 @@ async function main(): Promise<void> {
   times.sort((a, b) => a.notebook.localeCompare(b.notebook));
   writeFileAtomic(path.join(args.out, "timings.json"), JSON.stringify({ seconds, jobs: args.jobs, notebooks: times }, null, 2) + "\n");
   if (args.html) {
-    for (const nb of notebooks) {
-      const c = spawnSync(
-        path.join(root, ".venv", "bin", "jupyter"),
-        ["nbconvert", "--to", "html", "--log-level", "WARN", "--output-dir", args.out, path.join(args.out, nb)],
-        { stdio: "inherit" },
-      );
-      if (c.status !== 0) console.error(`reproduce: nbconvert failed for ${nb} (the executed notebook is still in ${args.out})`);
-    }
+    // Offline reports: each Plotly output live (plotly.js inlined once per page), its PNG as the fallback.
+    const reports = writeNotebookReports(
+      notebooks.map((nb) => path.join(args.out, nb)),
+      args.out,
+    );
+    for (const r of reports)
+      if (r.html === null)
+        console.error(`reproduce: nbconvert failed for ${path.basename(r.notebook)} (the executed notebook is still in ${args.out})`);
   }
   const figures = fs
     .readdirSync(args.figures)
-    .filter((f) => /\.(png|svg|html|json)$/.test(f))
+    .filter((f) => /\.(png|jpg|webp|svg|pdf|html|json)$/.test(f))
     .sort();
   writeIndex(args, notebooks, times, figures, seconds);
   console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s (${args.jobs} at a time)`);
@@ -189,16 +190,18 @@ function writeIndex(
       return `<tr><td>${escapeHtml(nb)}</td><td>${htmlLink}<a href="${encodeURIComponent(nb)}">notebook</a></td><td style="text-align:right">${t ? t.seconds.toFixed(1) : "?"} s</td></tr>`;
     })
     .join("\n");
-  // One entry per figure name: its PNG when there is one, else (no browser) a link to its interactive HTML.
-  const names = [...new Set(figures.filter((f) => /\.(png|html)$/.test(f)).map((f) => f.replace(/\.(png|html)$/, "")))].sort();
+  // One entry per figure name: its PNG when there is one (linking its interactive HTML), and a link to every file of it.
+  const names = [...new Set(figures.map((f) => f.replace(/\.[a-z]+$/, "")))].sort();
   const figs = names
     .map((name) => {
-      const png = figures.includes(`${name}.png`) ? rel(path.join(args.figures, `${name}.png`)) : null;
-      const html = figures.includes(`${name}.html`) ? rel(path.join(args.figures, `${name}.html`)) : null;
-      const caption = escapeHtml(png ? `${name}.png` : `${name}.html`);
-      if (png)
-        return `<figure><a href="${html ?? png}"><img src="${png}" alt="${caption}" loading="lazy"></a><figcaption>${caption}</figcaption></figure>`;
-      return `<figure><a href="${html}">${caption} (interactive; no PNG without a browser)</a><figcaption>${caption}</figcaption></figure>`;
+      const files = figures.filter((f) => f.replace(/\.[a-z]+$/, "") === name);
+      const href = (f: string): string => rel(path.join(args.figures, f));
+      const png = files.includes(`${name}.png`) ? href(`${name}.png`) : null;
+      const html = files.includes(`${name}.html`) ? href(`${name}.html`) : null;
+      const links = files.map((f) => `<a href="${href(f)}">${escapeHtml(f.slice(name.length + 1).toUpperCase())}</a>`).join(" · ");
+      const caption = `<figcaption>${escapeHtml(name)} · ${links}</figcaption>`;
+      if (png) return `<figure><a href="${html ?? png}"><img src="${png}" alt="${escapeHtml(name)}" loading="lazy"></a>${caption}</figure>`;
+      return `<figure>${html ? `<a href="${html}">${escapeHtml(name)} (interactive; no PNG without a browser)</a>` : ""}${caption}</figure>`;
     })
     .join("\n");
   const page = `<!doctype html>

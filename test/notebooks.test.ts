@@ -5,6 +5,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PLOTLY_MIME } from "../src/viz/display";
+import { reportFacts } from "./helpers/report";
 
 const root = path.resolve(__dirname, "..");
 const nbDir = path.join(root, "notebooks");
@@ -63,6 +65,27 @@ test(
     }
     const index = fs.readFileSync(path.join(out, "index.html"), "utf8");
     for (const nb of notebooks) assert.ok(index.includes(nb), `index.html does not link ${nb}`);
+    // Each report: every Plotly output live, plotly.js inlined once (where there are figures), no script from the network.
+    let live = 0;
+    for (const nb of notebooks) {
+      const report = nb.replace(/\.ipynb$/, ".html");
+      assert.ok(index.includes(`href="${encodeURIComponent(report)}"`), `index.html does not link the report ${report}`);
+      const executed = JSON.parse(fs.readFileSync(path.join(out, nb), "utf8")) as { cells: { outputs?: { data?: object }[] }[] };
+      const plotlyOutputs = executed.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && PLOTLY_MIME in o.data).length;
+      const facts = reportFacts(fs.readFileSync(path.join(out, report), "utf8"));
+      assert.equal(facts.liveFigures, plotlyOutputs, `${report}: live figures`);
+      assert.equal(facts.plotlyBundles, plotlyOutputs > 0 ? 1 : 0, `${report}: plotly.js inlined once`);
+      assert.deepEqual(
+        facts.scriptSources.filter((src) => /^(https?:)?\/\//i.test(src)),
+        [],
+        `${report}: script from the network`,
+      );
+      assert.equal(facts.scriptClosings, facts.scriptOpenings, `${report}: a script element closed early`);
+      live += facts.liveFigures;
+    }
+    assert.ok(live >= 20, `live figures in all reports: ${live}`);
+    for (const f of fs.readdirSync(figures))
+      assert.ok(index.includes(`figures/${encodeURIComponent(f)}"`), `index.html does not link ${f}`);
     for (const fig of ["01-rating-distribution.png", "02-movies-tsne.png", "03-init-rmse.png", "05-rmse.png", "08-attention.png"]) {
       assert.ok(fs.statSync(path.join(figures, fig)).size > 10_000, `figure ${fig} missing or tiny`);
     }

@@ -1,4 +1,4 @@
-// Figure export: self-contained offline HTML, and PNG/SVG rendered by one shared headless Chromium (playwright-core).
+// Figure export: offline HTML (plotly.js inlined, shared beside the figures, or from its CDN), and PNG/SVG rendered by one shared headless Chromium (playwright-core).
 import * as fs from "fs";
 import * as path from "path";
 import { writeFileAtomicAsync } from "../util/atomic";
@@ -96,29 +96,71 @@ export function scriptSafeJson(value: unknown): string {
 
 let plotlySourceCache: string | null = null;
 
-/** Path of the plotly.js bundle shipped in node_modules (plotly.js-dist). */
+/** The npm package whose minified plotly.js bundle the lab inlines, shares or names on the CDN. */
+const PLOTLY_PACKAGE = "plotly.js-dist-min";
+
+/** Path of the minified plotly.js bundle shipped in node_modules (plotly.js-dist-min). */
 export function plotlyBundlePath(): string {
-  return require.resolve("plotly.js-dist");
+  return require.resolve(PLOTLY_PACKAGE);
+}
+
+/** Version of the installed plotly.js bundle, e.g. "4.1.1" (from its package.json). */
+export function plotlyVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(plotlyBundlePath()), "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** The official CDN address of the installed plotly.js version, minified: `https://cdn.plot.ly/plotly-<version>.min.js`. */
+export function plotlyCdnUrl(): string {
+  return `https://cdn.plot.ly/plotly-${plotlyVersion()}.min.js`;
+}
+
+/** Makes JavaScript source safe to inline in a `<script>` element: no `</script` can close it, no `<!--` can open a comment state. */
+export function scriptSafeSource(source: string): string {
+  return source.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\u0021--");
 }
 
 /** The plotly.js bundle source, made safe to inline in a `<script>` element (read once per process). */
 export function plotlyBundleSource(): string {
-  if (plotlySourceCache === null) {
-    const source = fs.readFileSync(plotlyBundlePath(), "utf8");
-    plotlySourceCache = source.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\u0021--");
-  }
+  if (plotlySourceCache === null) plotlySourceCache = scriptSafeSource(fs.readFileSync(plotlyBundlePath(), "utf8"));
   return plotlySourceCache;
 }
+
+/**
+ * Where an exported HTML page gets plotly.js from:
+ * - `"inline"`: the minified bundle inside the page (self-contained, works offline; about 4.8 MB per page);
+ * - `"shared"`: one `plotly.min.js` beside the HTML files, loaded with a relative `<script src>` (offline as long as
+ *   the folder is kept together);
+ * - `"cdn"`: `https://cdn.plot.ly/plotly-<installed version>.min.js` (smallest file; needs the network to display).
+ */
+export type PlotlyJsMode = "inline" | "shared" | "cdn";
+
+/** Every {@link PlotlyJsMode}. */
+export const PLOTLY_JS_MODES: readonly PlotlyJsMode[] = ["inline", "shared", "cdn"];
+
+/** File name of the shared bundle that `plotlyJs: "shared"` writes beside the figures. */
+export const SHARED_PLOTLY_FILE = "plotly.min.js";
 
 /** Options for {@link figureHtml}. */
 export interface FigureHtmlOptions {
   /** Page title (plain text; escaped). Default "Figure". */
   title?: string;
+  /** Where the page gets plotly.js from (default "inline"); see {@link PlotlyJsMode}. */
+  plotlyJs?: PlotlyJsMode;
+}
+
+/** The `<script>` element(s) that load plotly.js in a page, for `mode`. */
+function plotlyScript(mode: PlotlyJsMode): string {
+  if (mode === "inline") return `<script>\n${plotlyBundleSource()}\n</script>`;
+  if (mode === "shared") return `<script src="${SHARED_PLOTLY_FILE}" charset="utf-8"></script>`;
+  if (mode === "cdn") return `<script src="${escapeHtml(plotlyCdnUrl())}" charset="utf-8"></script>`;
+  throw new RangeError(`plotlyJs must be one of ${PLOTLY_JS_MODES.join(", ")}, got ${JSON.stringify(mode)}`);
 }
 
 /**
- * A complete, self-contained HTML page showing `fig` interactively: plotly.js is inlined (no network, no CDN),
- * and the figure JSON is embedded with `</script>`-safe escaping.
+ * A complete HTML page showing `fig` interactively. By default plotly.js (minified) is inlined: no network, no CDN;
+ * `options.plotlyJs` can load it from a shared file beside the page or from the CDN instead. The figure JSON is
+ * embedded with `</script>`-safe escaping.
  */
 export function figureHtml(fig: PlotlyFigure, options: FigureHtmlOptions = {}): string {
   const plain = plainFigure(fig);
@@ -130,9 +172,7 @@ export function figureHtml(fig: PlotlyFigure, options: FigureHtmlOptions = {}): 
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(options.title ?? "Figure")}</title>`,
     "<style>html,body{margin:0;padding:0;height:100%;background:#fff}#figure{width:100%;height:100vh}</style>",
-    "<script>",
-    plotlyBundleSource(),
-    "</script>",
+    plotlyScript(options.plotlyJs ?? "inline"),
     "</head>",
     "<body>",
     '<div id="figure"></div>',
@@ -143,6 +183,18 @@ export function figureHtml(fig: PlotlyFigure, options: FigureHtmlOptions = {}): 
     "</html>",
     "",
   ].join("\n");
+}
+
+/**
+ * Makes sure `<dir>/plotly.min.js` holds the installed minified plotly.js: written atomically the first time (or when
+ * the installed version changed), left alone otherwise. Returns its path.
+ */
+export async function writeSharedPlotlyJs(dir: string): Promise<string> {
+  const target = path.join(dir, SHARED_PLOTLY_FILE);
+  const bundle = await fs.promises.readFile(plotlyBundlePath());
+  const existing = await fs.promises.readFile(target).catch(() => null);
+  if (existing === null || !existing.equals(bundle)) await writeFileAtomicAsync(target, bundle);
+  return target;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -399,6 +451,11 @@ export interface SaveFigureOptions extends ImageOptions {
   title?: string;
   /** A PNG already rendered from `fig` with these image options (written as is instead of rendering again). */
   renderedPng?: Buffer;
+  /**
+   * Where the HTML file gets plotly.js from (default "inline", self-contained). "shared" also writes
+   * `<dir>/plotly.min.js` once, for every HTML figure in the folder; "cdn" loads it from cdn.plot.ly.
+   */
+  plotlyJs?: PlotlyJsMode;
 }
 
 /** Absolute paths of the files {@link saveFigure} wrote, per format. */
@@ -429,11 +486,16 @@ export async function saveFigure(
   for (const f of formats)
     if (!FIGURE_FORMATS.includes(f))
       throw new RangeError(`saveFigure: unknown format ${JSON.stringify(f)} (use ${FIGURE_FORMATS.join(", ")})`);
+  const plotlyJs = options.plotlyJs ?? "inline";
+  if (!PLOTLY_JS_MODES.includes(plotlyJs))
+    throw new RangeError(`saveFigure: plotlyJs must be one of ${PLOTLY_JS_MODES.join(", ")}, got ${JSON.stringify(plotlyJs)}`);
   const dir = path.resolve(options.dir ?? DEFAULT_FIGURES_DIR);
   const saved: SavedFigure = {};
   if (formats.includes("html")) {
     const target = path.join(dir, `${name}.html`);
-    await writeFileAtomicAsync(target, figureHtml(fig, { title: options.title ?? name }));
+    // The shared bundle goes first, so that the page never refers to a file that is not there yet.
+    if (plotlyJs === "shared") await writeSharedPlotlyJs(dir);
+    await writeFileAtomicAsync(target, figureHtml(fig, { title: options.title ?? name, plotlyJs }));
     saved.html = target;
   }
   if (formats.includes("json")) {

@@ -17,7 +17,10 @@ import {
   rendererInfo,
   findBrowser,
   scriptSafeJson,
+  plotlyBundlePath,
+  plotlyVersion,
   CHROMIUM_FLAGS,
+  SHARED_PLOTLY_FILE,
 } from "../../src/viz/export";
 import { decodePng, PNG_SIGNATURE, loadSmallMovies, randomMovieCoords, makeMovies, randomCoords } from "./figures-fixtures.test";
 
@@ -223,6 +226,66 @@ describe("HTML export", () => {
       fs.readdirSync(tmpDir).every((f) => !f.includes(".tmp")),
       "no temporary files left",
     );
+  });
+
+  test('plotlyJs "inline" (default), "shared" and "cdn": where the page gets plotly.js, and what each costs', async () => {
+    const dir = path.join(tmpDir, "plotly-js");
+    const inline = await saveFigure(smallFigure(), "inline", ["html"], { dir });
+    const inlineHtml = fs.readFileSync(inline.html!, "utf8");
+    assert.equal((inlineHtml.match(/plotly\.js v\d+\.\d+\.\d+/g) ?? []).length, 1);
+    assert.ok(!/<script[^>]*\bsrc\s*=/i.test(inlineHtml), "inline: no external src");
+    assert.ok(!fs.existsSync(path.join(dir, SHARED_PLOTLY_FILE)), "inline writes no shared bundle");
+    const minified = fs.statSync(plotlyBundlePath()).size;
+    assert.ok(inlineHtml.length < minified + 100_000, `the minified bundle is inlined (${inlineHtml.length} bytes)`);
+
+    const first = await saveFigure(smallFigure(), "shared-a", ["html"], { dir, plotlyJs: "shared" });
+    const bundle = path.join(dir, SHARED_PLOTLY_FILE);
+    const written = fs.statSync(bundle);
+    const second = await saveFigure(smallFigure("Other"), "shared-b", ["html"], { dir, plotlyJs: "shared" });
+    const again = fs.statSync(bundle);
+    assert.deepEqual([again.ino, again.mtimeMs], [written.ino, written.mtimeMs], "the shared bundle is written once, not per figure");
+    assert.ok(fs.readFileSync(bundle).equals(fs.readFileSync(plotlyBundlePath())), "it is the installed minified bundle");
+    for (const saved of [first, second]) {
+      const html = fs.readFileSync(saved.html!, "utf8");
+      assert.deepEqual(
+        [...html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]),
+        ["plotly.min.js"],
+        "relative src",
+      );
+      assert.ok(!html.includes("plotly.js v"), "not inlined");
+    }
+    const cdn = await saveFigure(smallFigure(), "cdn", ["html"], { dir, plotlyJs: "cdn" });
+    const cdnHtml = fs.readFileSync(cdn.html!, "utf8");
+    const version = (JSON.parse(fs.readFileSync(require.resolve("plotly.js-dist-min/package.json"), "utf8")) as { version: string })
+      .version;
+    assert.equal(plotlyVersion(), version);
+    assert.deepEqual(
+      [...cdnHtml.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]),
+      [`https://cdn.plot.ly/plotly-${version}.min.js`],
+    );
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["cdn.html", "inline.html", SHARED_PLOTLY_FILE, "shared-a.html", "shared-b.html"].sort());
+    console.log(
+      `exported HTML of a small figure: inline ${inlineHtml.length} B, shared ${fs.statSync(first.html!).size} B + ${SHARED_PLOTLY_FILE} ${written.size} B once, cdn ${cdnHtml.length} B`,
+    );
+    await assert.rejects(
+      saveFigure(smallFigure(), "bad", ["html"], { dir, plotlyJs: "remote" as never }),
+      /plotlyJs must be one of inline, shared, cdn/,
+    );
+
+    // The shared page draws offline, from the file beside it.
+    const context = await (await inspectBrowser()).newContext({ offline: true });
+    const page = await context.newPage();
+    const outside: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith("file:")) outside.push(r.url());
+    });
+    try {
+      await page.goto(`file://${first.html}`);
+      await page.waitForSelector("#figure .main-svg .legend", { timeout: 20_000 });
+      assert.deepEqual(outside, []);
+    } finally {
+      await context.close();
+    }
   });
 
   test("figure JSON cannot close the script element", () => {

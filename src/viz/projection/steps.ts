@@ -16,7 +16,7 @@ export type Steps<T> = Generator<StepReport, T, void>;
 export function runSteps<T>(steps: Steps<T>): T {
   for (;;) {
     const r = steps.next();
-    if (r.done) return r.value;
+    if (r.done === true) return r.value as T;
   }
 }
 
@@ -41,8 +41,9 @@ export async function runStepsAsync<T>(steps: Steps<T>, o: RunStepsOptions = {})
   try {
     for (;;) {
       const r = steps.next();
-      if (r.done) return r.value;
-      const { task, done, detail } = r.value;
+      // Explicit casts: tslab's TypeScript does not narrow IteratorResult on `done`.
+      if (r.done === true) return r.value as T;
+      const { task, done, detail } = r.value as StepReport;
       if (progress) {
         if (task.title !== title) {
           if (title !== null) progress.finish();
