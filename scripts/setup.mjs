@@ -135,7 +135,8 @@ async function nativeBackend() {
 async function pythonEnv() {
   const req = path.join(root, "requirements.txt");
   const stampFile = path.join(venv, ".lab-requirements");
-  const want = hashFiles(req);
+  const translator = path.join(root, "scripts", "papermill_tslab");
+  const want = hashFiles(req, path.join(translator, "pyproject.toml"), path.join(translator, "papermill_tslab.py"));
   if (fs.existsSync(venvPython) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === want) {
     return "up to date";
   }
@@ -145,6 +146,8 @@ async function pythonEnv() {
   }
   log("installing JupyterLab and nbclient into .venv (pinned in requirements.txt)");
   mustShQuiet(venvPython, ["-m", "pip", "install", "--disable-pip-version-check", "-r", req]);
+  // papermill's translator for our TypeScript notebooks (`papermill -p epochs 10` works with the tslab kernel).
+  mustShQuiet(venvPython, ["-m", "pip", "install", "--disable-pip-version-check", "--no-deps", translator]);
   fs.writeFileSync(stampFile, want);
   return "installed requirements.txt into .venv";
 }
