@@ -109,8 +109,12 @@ export class MovieRecommender {
   stage2: Trained | null = null;
   /** The top-N model `recommend` ranks with by default (see {@link trainTopNModel}). */
   topN: Trained | null = null;
-  /** The dataset as `loadData` read it (before filters), and the options `preprocessData` was last called with. */
-  private loaded: DatasetFingerprint | null = null;
+  /**
+   * The dataset as `loadData` read it (before filters): its checksum once computed (by `save`, or by a filtering
+   * `preprocessData`, which then lets the unfiltered data go), else the data to compute it from.
+   */
+  private loaded: { fingerprint: DatasetFingerprint } | { dataset: Dataset } | null = null;
+  /** The options `preprocessData` was last called with. */
   private preprocessed: PreprocessOptions | null = null;
 
   constructor(options: MovieRecommenderOptions = {}) {
@@ -132,7 +136,7 @@ export class MovieRecommender {
   /** Loads the dataset (the tutorial's `load_data`). */
   async loadData(options: Partial<LoadDatasetOptions> = {}): Promise<Dataset> {
     this.data = await loadDataset(this.options.dataset, { dir: this.options.dir, download: this.options.download, ...options });
-    this.loaded = datasetFingerprint(this.data);
+    this.loaded = { dataset: this.data };
     this.preprocessed = null;
     this.split = null;
     return this.data;
@@ -142,6 +146,7 @@ export class MovieRecommender {
   preprocessData(o: PreprocessOptions = {}): Split {
     let ds = this.need(this.data, "the dataset", "loadData");
     if ((o.minRatingsPerUser ?? 0) > 1 || (o.minRatingsPerMovie ?? 0) > 1) {
+      this.loadedFingerprint();
       ds = filterByMinRatings(ds, { minPerUser: o.minRatingsPerUser, minPerMovie: o.minRatingsPerMovie }).dataset;
       this.data = ds;
     }
@@ -388,7 +393,7 @@ export class MovieRecommender {
    */
   async save(dir: string): Promise<string> {
     const ds = this.need(this.data, "the dataset", "loadData");
-    const loaded = this.need(this.loaded, "the dataset", "loadData");
+    const loaded = this.loadedFingerprint();
     const metadata = (extra: Partial<ModelMetadata> = {}): ModelMetadata => ({
       dataset: String(ds.name),
       userIds: Array.from(ds.userIds),
@@ -412,7 +417,9 @@ export class MovieRecommender {
     };
     const target = path.resolve(dir);
     await writeDirAtomic(target, async (tmp) => {
-      if (this.stage1) await saveModel(this.stage1, path.join(tmp, "stage1"), metadata({ notes: { history: this.stage1History } }));
+      if (this.stage1) {
+        await saveModel(this.stage1, path.join(tmp, "stage1"), metadata({ userIds: [], notes: { history: this.stage1History } }));
+      }
       if (this.stage2?.model) {
         await saveModel(
           this.stage2.model,
@@ -447,7 +454,7 @@ export class MovieRecommender {
     const rec = new MovieRecommender({ ...saved.options, ...options });
     try {
       const ds = await rec.loadData();
-      const now = rec.loaded!;
+      const now = rec.loadedFingerprint();
       const was = saved.dataset;
       if (now.sha256 !== was.sha256) {
         throw new Error(
@@ -500,6 +507,13 @@ export class MovieRecommender {
       rec.dispose();
       throw err;
     }
+  }
+
+  /** The checksum of the dataset as `loadData` read it, computed once. */
+  private loadedFingerprint(): DatasetFingerprint {
+    const loaded = this.need(this.loaded, "the dataset", "loadData");
+    if ("dataset" in loaded) this.loaded = { fingerprint: datasetFingerprint(loaded.dataset) };
+    return (this.loaded as { fingerprint: DatasetFingerprint }).fingerprint;
   }
 
   /** Frees every model's tensors. */

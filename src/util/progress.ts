@@ -81,12 +81,31 @@ interface WorkState {
   eta: number;
 }
 
-/** One line describing a piece of work: title, percentage, amount, detail, elapsed time and ETA. */
-function workLine(w: WorkState): string {
-  const pct = w.frac === null ? "" : ` ${(w.frac * 100).toFixed(0).padStart(3)}%`;
+/** Where a piece of work stands, without its title: percentage, amount, detail, elapsed time and ETA. */
+function workStatus(w: WorkState): string {
+  const pct = w.frac === null ? "" : `${(w.frac * 100).toFixed(0).padStart(3)}% `;
   const detail = w.detail ? `, ${w.detail}` : "";
   const time = w.frac === null ? fmtTime(w.elapsed) : `${fmtTime(w.elapsed)}<${fmtTime(w.eta)}`;
-  return `${w.task.title}${pct} ${formatAmount(w.done, w.task.total, w.task.unit)}${detail} ${time}`;
+  return `${pct}${formatAmount(w.done, w.task.total, w.task.unit)}${detail} ${time}`;
+}
+
+/** How a finished piece of work ended, without its title: amount, total time and the caller's note after `sep`. */
+function workDone(w: WorkState, note: string | undefined, sep = ", "): string {
+  return `${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? `${sep}${note}` : ""}`;
+}
+
+/** A text progress bar, `width` cells. */
+function textBar(frac: number, width = 24): string {
+  const fill = Math.round(frac * width);
+  return "█".repeat(fill) + "░".repeat(width - fill);
+}
+
+/** The notebook displays' HTML progress bar. */
+function htmlBar(frac: number): string {
+  return (
+    `<div style="width:360px;height:8px;background:#eee;border-radius:4px;margin:4px 0">` +
+    `<div style="width:${(frac * 100).toFixed(1)}%;height:8px;background:#0072B2;border-radius:4px"></div></div>`
+  );
 }
 
 function fmtTime(s: number): string {
@@ -207,16 +226,8 @@ export class TerminalProgress extends BaseProgress {
   }
 
   protected drawWork(w: WorkState, finished: boolean, note?: string): void {
-    if (finished) {
-      this.stream.write(
-        `${this.line(`${w.task.title}: ${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? `, ${note}` : ""}`)}\n`,
-      );
-      return;
-    }
-    const width = 24;
-    const fill = Math.round((w.frac ?? 0) * width);
-    const bar = w.frac === null ? "" : ` ${"█".repeat(fill)}${"░".repeat(width - fill)}`;
-    this.stream.write(this.line(workLine(w).replace(w.task.title, `${w.task.title}${bar}`)));
+    if (finished) this.stream.write(`${this.line(`${w.task.title}: ${workDone(w, note)}`)}\n`);
+    else this.stream.write(this.line(`${w.task.title}${w.frac === null ? "" : ` ${textBar(w.frac)}`} ${workStatus(w)}`));
   }
 
   protected drawMessage(line: string, w: WorkState | null): void {
@@ -225,10 +236,7 @@ export class TerminalProgress extends BaseProgress {
   }
 
   protected drawBatch(epoch: number, batch: number, loss: number, frac: number, elapsed: number, eta: number): void {
-    const width = 24;
-    const fill = Math.round(frac * width);
-    const bar = "█".repeat(fill) + "░".repeat(width - fill);
-    const line = `${this.title} epoch ${epoch + 1}/${this.epochs} ${bar} ${(frac * 100).toFixed(0)}% loss ${loss.toFixed(4)} ${fmtTime(elapsed)}<${fmtTime(eta)}`;
+    const line = `${this.title} epoch ${epoch + 1}/${this.epochs} ${textBar(frac)} ${(frac * 100).toFixed(0)}% loss ${loss.toFixed(4)} ${fmtTime(elapsed)}<${fmtTime(eta)}`;
     this.stream.write(`\r${line.padEnd(110).slice(0, 140)}`);
   }
 
@@ -253,9 +261,7 @@ export class LogProgress extends BaseProgress {
     this.write(`${this.title} epoch ${log.epoch + 1}/${this.epochs}  ${fmtLog(log)}  (${log.seconds.toFixed(1)}s)`);
   }
   protected drawWork(w: WorkState, finished: boolean, note?: string): void {
-    if (finished)
-      this.write(`${w.task.title}: ${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? `, ${note}` : ""}`);
-    else this.write(workLine(w));
+    this.write(finished ? `${w.task.title}: ${workDone(w, note)}` : `${w.task.title} ${workStatus(w)}`);
   }
   protected drawMessage(line: string): void {
     this.write(line);
@@ -353,8 +359,7 @@ export class NotebookProgress extends BaseProgress {
     this.display.html(
       `<div style="font-family:sans-serif;font-size:12px">` +
         `<b>${escapeHtml(this.title)}</b> — ${escapeHtml(this.status)}` +
-        `<div style="width:360px;height:8px;background:#eee;border-radius:4px;margin:4px 0">` +
-        `<div style="width:${(frac * 100).toFixed(1)}%;height:8px;background:#0072B2;border-radius:4px"></div></div>` +
+        htmlBar(frac) +
         table +
         (this.history.length ? lossCurveSvg(this.history, this.epochs) : "") +
         `</div>`,
@@ -364,17 +369,11 @@ export class NotebookProgress extends BaseProgress {
   private messages: string[] = [];
 
   protected drawWork(w: WorkState, finished: boolean, note?: string): void {
-    const status = finished
-      ? `${formatAmount(w.done, w.task.total, w.task.unit)} in ${fmtTime(w.elapsed)}${note ? ` — ${note}` : ""}`
-      : workLine(w).slice(w.task.title.length).trim();
-    const frac = finished ? 1 : (w.frac ?? 0);
+    const status = finished ? workDone(w, note, " — ") : workStatus(w).trim();
     this.display.html(
       `<div style="font-family:sans-serif;font-size:12px">` +
         `<b>${escapeHtml(w.task.title)}</b> — ${escapeHtml(status)}` +
-        (w.frac === null && !finished
-          ? ""
-          : `<div style="width:360px;height:8px;background:#eee;border-radius:4px;margin:4px 0">` +
-            `<div style="width:${(frac * 100).toFixed(1)}%;height:8px;background:#0072B2;border-radius:4px"></div></div>`) +
+        (finished ? htmlBar(1) : w.frac === null ? "" : htmlBar(w.frac)) +
         this.messages.map((m) => `<div style="color:#555">${escapeHtml(m)}</div>`).join("") +
         `</div>`,
     );
