@@ -1,4 +1,5 @@
 // The bench harness's shared pieces: the result record, timing, and writing results + bench/RESULTS.md.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../src/util/atomic";
@@ -116,4 +117,17 @@ export function movielensDir(): string | undefined {
   if (process.env.MOVIELENS_DIR) return process.env.MOVIELENS_DIR;
   const shared = path.resolve(__dirname, "..", "..", "shared", "data", "movielens");
   return fs.existsSync(shared) ? shared : undefined;
+}
+
+/**
+ * The bench-only Python (Keras, openTSNE, umap-learn), made or refreshed by bench/python/ensure_venv.sh; null when it
+ * cannot be set up (the benches then report the lab's side only and say so).
+ */
+export function benchPython(): string | null {
+  const r = spawnSync("bash", [path.join(__dirname, "python", "ensure_venv.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (r.status !== 0) return null;
+  return r.stdout.trim();
 }

@@ -1,6 +1,7 @@
 // Benchmark "projection": fast t-SNE, UMAP and PCA timed against tsne-js (same run), t-SNE size goals, and the tsne-js quality comparison.
 import * as os from "os";
 import { BenchRecord, record, timeIt } from "./lib";
+import { referenceComparison } from "./projection-reference";
 import {
   LabelledMatrix,
   asMatrix,
@@ -27,12 +28,23 @@ function log(msg: string): void {
   console.log(`  [projection] ${msg}`);
 }
 
-/** `--only umap-knn`: UMAP with the exact neighbours passed to umap-js against umap-js's own NN-descent. */
-export const sections = ["umap-knn"] as const;
+/**
+ * `--only reference`: ours against openTSNE and umap-learn (the default run's first part); `--only tsne-js`: the
+ * older comparison with tsne-js and the well-separated size goals; `--only umap-knn`: UMAP with the exact neighbours
+ * passed to umap-js against umap-js's own NN-descent.
+ */
+export const sections = ["reference", "tsne-js", "umap-knn"] as const;
 
-/** Runs the benchmark; `quick` uses N=200 for the tsne-js comparison and only the 3,883-point size. */
+/** Runs the benchmark: the openTSNE / umap-learn comparison, then the tsne-js one (`quick`: the small sizes only). */
 export async function run({ quick, only }: { quick: boolean; only?: string }): Promise<BenchRecord[]> {
   if (only === "umap-knn") return umapKnn(quick);
+  if (only === "reference") return referenceComparison(quick);
+  if (only === "tsne-js") return tsneJsComparison(quick);
+  return [...(await referenceComparison(quick)), ...(await tsneJsComparison(quick))];
+}
+
+/** The older part: tsne-js (exact, O(N²)) at small N, and t-SNE's size goals on well-separated clusters. */
+async function tsneJsComparison(quick: boolean): Promise<BenchRecord[]> {
   const out: BenchRecord[] = [];
   out.push(
     record({

@@ -20,7 +20,7 @@ import { ratingClasses, ratingClassTask } from "../src/training/tasks/rating-cla
 import { ratingTask } from "../src/training/tasks/ratings";
 import { Task } from "../src/training/task";
 import { Rng } from "../src/util/random";
-import { BenchRecord, movielensDir, record } from "./lib";
+import { BenchRecord, movielensDir, record, benchPython } from "./lib";
 
 export const name = "training";
 
@@ -128,15 +128,6 @@ async function ours(model: RecModel, task: Task, batchSize: number, updates: "sp
   );
 }
 
-function kerasPython(): string | null {
-  const r = spawnSync("bash", [path.join(root, "bench", "keras", "ensure_venv.sh")], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  if (r.status !== 0) return null;
-  return r.stdout.trim();
-}
-
 function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: string, epochs: number): number {
   const prefix = path.join(tmp, "data");
   fs.writeFileSync(`${prefix}.user.i32`, Buffer.from(arrays.a.buffer, arrays.a.byteOffset, arrays.a.byteLength));
@@ -160,7 +151,7 @@ function keras(py: string, c: Case, arrays: ReturnType<Case["arrays"]>, tmp: str
 }
 
 /**
- * Runs a bench/keras script on `job` twice, with TensorFlow's default intra-op threads and with one (the lab's default,
+ * Runs a bench/python script on `job` twice, with TensorFlow's default intra-op threads and with one (the lab's default,
  * see src/backend.ts), and returns the faster rate (the result's `field`): that is the reference.
  */
 function fasterKeras(py: string, script: string, job: object, tmp: string, field: string, what: string): number {
@@ -172,7 +163,7 @@ function fasterKeras(py: string, script: string, job: object, tmp: string, field
     if (threads === undefined) delete env.TF_NUM_INTRAOP_THREADS;
     else env.TF_NUM_INTRAOP_THREADS = threads;
     fs.rmSync(resFile, { force: true });
-    const r = spawnSync(py, [path.join(root, "bench", "keras", script), jobFile, resFile], { encoding: "utf8", env });
+    const r = spawnSync(py, [path.join(root, "bench", "python", script), jobFile, resFile], { encoding: "utf8", env });
     if (r.status !== 0) throw new Error(`Keras reference (${script}) failed for ${what}: ${r.stderr.slice(-2000)}`);
     return (JSON.parse(fs.readFileSync(resFile, "utf8")) as Record<string, number>)[field];
   });
@@ -194,8 +185,8 @@ export const sections = ["models", "sasrec"] as const;
 
 export async function run({ quick, only }: { quick: boolean; only?: string }): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
-  const py = kerasPython();
-  if (!py) console.log("  Keras reference unavailable (bench/keras/ensure_venv.sh failed); reporting TF.js only");
+  const py = benchPython();
+  if (!py) console.log("  Keras reference unavailable (bench/python/ensure_venv.sh failed); reporting TF.js only");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-training-"));
   if (only === "sasrec") {
     try {
@@ -278,7 +269,7 @@ export async function run({ quick, only }: { quick: boolean; only?: string }): P
 
 /**
  * SASRec training speed in sequences/s on ml-latest-small's leave-last-out training windows (the lab's defaults: L 50,
- * d 50, 2 blocks, batch 128), against bench/keras/sasrec_reference.py training the same architecture on the same windows
+ * d 50, 2 blocks, batch 128), against bench/python/sasrec_reference.py training the same architecture on the same windows
  * (the faster of TF's default threads and one intra-op thread).
  */
 async function sasrecSpeed(py: string | null, tmp: string, quick: boolean): Promise<BenchRecord> {

@@ -155,7 +155,21 @@ export function itemKnnScorer(model: ItemKnn, name = "item-kNN"): MovieScorer {
     name,
     scoreMovies: (user, movies) => {
       load(user);
-      return Float32Array.from(movies, (m) => neighbourhood(m).simSum);
+      // neighbourhood()'s similarity sum, inlined: full ranking calls this for every movie of every user.
+      const out = new Float32Array(movies.length);
+      for (let c = 0; c < movies.length; c++) {
+        let simSum = 0;
+        let used = 0;
+        for (let t = movies[c] * keep, end = t + keep; t < end && used < k; t++) {
+          const j = neighbour[t];
+          if (j < 0) break;
+          if (rated[j] !== rated[j]) continue;
+          simSum += similarity[t];
+          used++;
+        }
+        out[c] = simSum;
+      }
+      return out;
     },
     predictRatings: (users, movies) => Float32Array.from(users, (u, i) => predict(u, movies[i])),
   };

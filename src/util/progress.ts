@@ -20,7 +20,7 @@ export interface ProgressSink {
 }
 
 /** What a {@link WorkProgress} counts; bytes and ratings print as sizes and counts. */
-export type WorkUnit = "iterations" | "epochs" | "bytes" | "ratings";
+export type WorkUnit = "iterations" | "epochs" | "bytes" | "ratings" | "rows";
 
 /** One piece of long work that is not a training run. */
 export interface WorkTask {

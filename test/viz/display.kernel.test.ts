@@ -279,3 +279,30 @@ test(
     assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
   },
 );
+
+test(
+  "t-SNE's worker threads start inside a real tslab kernel and give the coordinates a script gets",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 },
+  async () => {
+    const messages = await execute(
+      [
+        'import { gaussianClusters, tsne } from "./src/viz/projection/index";',
+        "const m = gaussianClusters({ n: 600, dim: 8, clusters: 4, seed: 2 });",
+        "const r = tsne(m, { seed: 3, nIter: 60, threads: 2 });",
+        "let s = 0; for (const v of r.coords) s += v;",
+        "console.log(`threads ${r.diagnostics.threads} sum ${s.toPrecision(12)}`);",
+      ].join("\n"),
+    );
+    assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
+    const stdout = messages
+      .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
+      .map((m) => String(m.content.text))
+      .join("");
+    const { gaussianClusters, tsne } = await import("../../src/viz/projection");
+    const here = tsne(gaussianClusters({ n: 600, dim: 8, clusters: 4, seed: 2 }), { seed: 3, nIter: 60, threads: 2 });
+    let s = 0;
+    for (const v of here.coords) s += v;
+    assert.equal(here.diagnostics.threads, 2);
+    assert.equal(stdout.trim(), `threads 2 sum ${s.toPrecision(12)}`);
+  },
+);

@@ -185,7 +185,17 @@ export class BhTree {
    * A cell is summarised by its centre of mass when width² < theta² · distance².
    */
   repulsion(theta: number, out: Float64Array): number {
-    return this.dim === 2 ? this.repulsion2dGrouped(theta, out) : this.repulsionNd(theta, out);
+    return this.dim === 2 ? this.repulsion2dGrouped(theta, out, 0, this.n) : this.repulsionNd(theta, out);
+  }
+
+  /**
+   * {@link repulsion} for part of the points (2-D only): the groups whose first tree position is in [from, to), so
+   * threads with identical builds can split the work by position ranges. Writes only those points' forces and returns
+   * their share of Z; the shares of a partition of [0, n) add up to {@link repulsion}'s Z.
+   */
+  repulsionPart(theta: number, out: Float64Array, from: number, to: number): number {
+    if (this.dim !== 2) throw new RangeError("BhTree.repulsionPart: 2-D only");
+    return this.repulsion2dGrouped(theta, out, from, to);
   }
 
   /** Per-point traversal (kept for comparison with the grouped version). */
@@ -204,7 +214,7 @@ export class BhTree {
    * group's bounding box)², which is at least as strict as the per-point test. The resulting interaction list is
    * then evaluated for each point of the group in a branch-free loop.
    */
-  private repulsion2dGrouped(theta: number, out: Float64Array): number {
+  private repulsion2dGrouped(theta: number, out: Float64Array, from: number, to: number): number {
     const { pos, perm, skip, leafStart, leafEnd, rangeStart, nNodes } = this;
     const node = this.node;
     const th2 = theta * theta;
@@ -219,6 +229,10 @@ export class BhTree {
       }
       const gs = rangeStart[g];
       const ge = gs + gCount;
+      if (gs < from || gs >= to) {
+        g = skip[g];
+        continue;
+      }
       let x0 = Infinity;
       let x1 = -Infinity;
       let y0 = Infinity;

@@ -26,7 +26,7 @@ export interface KnnResult {
   readonly rows: number;
   readonly k: number;
   /** Which search ran. */
-  readonly method: "vptree" | "brute";
+  readonly method: "vptree" | "brute" | "nndescent" | "native";
   /** A locality-preserving order of the rows (vantage-point tree order; identity for brute force): nearby rows sit close together. */
   readonly order: Int32Array;
 }
@@ -71,7 +71,7 @@ export function exactKnn(m: DenseMatrix, k: number, options: KnnOptions = {}): K
  * Squared Euclidean (or L1) distance between the rows starting at offsets a and b, giving up early (returning a value
  * > limit) once the partial sum exceeds `limit` (checked every 16 dimensions). Four accumulators break the add chain.
  */
-function distBounded(data: Float64Array, a: number, b: number, d: number, limit: number, l1: boolean): number {
+export function distBounded(data: Float64Array, a: number, b: number, d: number, limit: number, l1: boolean): number {
   return l1 ? l1Bounded(data, a, b, d, limit) : l2Bounded(data, a, b, d, limit);
 }
 

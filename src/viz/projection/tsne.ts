@@ -1,10 +1,12 @@
-// Fast t-SNE: exact kNN affinities (vantage-point tree) + Barnes–Hut gradient, seeded and repeatable.
+// Fast t-SNE: kNN affinities (exact on native TensorFlow, or NN-descent for the largest inputs) + Barnes–Hut gradient, seeded and repeatable.
 import { Rng } from "../../util/random";
 import { SparseP, sparseAffinities } from "./affinities";
 import { BhTree, exactRepulsion } from "./bhtree";
-import { KnnResult, exactKnn } from "./knn";
+import { KnnResult } from "./knn";
 import { DenseMatrix, MatrixInput, assertFinite, normaliseRows, toMatrix } from "./matrix";
+import { KnnMethod, NeighbourProgress, autoKnnMethod, neighbourSteps } from "./neighbours";
 import { pca } from "./pca";
+import { ForceThreads, attractionRows } from "./tsne-threads";
 import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
@@ -40,8 +42,17 @@ export interface TsneOptions extends BaseProjectionOptions {
   momentumSwitchIter?: number;
   /** Lower bound of the per-coordinate adaptive gains (default 0.01). */
   minGain?: number;
-  /** kNN search: "auto" (brute force up to 1,500 rows, else vantage-point tree), "vptree" or "brute". */
-  knnMethod?: "auto" | "vptree" | "brute";
+  /**
+   * kNN search (see neighbours.ts): "auto" (default: brute force up to 1,500 rows, then the exact native search up to
+   * 150,000 Euclidean or cosine rows, else NN-descent), "native", "nndescent", "vptree" or "brute".
+   */
+  knnMethod?: KnnMethod;
+  /**
+   * Threads for the repulsive forces (2-D Barnes–Hut): 1, or more to split each iteration's work with worker threads
+   * (tsne-threads.ts). Default 2 from {@link TSNE_THREADS_MIN_ROWS} rows (fixed rather than the machine's core count,
+   * so a seed gives the same numbers on every machine), 1 below; a run is repeatable for a seed and thread count.
+   */
+  threads?: number;
   /** Called every `progressEvery` iterations and after the last one. */
   onProgress?: TsneProgress;
   /** Reporting interval for `onProgress` (default 50). KL costs about one gradient's attractive pass. */
@@ -63,9 +74,11 @@ export interface TsneDiagnostics {
   earlyExaggeration: number;
   theta: number;
   init: "pca" | "random" | "given";
-  knnMethod: "vptree" | "brute" | "none";
+  knnMethod: KnnResult["method"] | "none";
   /** Rows whose bandwidth search missed the perplexity (e.g. many exact duplicates). */
   unconvergedRows: number;
+  /** Threads the repulsive forces were computed on. */
+  threads: number;
   /** Seconds per phase. */
   timings: { knn: number; affinities: number; init: number; optimize: number };
   /** KL at each progress report (only when `onProgress` is given). */
@@ -75,7 +88,13 @@ export interface TsneDiagnostics {
 const EXACT_Z_MAX_N = 5000;
 
 /**
- * Fast t-SNE (Barnes–Hut). Affinities use exact k = 3·perplexity nearest neighbours (vantage-point tree),
+ * From this many rows t-SNE computes the repulsive forces on 2 threads by default: below it a worker's start-up
+ * (~0.5 s to load its module) is not repaid.
+ */
+export const TSNE_THREADS_MIN_ROWS = 5_000;
+
+/**
+ * Fast t-SNE (Barnes–Hut). Affinities use k = 3·perplexity nearest neighbours (exact up to 150,000 rows; see `knnMethod`),
  * per-row bandwidths calibrated to the perplexity, and symmetrised P. Optimisation: early exaggeration,
  * momentum switch, delta-bar-delta gains, re-centring each iteration. Same input, options and seed -> identical output.
  * @throws RangeError on NaN/Infinity input or invalid options.
@@ -121,6 +140,9 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   const mom1 = options.finalMomentum ?? 0.8;
   const minGain = options.minGain ?? 0.01;
   const progressEvery = Math.max(1, Math.floor(options.progressEvery ?? 50));
+  const threads = options.threads ?? (n >= TSNE_THREADS_MIN_ROWS ? 2 : 1);
+  if (!(Number.isInteger(threads) && threads >= 1))
+    throw new RangeError(`tsne: threads must be a positive integer, got ${String(options.threads)}`);
   const onProgress = options.onProgress;
   const initKind: "pca" | "random" | "given" =
     options.init === undefined || options.init === "pca" ? "pca" : options.init === "random" ? "random" : "given";
@@ -131,6 +153,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   const perplexity = n > 1 ? Math.min(requestedPerplexity, Math.max(1, (n - 1) / 3)) : requestedPerplexity;
   const k = n > 1 ? Math.min(n - 1, Math.max(1, Math.floor(3 * perplexity))) : 0;
   const base = {
+    threads: 1,
     perplexity,
     neighbors: k,
     learningRate,
@@ -151,11 +174,28 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
     });
   }
 
-  // 1. kNN (exact) and calibrated, symmetrised P.
-  yield { task: { title: `t-SNE: ${n.toLocaleString("en-US")} points, nearest neighbours`, total: null, unit: "iterations" }, done: 0 };
+  // 1. kNN and calibrated, symmetrised P.
   let tPhase = performance.now();
   const m = metric === "cosine" ? normaliseRows(m0) : m0;
-  const knn = exactKnn(m, k, { metric: metric === "manhattan" ? "manhattan" : "euclidean", method: options.knnMethod ?? "auto", seed });
+  const knnMetric = metric === "manhattan" ? "manhattan" : "euclidean";
+  const knnMethod = options.knnMethod === undefined || options.knnMethod === "auto" ? autoKnnMethod(n, knnMetric) : options.knnMethod;
+  const knnTask = {
+    title: `t-SNE: ${n.toLocaleString("en-US")} points, nearest neighbours (${knnMethod})`,
+    total: null,
+    unit: "rows" as const,
+  };
+  const search = neighbourSteps(m, k, { metric: knnMetric, method: knnMethod, seed });
+  let knn: KnnResult;
+  for (;;) {
+    const r = search.next();
+    // Explicit casts: tslab's TypeScript does not narrow IteratorResult on `done`.
+    if (r.done === true) {
+      knn = r.value as KnnResult;
+      break;
+    }
+    const p = r.value as NeighbourProgress;
+    yield { task: { ...knnTask, total: p.total }, done: p.done };
+  }
   timings.knn = (performance.now() - tPhase) / 1000;
   tPhase = performance.now();
   // Work in the kNN search's locality order (nearby rows get nearby labels) so the attractive pass reads memory locally.
@@ -169,7 +209,10 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   // 2. Initial layout (computed in input order, then relabelled).
   tPhase = performance.now();
   const y0 = initialLayout(m0, n, dim, initKind, options.init, new Rng(seed));
-  const y = new Float64Array(n * dim);
+  // Worker threads for the repulsion (2-D Barnes–Hut only); `y` and `rep` then live in memory they share.
+  const tree = theta > 0 ? new BhTree(n, dim, 8) : null;
+  const pool = threads > 1 && tree && dim === 2 && n > 1 ? startThreads(n, threads, tree, P) : null;
+  const y = pool ? pool.y : new Float64Array(n * dim);
   for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) y[i * dim + a] = y0[order[i] * dim + a];
   timings.init = (performance.now() - tPhase) / 1000;
 
@@ -178,41 +221,51 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   const len = n * dim;
   const update = new Float64Array(len);
   const gains = new Float64Array(len).fill(1);
-  const grad = new Float64Array(len);
-  const rep = new Float64Array(len);
-  const tree = theta > 0 ? new BhTree(n, dim, 8) : null;
+  const rep = pool ? pool.forces : new Float64Array(len);
+  const grad = pool ? pool.gradient : new Float64Array(len);
   const task = { title: `t-SNE: ${n.toLocaleString("en-US")} points`, total: nIter, unit: "iterations" as const };
   let lastKl = "";
-  for (let iter = 0; iter < nIter; iter++) {
-    const exaggeration = iter < exaggerationIter ? ee : 1;
-    const momentum = iter < momentumSwitchIter ? mom0 : mom1;
-    const report = (onProgress !== undefined || klReports) && ((iter + 1) % progressEvery === 0 || iter === nIter - 1);
-    let z: number;
-    if (tree) {
-      tree.build(y);
-      z = tree.repulsion(theta, rep);
-    } else z = exactRepulsion(y, n, dim, rep);
-    const pLogOneD2 = attraction(y, n, dim, U, exaggeration, grad, report);
-    if (report) {
-      const kl = pLogP + pLogOneD2 + Math.log(z);
-      klHistory.push({ iter: iter + 1, kl });
-      onProgress?.(iter + 1, nIter, kl);
-      lastKl = `KL ${kl.toFixed(3)}`;
+  try {
+    for (let iter = 0; iter < nIter; iter++) {
+      const exaggeration = iter < exaggerationIter ? ee : 1;
+      const momentum = iter < momentumSwitchIter ? mom0 : mom1;
+      const report = (onProgress !== undefined || klReports) && ((iter + 1) % progressEvery === 0 || iter === nIter - 1);
+      let z: number;
+      let pLogOneD2 = 0;
+      if (pool) {
+        const f = pool.forcesFor(theta, exaggeration, report);
+        z = f.z;
+        pLogOneD2 = f.klPart;
+      } else {
+        if (tree) {
+          tree.build(y);
+          z = tree.repulsion(theta, rep);
+        } else z = exactRepulsion(y, n, dim, rep);
+        pLogOneD2 = attraction(y, n, dim, P, U, exaggeration, grad, report);
+      }
+      if (report) {
+        const kl = pLogP + pLogOneD2 + Math.log(z);
+        klHistory.push({ iter: iter + 1, kl });
+        onProgress?.(iter + 1, nIter, kl);
+        lastKl = `KL ${kl.toFixed(3)}`;
+      }
+      const invZ = 1 / z;
+      for (let i = 0; i < len; i++) {
+        const g = 4 * (grad[i] - rep[i] * invZ);
+        const u = update[i];
+        let gain = gains[i];
+        gain = u * g < 0 ? gain + 0.2 : gain * 0.8;
+        if (gain < minGain) gain = minGain;
+        gains[i] = gain;
+        const nu = momentum * u - learningRate * gain * g;
+        update[i] = nu;
+        y[i] += nu;
+      }
+      recentre(y, n, dim);
+      yield { task, done: iter + 1, detail: lastKl };
     }
-    const invZ = 1 / z;
-    for (let i = 0; i < len; i++) {
-      const g = 4 * (grad[i] - rep[i] * invZ);
-      const u = update[i];
-      let gain = gains[i];
-      gain = u * g < 0 ? gain + 0.2 : gain * 0.8;
-      if (gain < minGain) gain = minGain;
-      gains[i] = gain;
-      const nu = momentum * u - learningRate * gain * g;
-      update[i] = nu;
-      y[i] += nu;
-    }
-    recentre(y, n, dim);
-    yield { task, done: iter + 1, detail: lastKl };
+  } finally {
+    pool?.close();
   }
   if (onProgress !== undefined && nIter === 0) onProgress(0, 0, undefined);
 
@@ -223,7 +276,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
     tree.build(y);
     z = tree.repulsion(theta, rep);
   }
-  const kl = pLogP + attraction(y, n, dim, U, 1, grad, true) + Math.log(z);
+  const kl = pLogP + attraction(y, n, dim, P, U, 1, grad, true) + Math.log(z);
   timings.optimize = (performance.now() - tPhase) / 1000;
 
   for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) coords[order[i] * dim + a] = y[i * dim + a];
@@ -234,6 +287,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
     nonzeros: P.vals.length,
     knnMethod: knn.method,
     unconvergedRows: stats.unconverged,
+    threads: pool ? threads : 1,
   });
 }
 
@@ -246,6 +300,18 @@ function result(
   diagnostics: TsneDiagnostics,
 ): ProjectionResult<TsneDiagnostics> {
   return { method: "tsne", coords, rows, dims, seed, seconds: (performance.now() - t0) / 1000, diagnostics };
+}
+
+/**
+ * The worker threads for a run, or null (one thread) when they cannot start here, e.g. without tsx to load their
+ * TypeScript module: the forces are then computed on this thread, with the same result as `threads: 1`.
+ */
+function startThreads(n: number, threads: number, tree: BhTree, P: SparseP): ForceThreads | null {
+  try {
+    return new ForceThreads(n, threads, tree, P);
+  } catch {
+    return null;
+  }
 }
 
 /** The strict upper triangle (j > i) of a symmetric CSR matrix, so each pair is visited once. */
@@ -271,55 +337,40 @@ function upperTriangle(P: SparseP): SparseP {
 }
 
 /**
- * Attractive term from the upper triangle `U` of the symmetric P: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j)
- * into `out`, visiting each pair once. When `withKl`, also returns Σ_{i≠j} P_ij log(1 + |y_i - y_j|²) (the
- * -Σ P log q part of the KL); otherwise returns 0.
+ * Attractive term: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j) into `out`; in 2-D by rows of the symmetric P
+ * (tsne-threads.ts's attractionRows), in 1-D and 3-D from its upper triangle `U`, visiting each pair once. When
+ * `withKl`, also returns Σ_{i≠j} P_ij log(1 + |y_i - y_j|²) (the -Σ P log q part of the KL); otherwise returns 0.
  */
-function attraction(y: Float64Array, n: number, dim: number, U: SparseP, exaggeration: number, out: Float64Array, withKl: boolean): number {
+function attraction(
+  y: Float64Array,
+  n: number,
+  dim: number,
+  P: SparseP,
+  U: SparseP,
+  exaggeration: number,
+  out: Float64Array,
+  withKl: boolean,
+): number {
+  // 2-D: by rows of the full P, the formula the worker threads split (tsne-threads.ts), so thread counts agree.
+  if (dim === 2) return attractionRows(y, P, 0, n, exaggeration, out, withKl);
   const { rowPtr, cols, vals } = U;
   let klPart = 0;
   out.fill(0);
-  if (dim === 2) {
-    for (let i = 0; i < n; i++) {
-      const xi = y[2 * i];
-      const yi = y[2 * i + 1];
-      let ax = 0;
-      let ay = 0;
-      const end = rowPtr[i + 1];
-      for (let e = rowPtr[i]; e < end; e++) {
-        const j = cols[e];
-        const dx = xi - y[2 * j];
-        const dy = yi - y[2 * j + 1];
-        const d2 = dx * dx + dy * dy;
-        const w = vals[e] / (1 + d2);
-        const fx = w * dx;
-        const fy = w * dy;
-        ax += fx;
-        ay += fy;
-        out[2 * j] -= fx;
-        out[2 * j + 1] -= fy;
-        if (withKl) klPart += vals[e] * Math.log1p(d2);
+  for (let i = 0; i < n; i++) {
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      const j = cols[e];
+      let d2 = 0;
+      for (let a = 0; a < dim; a++) {
+        const v = y[i * dim + a] - y[j * dim + a];
+        d2 += v * v;
       }
-      out[2 * i] += ax;
-      out[2 * i + 1] += ay;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-        const j = cols[e];
-        let d2 = 0;
-        for (let a = 0; a < dim; a++) {
-          const v = y[i * dim + a] - y[j * dim + a];
-          d2 += v * v;
-        }
-        const w = vals[e] / (1 + d2);
-        for (let a = 0; a < dim; a++) {
-          const f = w * (y[i * dim + a] - y[j * dim + a]);
-          out[i * dim + a] += f;
-          out[j * dim + a] -= f;
-        }
-        if (withKl) klPart += vals[e] * Math.log1p(d2);
+      const w = vals[e] / (1 + d2);
+      for (let a = 0; a < dim; a++) {
+        const f = w * (y[i * dim + a] - y[j * dim + a]);
+        out[i * dim + a] += f;
+        out[j * dim + a] -= f;
       }
+      if (withKl) klPart += vals[e] * Math.log1p(d2);
     }
   }
   if (exaggeration !== 1) for (let i = 0; i < n * dim; i++) out[i] *= exaggeration;

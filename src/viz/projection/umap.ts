@@ -1,7 +1,7 @@
 // UMAP projection via umap-js, seeded through our Rng, with its traps guarded (tiny inputs, exact duplicates, non-finite values).
 import { UMAP } from "umap-js";
 import { Rng } from "../../util/random";
-import { exactKnn } from "./knn";
+import { autoKnnMethod, nearestNeighbours } from "./neighbours";
 import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, normaliseRows, selectRows, toMatrix, toRows } from "./matrix";
 import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
@@ -24,17 +24,18 @@ export interface UmapOptions extends BaseProjectionOptions {
   /** Input distance: "euclidean" (default) or "cosine" (1 - cosine similarity). */
   metric?: "euclidean" | "cosine";
   /**
-   * How the neighbours are found: "exact" (the lab's vantage-point tree, also t-SNE's, passed to umap-js with
-   * `setPrecomputedKNN`) or "nn-descent" (umap-js's own approximate search, with a JS distance callback). Default:
-   * exact up to {@link UMAP_EXACT_KNN_MAX_ROWS} distinct rows (as fast as NN-descent there, and the same neighbours
-   * t-SNE uses), else NN-descent; cosine with an all-zero row always uses nn-descent.
+   * How the neighbours are found: "exact" (the lab's exact search, also t-SNE's: on native TensorFlow when it is
+   * active, else the vantage-point tree; passed to umap-js with `setPrecomputedKNN`) or "nn-descent" (umap-js's own
+   * approximate search, with a JS distance callback). Default: exact when the native search runs (see
+   * neighbours.ts's NATIVE_KNN_MAX_ROWS) or up to {@link UMAP_EXACT_KNN_MAX_ROWS} distinct rows, else NN-descent;
+   * cosine with an all-zero row always uses nn-descent.
    */
   knn?: "exact" | "nn-descent";
 }
 
 /**
- * Above this many distinct rows the default neighbour search is umap-js's NN-descent. Measured on this 2-core machine,
- * exact vs NN-descent time: 1.00× at 3,883 overlapping 32-D points, 1.04× at 10,000, and 1.13–1.21× on ml-latest-small's
+ * Without native TensorFlow, above this many distinct rows the default neighbour search is umap-js's NN-descent.
+ * Measured on this 2-core machine with the vantage-point tree, exact vs NN-descent time: 1.00× at 3,883 overlapping 32-D points, 1.04× at 10,000, and 1.13–1.21× on ml-latest-small's
  * 9,742 stage-1 vectors (cosine), with the same 10-NN preservation (0.99–1.03×): exact search stops paying off in 32-D.
  */
 export const UMAP_EXACT_KNN_MAX_ROWS = 5_000;
@@ -153,7 +154,7 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
   });
   const distinct = duplicates > 0 ? selectRows(m, unique) : m;
   const rows = toRows(distinct);
-  const wanted = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS ? "exact" : "nn-descent");
+  const wanted = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS || autoKnnMethod(u, "euclidean") === "native" ? "exact" : "nn-descent");
   // Cosine goes through unit rows, which an all-zero row does not have.
   const knn = wanted === "exact" && (metric === "euclidean" || !hasZeroRow(distinct)) ? "exact" : "nn-descent";
   const title = `UMAP: ${n.toLocaleString("en-US")} points`;
@@ -179,7 +180,8 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
  * searches return it), then its k − 1 nearest other rows. Cosine distances come from unit rows: 1 − cos = |a − b|² / 2.
  */
 function umapNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine"): { indices: number[][]; distances: number[][] } {
-  const r = exactKnn(m, k - 1);
+  const auto = autoKnnMethod(m.rows, "euclidean");
+  const r = nearestNeighbours(m, k - 1, { method: auto === "nndescent" ? "vptree" : auto }); // exact, as asked
   const indices: number[][] = new Array(m.rows);
   const distances: number[][] = new Array(m.rows);
   for (let i = 0; i < m.rows; i++) {

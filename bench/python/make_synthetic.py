@@ -1,5 +1,5 @@
 """Writes random ml-latest-small-sized data in train_reference.py's raw binary format, to smoke-test or time the Keras reference without MovieLens."""
-# Usage: python bench/keras/make_synthetic.py OUT_DIR [--seed S]   (needs only numpy, e.g. .venv-bench/bin/python)
+# Usage: python bench/python/make_synthetic.py OUT_DIR [--seed S]   (needs only numpy, e.g. .venv-bench/bin/python)
 # Writes, under OUT_DIR (prefix -> job field "data"):
 #   ratings  610 users x 9,742 movies, 100,836 ratings in 0.5..5 (half stars), target = the rating
 #   unit     same pairs, target = (rating - 0.5) / 4.5 in [0, 1]          (dot-bias-sigmoid)

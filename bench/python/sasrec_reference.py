@@ -1,5 +1,5 @@
 """Bench-only Keras reference for SASRec: the lab's architecture in tf.keras, trained with model.fit on the same windows the TF.js run trains on; reports sequences/s per epoch as JSON."""
-# Usage: .venv-bench/bin/python bench/keras/sasrec_reference.py JOB.json RESULT.json
+# Usage: .venv-bench/bin/python bench/python/sasrec_reference.py JOB.json RESULT.json
 # JOB.json: data (prefix of the raw arrays below), numMovies, maxLength (L), dim (d), blocks, dropout, batchSize,
 # epochs, learningRate, seed.
 # Data (little-endian int32, row-major, written by bench/training.bench.ts from the lab's next-movie task):

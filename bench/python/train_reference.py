@@ -1,6 +1,6 @@
 """Bench-only Keras reference: trains one of the lab's models with tf.keras `model.fit` on a raw binary data set and reports per-epoch wall time, examples/s and loss as JSON, for the TF.js training benchmark to compare against."""
-# Usage: .venv-bench/bin/python bench/keras/train_reference.py JOB.json RESULT.json
-# (make the venv with `bash bench/keras/ensure_venv.sh`; it prints the python path).
+# Usage: .venv-bench/bin/python bench/python/train_reference.py JOB.json RESULT.json
+# (make the venv with `bash bench/python/ensure_venv.sh`; it prints the python path).
 #
 # Data: `<data>.user.i32`, `<data>.movie.i32` (int32 little-endian) and `<data>.target.f32` (float32 little-endian),
 # raw arrays of equal length N with no header. For "movie-genre" the two index arrays are movie and genre, under the

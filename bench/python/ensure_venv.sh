@@ -1,5 +1,5 @@
-# Creates or refreshes .venv-bench/ (repo root) with bench/keras/requirements.txt for the bench-only Keras reference; prints its python path.
-# Usage (no shebang on purpose, run it with bash): PY="$(bash bench/keras/ensure_venv.sh)"   (PYTHON=python3.11 to choose the interpreter that makes the venv)
+# Creates or refreshes .venv-bench/ (repo root) with bench/python/requirements.txt for the bench-only Python references (Keras, openTSNE, umap-learn); prints its python path.
+# Usage (no shebang on purpose, run it with bash): PY="$(bash bench/python/ensure_venv.sh)"   (PYTHON=python3.11 to choose the interpreter that makes the venv)
 # Idempotent: a stamp file holds a hash of the requirements and the interpreter's version, and pip runs only when it
 # differs or the venv is missing/broken. pip's output is shown only if pip fails. Status lines go to stderr.
 set -euo pipefail
@@ -12,7 +12,7 @@ py="$venv/bin/python"
 stamp="$venv/.bench-requirements.sha256"
 base_python="${PYTHON:-python3}"
 
-say() { echo "[bench-keras] $*" >&2; }
+say() { echo "[bench-python] $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 [[ -f "$req" ]] || die "requirements file not found: $req"
@@ -26,7 +26,7 @@ if [[ -x "$py" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$py" -c '' 
   exit 0
 fi
 
-log="$(mktemp "${TMPDIR:-/tmp}/bench-keras-pip.XXXXXX")"
+log="$(mktemp "${TMPDIR:-/tmp}/bench-python-pip.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 t0=$SECONDS
 if [[ "$("$py" -c "$pyver" 2>/dev/null || true)" != "$base_version" ]]; then
@@ -34,7 +34,7 @@ if [[ "$("$py" -c "$pyver" 2>/dev/null || true)" != "$base_version" ]]; then
   "$base_python" -m venv --clear "$venv" >"$log" 2>&1 || { cat "$log" >&2; die "python -m venv failed"; }
 fi
 rm -f "$stamp"
-say "installing bench/keras/requirements.txt into $venv (first time: ~250 MB tensorflow-cpu wheel, ~1.6 GB installed)"
+say "installing bench/python/requirements.txt into $venv (first time: ~250 MB tensorflow-cpu wheel plus openTSNE, umap-learn and numba; ~2 GB installed)"
 if ! "$py" -m pip install --disable-pip-version-check --no-input -r "$req" >"$log" 2>&1; then
   grep -vE '^(WARNING: Location|Looking in)' "$log" | tail -n 60 >&2
   die "pip install -r $req failed (output above)"

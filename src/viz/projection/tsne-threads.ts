@@ -1,0 +1,217 @@
+// t-SNE's forces on several threads: worker threads that each rebuild the Barnes–Hut tree from the shared coordinates and compute the repulsive and attractive forces of their share of the points, in step with the main loop.
+//
+// Each iteration the main thread bumps a generation counter in shared memory; every worker (tsne-worker.ts) rebuilds
+// its own BhTree from the shared coordinates (a build is deterministic, so every thread has the same tree and the
+// same point order; rebuilding costs a few percent of a traversal), computes the repulsion of the groups whose first
+// tree position falls in its range and the attraction of its range of rows (from the full symmetric P, so no two
+// threads write the same row), writes them into the shared arrays with its shares of Z and of the KL term, and counts
+// itself done. The main thread does share 0 meanwhile, then waits (Atomics.wait, so t-SNE stays synchronous). Every
+// point's forces are the same whatever the split (the one-thread loop uses the same two functions over every point);
+// only Z and the KL term are summed in another order, in thread order, so a thread count gives repeatable numbers, and
+// different thread counts differ in Z's last bits, which t-SNE's iterations amplify into different (equally good)
+// layouts: test/viz/tsne-threads.test.ts checks the forces and bounds the difference in KL and quality.
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { SparseP } from "./affinities";
+import { BhTree } from "./bhtree";
+
+/** Control words in the shared Int32Array. */
+const GENERATION = 0;
+const DONE = 1;
+const FAILED = 2;
+const STOP = 3;
+
+/** What a worker gets at start. */
+export interface RepulsionWorkerData {
+  n: number;
+  /** Its range of first tree positions, [from, to) (repulsion). */
+  from: number;
+  to: number;
+  /** Its range of rows, [rowFrom, rowTo) (attraction). */
+  rowFrom: number;
+  rowTo: number;
+  /** The symmetric P as CSR: row pointers, columns, values. */
+  pRowPtr: SharedArrayBuffer;
+  pCols: SharedArrayBuffer;
+  pVals: SharedArrayBuffer;
+  gradient: SharedArrayBuffer;
+  /** Its index (1..threads-1): where its share of Z goes. */
+  index: number;
+  leafCapacity: number;
+  groupSize: number;
+  ctrl: SharedArrayBuffer;
+  y: SharedArrayBuffer;
+  forces: SharedArrayBuffer;
+  shared: SharedArrayBuffer;
+}
+
+/** How long the main thread waits for a worker before giving up with an error (a worker stuck or killed). */
+const WORKER_TIMEOUT_MS = 120_000;
+
+/** Worker threads sharing one t-SNE run's coordinates and repulsive forces; see the file comment. */
+export class ForceThreads {
+  /** Coordinates, original order, n x 2: the t-SNE loop works on this array. */
+  readonly y: Float64Array;
+  /** Repulsive forces, original order, n x 2 (as {@link BhTree.repulsion} writes them). */
+  readonly forces: Float64Array;
+  /** Attractive forces, original order, n x 2 (exaggeration included). */
+  readonly gradient: Float64Array;
+  private readonly ctrl: Int32Array;
+  /** [theta, exaggeration, KL wanted (1/0), then per thread t ≥ 1: Z share at 2t + 1, KL-term share at 2t + 2]. */
+  private readonly shared: Float64Array;
+  private readonly workers: Worker[] = [];
+  private readonly to0: number;
+  private readonly rowTo0: number;
+  private readonly P: SparseP;
+
+  /** `P`: the symmetric sparse affinities (both triangles), whose rows the threads split for the attraction. */
+  constructor(
+    readonly n: number,
+    readonly threads: number,
+    private readonly tree: BhTree,
+    P: SparseP,
+  ) {
+    if (!(Number.isInteger(threads) && threads >= 2)) throw new RangeError(`ForceThreads: threads must be an integer ≥ 2, got ${threads}`);
+    const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+    const ctrl = sab(4 * 4);
+    const y = sab(8 * n * 2);
+    const forces = sab(8 * n * 2);
+    const gradient = sab(8 * n * 2);
+    const shared = sab(8 * (2 * threads + 3));
+    this.ctrl = new Int32Array(ctrl);
+    this.y = new Float64Array(y);
+    this.forces = new Float64Array(forces);
+    this.gradient = new Float64Array(gradient);
+    this.shared = new Float64Array(shared);
+    // P in shared memory, once.
+    const pRowPtr = sab(4 * (n + 1));
+    const pCols = sab(4 * P.cols.length);
+    const pVals = sab(8 * P.vals.length);
+    new Int32Array(pRowPtr).set(P.rowPtr);
+    new Int32Array(pCols).set(P.cols);
+    new Float64Array(pVals).set(P.vals);
+    this.P = { rows: n, rowPtr: new Int32Array(pRowPtr), cols: new Int32Array(pCols), vals: new Float64Array(pVals) };
+    const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * n) / threads));
+    this.to0 = bounds[1];
+    // Rows split by non-zeros, so each thread gets the same attraction work.
+    const nnz = P.rowPtr[n];
+    const rowBounds = [0];
+    for (let t = 1, i = 0; t < threads; t++) {
+      while (i < n && P.rowPtr[i] < (t * nnz) / threads) i++;
+      rowBounds.push(i);
+    }
+    rowBounds.push(n);
+    this.rowTo0 = rowBounds[1];
+    const file = path.join(__dirname, "tsne-worker.ts");
+    // The worker loads TypeScript through tsx's require hook, whatever started this process (tsx, tslab or plain node).
+    // A failure to load is reported through the shared flags, since the main thread is blocked while it waits.
+    const boot = [
+      `const { workerData } = require("node:worker_threads");`,
+      `try { require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(file)}); }`,
+      `catch (e) { const c = new Int32Array(workerData.ctrl); Atomics.store(c, ${FAILED}, 1); Atomics.add(c, ${DONE}, 1); Atomics.notify(c, ${DONE}); throw e; }`,
+    ].join("\n");
+    for (let t = 1; t < threads; t++) {
+      const workerData: RepulsionWorkerData = {
+        n,
+        from: bounds[t],
+        to: bounds[t + 1],
+        rowFrom: rowBounds[t],
+        rowTo: rowBounds[t + 1],
+        pRowPtr,
+        pCols,
+        pVals,
+        gradient,
+        index: t,
+        leafCapacity: tree.leafCapacity,
+        groupSize: tree.groupSize,
+        ctrl,
+        y,
+        forces,
+        shared,
+      };
+      const w = new Worker(boot, { eval: true, workerData, execArgv: [], stdout: false, stderr: true });
+      w.on("error", () => Atomics.store(this.ctrl, FAILED, 1)); // seen at the next wait
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /**
+   * The forces for the coordinates in {@link y}: repulsion into {@link forces} (returning Z) and attraction times
+   * `exaggeration` into {@link gradient} (returning, when `withKl`, Σ P_ij log(1 + |y_i − y_j|²)), split between the
+   * workers and this thread. Throws if a worker failed or stopped answering.
+   */
+  forcesFor(theta: number, exaggeration: number, withKl: boolean): { z: number; klPart: number } {
+    const { ctrl, shared } = this;
+    shared[0] = theta;
+    shared[1] = exaggeration;
+    shared[2] = withKl ? 1 : 0;
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.add(ctrl, GENERATION, 1);
+    Atomics.notify(ctrl, GENERATION);
+    this.tree.build(this.y);
+    let z = this.tree.repulsionPart(theta, this.forces, 0, this.to0);
+    let klPart = attractionRows(this.y, this.P, 0, this.rowTo0, exaggeration, this.gradient, withKl);
+    const others = this.threads - 1;
+    const start = Date.now();
+    for (let done = Atomics.load(ctrl, DONE); done < others; done = Atomics.load(ctrl, DONE)) {
+      if (Atomics.load(ctrl, FAILED)) throw new Error("t-SNE: a worker thread failed (run with threads: 1 to use this thread only)");
+      if (Date.now() - start > WORKER_TIMEOUT_MS) throw new Error(`t-SNE: a worker thread did not answer in ${WORKER_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(ctrl, DONE, done, 1000);
+    }
+    if (Atomics.load(ctrl, FAILED)) throw new Error("t-SNE: a worker thread failed (run with threads: 1 to use this thread only)");
+    for (let t = 1; t < this.threads; t++) {
+      z += shared[2 * t + 1];
+      klPart += shared[2 * t + 2];
+    }
+    return { z, klPart };
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    Atomics.store(this.ctrl, STOP, 1);
+    Atomics.add(this.ctrl, GENERATION, 1);
+    Atomics.notify(this.ctrl, GENERATION);
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
+export const CONTROL = { GENERATION, DONE, FAILED, STOP } as const;
+
+/**
+ * The attraction of rows [from, to) in 2-D from the full symmetric P: out[i] = exaggeration · Σ_j P_ij q_ij (y_i − y_j)
+ * with q_ij = 1 / (1 + |y_i − y_j|²), touching only those rows of `out`. Returns Σ P_ij log(1 + |y_i − y_j|²) over
+ * the rows when `withKl` (the −Σ P log q part of the KL), else 0.
+ */
+export function attractionRows(
+  y: Float64Array,
+  P: SparseP,
+  from: number,
+  to: number,
+  exaggeration: number,
+  out: Float64Array,
+  withKl: boolean,
+): number {
+  const { rowPtr, cols, vals } = P;
+  let klPart = 0;
+  for (let i = from; i < to; i++) {
+    const xi = y[2 * i];
+    const yi = y[2 * i + 1];
+    let ax = 0;
+    let ay = 0;
+    const end = rowPtr[i + 1];
+    for (let e = rowPtr[i]; e < end; e++) {
+      const j = cols[e];
+      const dx = xi - y[2 * j];
+      const dy = yi - y[2 * j + 1];
+      const d2 = dx * dx + dy * dy;
+      const w = vals[e] / (1 + d2);
+      ax += w * dx;
+      ay += w * dy;
+      if (withKl) klPart += vals[e] * Math.log1p(d2);
+    }
+    out[2 * i] = exaggeration * ax;
+    out[2 * i + 1] = exaggeration * ay;
+  }
+  return klPart;
+}
