@@ -2,6 +2,7 @@
 import { UMAP } from "umap-js";
 import { Rng } from "../../util/random";
 import { autoKnnMethod, nearestNeighbours } from "./neighbours";
+import { umapLayout, umapLayoutEpoch } from "./umap-epochs";
 import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, normaliseRows, selectRows, toMatrix, toRows } from "./matrix";
 import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
@@ -165,14 +166,14 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
   }
   const nEpochs = model.initializeFit(rows);
   const task = { title, total: nEpochs, unit: "epochs" as const };
+  // umap-js's epochs, on flat arrays (umap-epochs.ts): the same coordinates, faster.
+  const layout = umapLayout(model);
+  const random = () => rng.next();
   for (let e = 0; e < nEpochs; e++) {
-    model.step();
+    umapLayoutEpoch(layout, random);
     yield { task, done: e + 1 };
   }
-  const emb = model.getEmbedding();
-  const uc = new Float64Array(u * dims);
-  for (let r = 0; r < u; r++) for (let a = 0; a < dims; a++) uc[r * dims + a] = emb[r][a];
-  return finish(uc, nNeighbors, nEpochs, "umap", knn);
+  return finish(layout.embedding, nNeighbors, nEpochs, "umap", knn);
 }
 
 /**

@@ -1,0 +1,151 @@
+// UMAP's layout epochs on flat typed arrays: umap-js's optimizeLayoutStep with the same arithmetic and the same random draws in the same order, without its arrays of arrays.
+//
+// umap-js keeps the embedding as number[][] and reads every edge's state from plain arrays; at 60,000 rows its epoch
+// loop took most of UMAP's 150 s here. This is the same loop over Float64Array / Int32Array copies of that state
+// (taken after umap-js's initializeFit, which builds the fuzzy graph and the initial layout), so the coordinates are
+// umap-js's own: test/viz/umap-epochs.test.ts checks them equal, bit for bit, against umap-js's step().
+import type { UMAP } from "umap-js";
+
+/** The optimisation state of one UMAP run, flat. */
+export interface UmapLayout {
+  readonly rows: number;
+  readonly dim: number;
+  readonly nEpochs: number;
+  /** The layout, rows x dim (head and tail embedding are the same array when fitting). */
+  readonly embedding: Float64Array;
+  readonly head: Int32Array;
+  readonly tail: Int32Array;
+  readonly epochsPerSample: Float64Array;
+  readonly epochOfNextSample: Float64Array;
+  readonly epochOfNextNegativeSample: Float64Array;
+  readonly epochsPerNegativeSample: Float64Array;
+  readonly a: number;
+  readonly b: number;
+  readonly gamma: number;
+  readonly initialAlpha: number;
+  alpha: number;
+  epoch: number;
+}
+
+/** umap-js's private optimisation state, as it is after initializeFit (umap-js 1.x). */
+interface UmapJsState {
+  head: number[];
+  tail: number[];
+  headEmbedding: number[][];
+  tailEmbedding: number[][];
+  epochsPerSample: number[];
+  epochOfNextSample: number[];
+  epochOfNextNegativeSample: number[];
+  epochsPerNegativeSample: number[];
+  moveOther: boolean;
+  initialAlpha: number;
+  alpha: number;
+  gamma: number;
+  a: number;
+  b: number;
+  dim: number;
+  nEpochs: number;
+  nVertices: number;
+  currentEpoch: number;
+}
+
+/** Copies the state of a umap-js model that has run initializeFit (and no step) into flat arrays. */
+export function umapLayout(model: UMAP): UmapLayout {
+  const s = (model as unknown as { optimizationState: UmapJsState }).optimizationState;
+  if (!s || !Array.isArray(s.headEmbedding) || s.headEmbedding !== s.tailEmbedding || !s.moveOther)
+    throw new Error("umapLayout: the umap-js model has not run initializeFit, or its internals differ from umap-js 1.x");
+  const rows = s.headEmbedding.length;
+  const dim = s.dim;
+  const embedding = new Float64Array(rows * dim);
+  for (let i = 0; i < rows; i++) for (let d = 0; d < dim; d++) embedding[i * dim + d] = s.headEmbedding[i][d];
+  return {
+    rows,
+    dim,
+    nEpochs: s.nEpochs,
+    embedding,
+    head: Int32Array.from(s.head),
+    tail: Int32Array.from(s.tail),
+    epochsPerSample: Float64Array.from(s.epochsPerSample),
+    epochOfNextSample: Float64Array.from(s.epochOfNextSample),
+    epochOfNextNegativeSample: Float64Array.from(s.epochOfNextNegativeSample),
+    epochsPerNegativeSample: Float64Array.from(s.epochsPerNegativeSample),
+    a: s.a,
+    b: s.b,
+    gamma: s.gamma,
+    initialAlpha: s.initialAlpha,
+    alpha: s.alpha,
+    epoch: s.currentEpoch,
+  };
+}
+
+/**
+ * One epoch (number `L.epoch`): every edge due is pulled together and pushed from its negative samples, as umap-js's
+ * optimizeLayoutStep does (clip at 4, learning rate decaying linearly), drawing negatives with `random` in its order.
+ */
+export function umapLayoutEpoch(L: UmapLayout, random: () => number): void {
+  const {
+    dim,
+    embedding: e,
+    head,
+    tail,
+    epochsPerSample,
+    epochOfNextSample,
+    epochOfNextNegativeSample,
+    epochsPerNegativeSample,
+    a,
+    b,
+    gamma,
+  } = L;
+  const n = L.epoch;
+  const alpha = L.alpha;
+  const rows = L.rows;
+  const edges = epochsPerSample.length;
+  for (let i = 0; i < edges; i++) {
+    if (epochOfNextSample[i] > n) continue;
+    const cj = head[i] * dim;
+    const ck = tail[i] * dim;
+    let distSquared = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = e[cj + d] - e[ck + d];
+      distSquared += v * v;
+    }
+    let gradCoeff = 0;
+    if (distSquared > 0) {
+      gradCoeff = -2.0 * a * b * Math.pow(distSquared, b - 1.0);
+      gradCoeff /= a * Math.pow(distSquared, b) + 1.0;
+    }
+    for (let d = 0; d < dim; d++) {
+      const gradD = clip(gradCoeff * (e[cj + d] - e[ck + d]));
+      e[cj + d] += gradD * alpha;
+      e[ck + d] += -gradD * alpha;
+    }
+    epochOfNextSample[i] += epochsPerSample[i];
+    const nNeg = Math.floor((n - epochOfNextNegativeSample[i]) / epochsPerNegativeSample[i]);
+    for (let p = 0; p < nNeg; p++) {
+      const k1 = Math.floor(random() * rows);
+      const co = k1 * dim;
+      let dist2 = 0;
+      for (let d = 0; d < dim; d++) {
+        const v = e[cj + d] - e[co + d];
+        dist2 += v * v;
+      }
+      let coeff = 0.0;
+      if (dist2 > 0.0) {
+        coeff = 2.0 * gamma * b;
+        coeff /= (0.001 + dist2) * (a * Math.pow(dist2, b) + 1);
+      } else if (head[i] === k1) continue;
+      for (let d = 0; d < dim; d++) {
+        let gradD = 4.0;
+        if (coeff > 0.0) gradD = clip(coeff * (e[cj + d] - e[co + d]));
+        e[cj + d] += gradD * alpha;
+      }
+    }
+    epochOfNextNegativeSample[i] += nNeg * epochsPerNegativeSample[i];
+  }
+  L.alpha = L.initialAlpha * (1.0 - n / L.nEpochs);
+  L.epoch = n + 1;
+}
+
+function clip(x: number): number {
+  return x > 4 ? 4 : x < -4 ? -4 : x;
+}
