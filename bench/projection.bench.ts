@@ -230,8 +230,8 @@ async function tsneJsComparison(quick: boolean): Promise<BenchRecord[]> {
 }
 
 /**
- * UMAP's neighbour search, the same input and seed both ways: the exact vantage-point-tree kNN handed to umap-js
- * (`setPrecomputedKNN`, the default up to 20,000 rows) against umap-js's NN-descent with its JS distance callback.
+ * UMAP's neighbour search, the same input and seed both ways: the lab's exact kNN handed to umap-js
+ * (`setPrecomputedKNN`; the native TensorFlow search, the default) against umap-js's NN-descent with its JS distance callback.
  * Overlapping clusters (centerStd 1), 32-D.
  */
 async function umapKnn(quick: boolean): Promise<BenchRecord[]> {
