@@ -22,7 +22,7 @@ const FAILED = 2;
 const STOP = 3;
 
 /** What a worker gets at start. */
-export interface RepulsionWorkerData {
+export interface ForceWorkerData {
   n: number;
   /** Its range of first tree positions, [from, to) (repulsion). */
   from: number;
@@ -48,7 +48,7 @@ export interface RepulsionWorkerData {
 /** How long the main thread waits for a worker before giving up with an error (a worker stuck or killed). */
 const WORKER_TIMEOUT_MS = 120_000;
 
-/** Worker threads sharing one t-SNE run's coordinates and repulsive forces; see the file comment. */
+/** Worker threads sharing one t-SNE run's coordinates and forces; see the file comment. */
 export class ForceThreads {
   /** Coordinates, original order, n x 2: the t-SNE loop works on this array. */
   readonly y: Float64Array;
@@ -111,7 +111,7 @@ export class ForceThreads {
       `catch (e) { const c = new Int32Array(workerData.ctrl); Atomics.store(c, ${FAILED}, 1); Atomics.add(c, ${DONE}, 1); Atomics.notify(c, ${DONE}); throw e; }`,
     ].join("\n");
     for (let t = 1; t < threads; t++) {
-      const workerData: RepulsionWorkerData = {
+      const workerData: ForceWorkerData = {
         n,
         from: bounds[t],
         to: bounds[t + 1],
@@ -129,7 +129,8 @@ export class ForceThreads {
         forces,
         shared,
       };
-      const w = new Worker(boot, { eval: true, workerData, execArgv: [], stdout: false, stderr: true });
+      // The worker's stderr goes to this process's, so a failure's stack is seen there.
+      const w = new Worker(boot, { eval: true, workerData, execArgv: [] });
       w.on("error", () => Atomics.store(this.ctrl, FAILED, 1)); // seen at the next wait
       w.unref();
       this.workers.push(w);

@@ -1,9 +1,9 @@
 // A t-SNE worker thread (see tsne-threads.ts): waits for each iteration's signal, rebuilds the Barnes–Hut tree from the shared coordinates, and writes the repulsive and attractive forces of its share of the points.
 import { workerData } from "node:worker_threads";
 import { BhTree } from "./bhtree";
-import { CONTROL, RepulsionWorkerData, attractionRows } from "./tsne-threads";
+import { CONTROL, ForceWorkerData, attractionRows } from "./tsne-threads";
 
-const d = workerData as RepulsionWorkerData;
+const d = workerData as ForceWorkerData;
 const ctrl = new Int32Array(d.ctrl);
 const y = new Float64Array(d.y);
 const forces = new Float64Array(d.forces);
