@@ -1,8 +1,9 @@
-// UMAP projection via umap-js, seeded through our Rng, with its traps guarded (tiny inputs, exact duplicates, non-finite values).
+// UMAP projection: umap-js's algorithm on typed arrays (umap-graph.ts, umap-epochs.ts) over the lab's exact neighbours, seeded through our Rng, with its traps guarded (tiny inputs, exact duplicates, non-finite values).
 import { UMAP } from "umap-js";
 import { Rng } from "../../util/random";
 import { autoKnnMethod, nearestNeighbours } from "./neighbours";
-import { umapLayout, umapLayoutEpoch } from "./umap-epochs";
+import { umapLayoutEpoch } from "./umap-epochs";
+import { UmapNeighbourLists, umapInitialLayout } from "./umap-graph";
 import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, normaliseRows, selectRows, toMatrix, toRows } from "./matrix";
 import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
@@ -26,7 +27,7 @@ export interface UmapOptions extends BaseProjectionOptions {
   metric?: "euclidean" | "cosine";
   /**
    * How the neighbours are found: "exact" (the lab's exact search, also t-SNE's: on native TensorFlow when it is
-   * active, else the vantage-point tree; passed to umap-js with `setPrecomputedKNN`) or "nn-descent" (umap-js's own
+   * active, else the vantage-point tree) or "nn-descent" (umap-js's own
    * approximate search, with a JS distance callback). Default: exact when the native search runs (see
    * neighbours.ts's NATIVE_KNN_MAX_ROWS) or up to {@link UMAP_EXACT_KNN_MAX_ROWS} distinct rows, else NN-descent;
    * cosine with an all-zero row always uses nn-descent.
@@ -43,16 +44,16 @@ export const UMAP_EXACT_KNN_MAX_ROWS = 5_000;
 
 /** What {@link umap} reports besides coordinates. */
 export interface UmapDiagnostics {
-  /** nNeighbors actually passed to umap-js (after clamping). */
+  /** nNeighbors actually used (after clamping). */
   nNeighbors: number;
   requestedNeighbors: number;
   /** Rows that exactly equal an earlier row; they were collapsed before UMAP and share that row's coordinates. */
   duplicates: number;
-  /** Distinct rows actually embedded by umap-js. */
+  /** Distinct rows actually embedded. */
   distinctRows: number;
   /** The neighbour search that ran (null when UMAP did not run). */
   knn: "exact" | "nn-descent" | null;
-  /** Epochs umap-js ran (0 when the input was too small to need it). */
+  /** Epochs run (0 when the input was too small to need it). */
   nEpochs: number;
   /**
    * "umap" normally; "trivial" when there were ≤ 2 distinct rows: one distinct row goes to the origin,
@@ -62,7 +63,7 @@ export interface UmapDiagnostics {
 }
 
 /**
- * UMAP of the rows (umap-js), fully seeded: umap-js's `random` is our {@link Rng}, so the same input, options
+ * UMAP of the rows (umap-js's algorithm and defaults), fully seeded: every random draw comes from our {@link Rng}, so the same input, options
  * and seed give identical coordinates.
  *
  * Traps handled:
@@ -139,36 +140,21 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
 
   const nNeighbors = Math.min(requestedNeighbors, u - 1);
   const rng = new Rng(seed);
-  const model = new UMAP({
-    nComponents: dims,
-    nNeighbors,
-    minDist: options.minDist,
-    spread: options.spread,
-    nEpochs: options.nEpochs,
-    learningRate: options.learningRate,
-    negativeSampleRate: options.negativeSampleRate,
-    localConnectivity: options.localConnectivity,
-    repulsionStrength: options.repulsionStrength,
-    setOpMixRatio: options.setOpMixRatio,
-    distanceFn: metric === "cosine" ? cosineDistance : undefined,
-    random: () => rng.next(),
-  });
+  const random = () => rng.next();
   const distinct = duplicates > 0 ? selectRows(m, unique) : m;
-  const rows = toRows(distinct);
   const wanted = options.knn ?? (u <= UMAP_EXACT_KNN_MAX_ROWS || autoKnnMethod(u, "euclidean") === "native" ? "exact" : "nn-descent");
   // Cosine goes through unit rows, which an all-zero row does not have.
   const knn = wanted === "exact" && (metric === "euclidean" || !hasZeroRow(distinct)) ? "exact" : "nn-descent";
   const title = `UMAP: ${n.toLocaleString("en-US")} points`;
   yield { task: { title: `${title}, nearest neighbours (${knn})`, total: null, unit: "epochs" }, done: 0 };
-  if (knn === "exact") {
-    const { indices, distances } = umapNeighbours(metric === "euclidean" ? distinct : normaliseRows(distinct), nNeighbors, metric);
-    model.setPrecomputedKNN(indices, distances);
-  }
-  const nEpochs = model.initializeFit(rows);
+  const lists =
+    knn === "exact"
+      ? umapNeighbours(metric === "euclidean" ? distinct : normaliseRows(distinct), nNeighbors, metric)
+      : umapJsNeighbours(distinct, nNeighbors, metric, random);
+  // umap-js's graph, random start and epochs on flat arrays (umap-graph.ts, umap-epochs.ts): its layout to rounding, faster.
+  const layout = umapInitialLayout(lists, { ...options, dims, nNeighbors }, random);
+  const nEpochs = layout.nEpochs;
   const task = { title, total: nEpochs, unit: "epochs" as const };
-  // umap-js's epochs, on flat arrays (umap-epochs.ts): the same coordinates, faster.
-  const layout = umapLayout(model);
-  const random = () => rng.next();
   for (let e = 0; e < nEpochs; e++) {
     umapLayoutEpoch(layout, random);
     yield { task, done: e + 1 };
@@ -180,7 +166,7 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
  * UMAP's neighbour lists from the exact search: each row's own index first at distance 0 (as umap-learn's and umap-js's
  * searches return it), then its k − 1 nearest other rows. Cosine distances come from unit rows: 1 − cos = |a − b|² / 2.
  */
-function umapNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine"): { indices: number[][]; distances: number[][] } {
+export function umapNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine"): UmapNeighbourLists {
   const auto = autoKnnMethod(m.rows, "euclidean");
   const r = nearestNeighbours(m, k - 1, { method: auto === "nndescent" ? "vptree" : auto }); // exact, as asked
   const indices: number[][] = new Array(m.rows);
@@ -197,6 +183,16 @@ function umapNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine
     distances[i] = dist;
   }
   return { indices, distances };
+}
+
+/** umap-js's own NN-descent (random-projection forest, a JS distance callback), drawing from `random` as its initializeFit does. */
+function umapJsNeighbours(m: DenseMatrix, k: number, metric: "euclidean" | "cosine", random: () => number): UmapNeighbourLists {
+  const model = new UMAP({ nNeighbors: k, distanceFn: metric === "cosine" ? cosineDistance : undefined, random });
+  const search = (model as unknown as { nearestNeighbors?: (x: number[][]) => { knnIndices: number[][]; knnDistances: number[][] } })
+    .nearestNeighbors;
+  if (typeof search !== "function") throw new Error("umap: umap-js's nearestNeighbors is missing; its internals differ from umap-js 1.x");
+  const r = search.call(model, toRows(m));
+  return { indices: r.knnIndices, distances: r.knnDistances };
 }
 
 /** Whether some row is all zeros. */
