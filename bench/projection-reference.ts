@@ -125,9 +125,12 @@ function python(py: string, script: string, job: object, tmp: string): Record<st
  * t-SNE against openTSNE and UMAP against umap-learn (n_jobs 1 and 2), each tool at its defaults with seed 1, on
  * overlapping clusters and stage 1's learned vectors (10k rows; 60k too unless `quick`). Quality on every output by
  * one Python function (10-NN preservation and trustworthiness on a seeded sample of 3,000 rows). The ratio is ours
- * over the n_jobs 2 reference's time (goal ≤ 1).
+ * over the n_jobs 2 reference's time (goal ≤ 1). `methods` picks t-SNE, UMAP or both.
  */
-export async function referenceComparison(quick: boolean): Promise<BenchRecord[]> {
+export async function referenceComparison(
+  quick: boolean,
+  methods: readonly ("tsne" | "umap")[] = ["tsne", "umap"],
+): Promise<BenchRecord[]> {
   const py = benchPython();
   if (!py) {
     log("bench Python unavailable (bench/python/ensure_venv.sh failed): no reference to compare with");
@@ -150,41 +153,50 @@ export async function referenceComparison(quick: boolean): Promise<BenchRecord[]
       writeF32(x, m.data);
       const job = { input: x, rows: m.rows, cols: m.cols, seed: 1 };
       const runs: Record<"tsne" | "umap", Run[]> = { tsne: [], umap: [] };
-      log(`${input.id}: t-SNE (ours) ...`);
-      const t = tsne(m, { seed: 1 });
-      runs.tsne.push({
-        side: `ours (1000 iterations, kNN ${t.diagnostics.knnMethod})`,
-        seconds: t.seconds,
-        kl: t.diagnostics.klDivergence,
-        file: path.join(tmp, `${input.id}.tsne.ours.f32`),
-      });
-      writeF32(runs.tsne[0].file, t.coords);
-      for (const jobs of [1, 2]) {
-        log(`${input.id}: openTSNE n_jobs ${jobs} ...`);
-        const file = path.join(tmp, `${input.id}.tsne.ref${jobs}.f32`);
-        const r = python(py, "projection_reference.py", { ...job, method: "tsne", n_jobs: jobs, output: file }, tmp);
-        runs.tsne.push({ side: `openTSNE 1.0.4, n_jobs ${jobs} (750 iterations)`, seconds: r.seconds as number, kl: r.kl as number, file });
-      }
-      log(`${input.id}: UMAP (ours) ...`);
-      const u = umap(m, { seed: 1 });
-      runs.umap.push({
-        side: `ours (umap-js, kNN ${u.diagnostics.knn})`,
-        seconds: u.seconds,
-        kl: null,
-        file: path.join(tmp, `${input.id}.umap.ours.f32`),
-      });
-      writeF32(runs.umap[0].file, u.coords);
-      for (const jobs of [1, 2]) {
-        log(`${input.id}: umap-learn n_jobs ${jobs} ...`);
-        const file = path.join(tmp, `${input.id}.umap.ref${jobs}.f32`);
-        const r = python(py, "projection_reference.py", { ...job, method: "umap", n_jobs: jobs, output: file }, tmp);
-        runs.umap.push({
-          side: `umap-learn 0.5.12, n_jobs ${jobs}`,
-          seconds: r.seconds as number,
-          kl: null,
-          compileSeconds: r.compile_seconds as number,
-          file,
+      if (methods.includes("tsne")) {
+        log(`${input.id}: t-SNE (ours) ...`);
+        const t = tsne(m, { seed: 1 });
+        runs.tsne.push({
+          side: `ours (1000 iterations, kNN ${t.diagnostics.knnMethod})`,
+          seconds: t.seconds,
+          kl: t.diagnostics.klDivergence,
+          file: path.join(tmp, `${input.id}.tsne.ours.f32`),
         });
+        writeF32(runs.tsne[0].file, t.coords);
+        for (const jobs of [1, 2]) {
+          log(`${input.id}: openTSNE n_jobs ${jobs} ...`);
+          const file = path.join(tmp, `${input.id}.tsne.ref${jobs}.f32`);
+          const r = python(py, "projection_reference.py", { ...job, method: "tsne", n_jobs: jobs, output: file }, tmp);
+          runs.tsne.push({
+            side: `openTSNE 1.0.4, n_jobs ${jobs} (750 iterations)`,
+            seconds: r.seconds as number,
+            kl: r.kl as number,
+            file,
+          });
+        }
+      }
+      if (methods.includes("umap")) {
+        log(`${input.id}: UMAP (ours) ...`);
+        const u = umap(m, { seed: 1 });
+        runs.umap.push({
+          side: `ours (kNN ${u.diagnostics.knn})`,
+          seconds: u.seconds,
+          kl: null,
+          file: path.join(tmp, `${input.id}.umap.ours.f32`),
+        });
+        writeF32(runs.umap[0].file, u.coords);
+        for (const jobs of [1, 2]) {
+          log(`${input.id}: umap-learn n_jobs ${jobs} ...`);
+          const file = path.join(tmp, `${input.id}.umap.ref${jobs}.f32`);
+          const r = python(py, "projection_reference.py", { ...job, method: "umap", n_jobs: jobs, output: file }, tmp);
+          runs.umap.push({
+            side: `umap-learn 0.5.12, n_jobs ${jobs}`,
+            seconds: r.seconds as number,
+            kl: null,
+            compileSeconds: r.compile_seconds as number,
+            file,
+          });
+        }
       }
       log(`${input.id}: quality ...`);
       const all = [...runs.tsne, ...runs.umap];
@@ -202,7 +214,7 @@ export async function referenceComparison(quick: boolean): Promise<BenchRecord[]
         },
         tmp,
       ) as Record<string, { knn_preservation: number; trustworthiness: number }>;
-      for (const method of ["tsne", "umap"] as const) {
+      for (const method of methods) {
         const [ours, , ref2] = runs[method];
         const name = method === "tsne" ? "t-SNE" : "UMAP";
         for (const r of runs[method]) {

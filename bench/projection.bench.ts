@@ -29,16 +29,19 @@ function log(msg: string): void {
 }
 
 /**
- * `--only reference`: ours against openTSNE and umap-learn (the default run's first part); `--only tsne-js`: the
+ * `--only reference`: ours against openTSNE and umap-learn (the default run's first part; `reference-tsne` and
+ * `reference-umap` run one of the two); `--only tsne-js`: the
  * older comparison with tsne-js and the well-separated size goals; `--only umap-knn`: UMAP with the exact neighbours
  * passed to umap-js against umap-js's own NN-descent.
  */
-export const sections = ["reference", "tsne-js", "umap-knn"] as const;
+export const sections = ["reference", "reference-tsne", "reference-umap", "tsne-js", "umap-knn"] as const;
 
 /** Runs the benchmark: the openTSNE / umap-learn comparison, then the tsne-js one (`quick`: the small sizes only). */
 export async function run({ quick, only }: { quick: boolean; only?: string }): Promise<BenchRecord[]> {
   if (only === "umap-knn") return umapKnn(quick);
   if (only === "reference") return referenceComparison(quick);
+  if (only === "reference-tsne") return referenceComparison(quick, ["tsne"]);
+  if (only === "reference-umap") return referenceComparison(quick, ["umap"]);
   if (only === "tsne-js") return tsneJsComparison(quick);
   return [...(await referenceComparison(quick)), ...(await tsneJsComparison(quick))];
 }
