@@ -3,6 +3,7 @@
 // because it runs before node_modules exists.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -169,6 +170,14 @@ async function kernel() {
   return `registered the TypeScript kernel in .venv (${path.relative(root, spec)})`;
 }
 
+/** lib/: src/ compiled, which notebooks import (scripts/build-lib.cjs; the kernel also rebuilds it when src/ changed). */
+async function library() {
+  const { ensureLibrary } = createRequire(import.meta.url)("./build-lib.cjs");
+  const result = ensureLibrary({ root, log });
+  if (result === "built with type errors") throw new Error("src/ does not compile (tsc's messages are above)");
+  return result;
+}
+
 /** The headless browser for figure export and the browser tests (scripts/provide-browser.ts; never fatal unless required). */
 async function headlessBrowser() {
   const stampFile = path.join(nm, ".lab-setup-browser");
@@ -209,6 +218,7 @@ try {
   }
   await step("Python + JupyterLab (.venv)", pythonEnv);
   await step("TypeScript kernel (tslab)", kernel);
+  await step("library for notebooks (lib/, compiled from src/)", library);
   const total = (Date.now() - t0) / 1000;
   if (!quiet || timings.some(([, , r]) => r !== "up to date")) log(`ready in ${total.toFixed(1)} s (cache: ${cacheRoot()})`);
 } catch (err) {

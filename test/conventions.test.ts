@@ -66,12 +66,12 @@ test("src/ has no dynamic import() (under tsx it would load a second copy of a m
   );
 });
 
-test("notebooks import the library through ./src/ files", () => {
+test("notebooks import the library only through its front door, compiled (./lib is src/index.ts built by scripts/build-lib.cjs)", () => {
   for (const f of files(path.join(root, "notebooks"), [".ipynb"])) {
     const nb = JSON.parse(fs.readFileSync(f, "utf8")) as { cells: { cell_type: string; source: string[] }[] };
     for (const c of nb.cells.filter((x) => x.cell_type === "code")) {
       for (const m of c.source.join("").matchAll(/from\s+"(\.[^"]*)"/g)) {
-        assert.ok(m[1].startsWith("./src/") && fs.existsSync(path.join(root, m[1]) + ".ts"), `${path.basename(f)} imports "${m[1]}"`);
+        assert.equal(m[1], "./lib", `${path.basename(f)} imports "${m[1]}"`);
       }
     }
   }

@@ -1,6 +1,7 @@
 // Tests for t-SNE on worker threads: the split forces equal the one-thread forces, a seed and thread count repeat exactly, and one and two threads give equally good embeddings.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import {
   BhTree,
   TSNE_THREADS_MIN_ROWS,
@@ -83,4 +84,28 @@ test("threaded t-SNE: the same seed and thread count give the same coordinates; 
     "1 thread below the threshold",
   );
   assert.throws(() => tsne(m, { threads: 0 }), /threads must be a positive integer/);
+});
+
+test("the compiled lib/ that notebooks import starts its own .js worker, and its forces equal src/'s", () => {
+  const root = path.resolve(__dirname, "..", "..");
+  // npm test's set-up builds lib/; this makes the test stand alone after an edit of src/.
+  (require(path.join(root, "scripts", "build-lib.cjs")) as { ensureLibrary: (o: { root: string }) => string }).ensureLibrary({ root });
+  const compiled = require(path.join(root, "lib", "viz", "projection", "tsne-threads.js")) as { ForceThreads: typeof ForceThreads };
+  const compiledTree = require(path.join(root, "lib", "viz", "projection", "bhtree.js")) as { BhTree: typeof BhTree };
+  const n = 2_000;
+  const m = gaussianClusters({ n, dim: 8, clusters: 4, centerStd: 1, seed: 3 });
+  const { P } = sparseAffinities(exactKnn(m, 30, { method: "brute" }), 10, true);
+  const rng = new Rng(7);
+  const y = Float64Array.from({ length: 2 * n }, () => rng.normal() * 10);
+  const ours = new ForceThreads(n, 2, new BhTree(n, 2, 8), P);
+  const theirs = new compiled.ForceThreads(n, 2, new compiledTree.BhTree(n, 2, 8), P);
+  try {
+    ours.y.set(y);
+    theirs.y.set(y);
+    assert.equal(theirs.forcesFor(0.5, 12, true).z, ours.forcesFor(0.5, 12, true).z);
+    assert.deepEqual(theirs.forces, ours.forces);
+  } finally {
+    ours.close();
+    theirs.close();
+  }
 });

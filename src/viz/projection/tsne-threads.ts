@@ -102,8 +102,9 @@ export class ForceThreads {
     }
     rowBounds.push(n);
     this.rowTo0 = rowBounds[1];
-    const file = path.join(__dirname, "tsne-worker.ts");
-    // The worker loads TypeScript through tsx's require hook, whatever started this process (tsx, tslab or plain node).
+    // The worker is this file's sibling: tsne-worker.ts from src/, tsne-worker.js from the compiled lib/ notebooks import.
+    const file = path.join(__dirname, `tsne-worker${path.extname(__filename)}`);
+    // A .ts worker loads through tsx's require hook, whatever started this process (tsx, tslab or plain node).
     // A failure to load is reported through the shared flags, since the main thread is blocked while it waits.
     const boot = [
       `const { workerData } = require("node:worker_threads");`,
