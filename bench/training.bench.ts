@@ -119,7 +119,7 @@ function medianEpochRate(examples: number, epochSeconds: number[]): number {
   return examples / s;
 }
 
-async function ours(model: RecModel, task: Task, batchSize: number, updates: "sparse" | "dense", epochs: number): Promise<number> {
+async function ours(model: RecModel, task: Task, batchSize: number, updates: "sparse" | "dense" | "tfjs", epochs: number): Promise<number> {
   const h = await fit(model, task, { epochs, batchSize, learningRate: 1e-3, seed: 1, progress: "none", updates, validate: false });
   model.dispose();
   return medianEpochRate(
@@ -212,12 +212,14 @@ export async function run({ quick, only }: { quick: boolean; only?: string }): P
       for (const c of list) {
         const epochs = ds.numUsers > 100_000 ? EPOCHS_LARGE : EPOCHS_SMALL;
         const sparse = await ours(c.build(ds), c.task(ds, train), c.batchSize, "sparse", epochs);
-        // Dense updates at batch 64 on the 25M-shaped tables take minutes per epoch; measured at batch 1024 only.
-        const skipDense = c.batchSize < 1024 && ds.numUsers > 100_000;
-        const dense = skipDense ? NaN : await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense", epochs);
+        // Dense updates step every row at every step, as Keras's optimiser does: the same update rule as the reference.
+        const dense = await ours(c.build(ds), c.task(ds, train), c.batchSize, "dense", epochs);
+        // TF.js's own optimiser over whole tables, for the record: on ml-100k only (on the larger tables it rewrites
+        // every embedding float and Adam's moments per step, minutes per epoch at batch 64).
+        const stock = d.label === "ml-100k" ? await ours(c.build(ds), c.task(ds, train), c.batchSize, "tfjs", epochs) : NaN;
         const ref = py ? keras(py, c, c.arrays(ds, train), tmp, epochs) : null;
         console.log(
-          `    ${c.label}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`,
+          `    ${c.label}: sparse ${sparse.toFixed(0)}/s, dense ${dense.toFixed(0)}/s, TF.js optimiser ${stock.toFixed(0)}/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`,
         );
         records.push(
           record({
@@ -230,11 +232,22 @@ export async function run({ quick, only }: { quick: boolean; only?: string }): P
             dataset: label,
           }),
         );
-        if (!skipDense) {
+        records.push(
+          record({
+            metric: `${c.label}: TF.js, dense updates (every row stepped, as Keras)`,
+            value: dense,
+            unit: "ratings/s",
+            reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null,
+            referenceValue: ref,
+            goal: ">= 1x Keras",
+            dataset: label,
+          }),
+        );
+        if (!Number.isNaN(stock)) {
           records.push(
             record({
               metric: `${c.label}: TF.js, dense updates (stock optimiser)`,
-              value: dense,
+              value: stock,
               unit: "ratings/s",
               reference: ref ? "Keras (tf-cpu, same model, batch, data; the faster of default and one intra-op thread)" : null,
               referenceValue: ref,

@@ -48,7 +48,7 @@ export interface RecipeOptions {
   validation?: Int32Array;
   earlyStopping?: EarlyStopping;
   progress?: ProgressMode | ProgressSink;
-  updates?: "auto" | "sparse" | "dense";
+  updates?: "auto" | "sparse" | "dense" | "tfjs";
 }
 
 /** Splits training indices into a smaller training set and a seeded validation set (for early stopping). */

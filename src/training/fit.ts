@@ -48,11 +48,14 @@ export interface FitOptions {
   /** A folder to write the training curves to for TensorBoard (`tensorboard --logdir <folder>`); see {@link TensorBoardLog}. */
   tensorboard?: string;
   /**
-   * "sparse" updates only the embedding rows a batch touches (lazy Adam/Adagrad/SGD, like Keras on IndexedSlices);
-   * "dense" steps every weight with a TF.js optimiser each batch. "auto" (default) is sparse for adam, adagrad and sgd.
-   * optimizers.ts says where the two agree (head weights) and where they cannot (table rows).
+   * "sparse" updates only the embedding rows a batch touches (lazy Adam/Adagrad/SGD, as TF Addons' LazyAdam);
+   * "dense" moves every row at every step, as a TF.js or Keras optimiser stepping whole tables does (untouched rows
+   * keep moving on Adam's decaying moments), computed in JS for the rows a batch touches and caught up lazily for the
+   * rest, so it costs what sparse costs; "tfjs" steps every weight with the TF.js optimiser itself (the reference
+   * "dense" equals to float rounding, and the only path for rmsprop). "auto" (default) is sparse for adam, adagrad and
+   * sgd. optimizers.ts says where they agree (head weights) and where they cannot (lazy table rows).
    */
-  updates?: "auto" | "sparse" | "dense";
+  updates?: "auto" | "sparse" | "dense" | "tfjs";
   /**
    * Stop with a {@link TrainingDivergedError} when a batch's loss goes above this: the loss is exploding (weights
    * blowing up, typically a learning rate far too high), even though it is still finite. NaN and infinite losses stop
@@ -226,7 +229,8 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   const vars = model.trainableVariables();
   if (vars.length === 0) throw new Error(`fit: model "${model.net.name}" has no trainable weights`);
   const mode = options.updates ?? "auto";
-  const sparse = mode === "sparse" || (mode === "auto" && hasJsRules(optName)) ? new SparseTableUpdater(model, optName, lr) : null;
+  const js = mode === "sparse" || (mode !== "tfjs" && hasJsRules(optName));
+  const sparse = js ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy") : null;
   const penalty = sparse ? null : new TablePenalty(model);
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);

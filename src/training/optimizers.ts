@@ -1,9 +1,10 @@
-// The optimisers in one place: the names fit accepts, the TF.js optimiser of dense updates, and the same rules in JS that sparse updates apply to head weights and to the table rows a batch touches.
+// The optimisers in one place: the names fit accepts, the TF.js optimiser ("tfjs" updates), and the same rules in JS that "sparse" and "dense" updates apply to head weights and to the table rows a batch touches.
 //
-// Dense updates step every weight with a TF.js optimiser ({@link makeOptimizer}). Sparse updates (training/sparse.ts)
-// keep each weight in a Float32Array and step it with a {@link JsOptimizer}: a head weight (dense kernel or bias) as
-// one row as wide as the whole weight, an embedding table as the rows its batch touched. JS rules exist for adam,
-// adagrad and sgd; rmsprop is dense only. Each rule below is written once, with two arithmetics ("conventions"):
+// fit's "tfjs" updates step every weight with a TF.js optimiser ({@link makeOptimizer}). Its "sparse" and "dense"
+// updates (training/sparse.ts) keep each weight in a Float32Array and step it with a {@link JsOptimizer}: a head weight
+// (dense kernel or bias) as one row as wide as the whole weight, an embedding table as the rows its batch touched. JS
+// rules exist for adam, adagrad and sgd; rmsprop is TF.js only. Each rule below is written once, with three
+// arithmetics ("conventions"):
 //
 // - "tfjs", for head weights. A head weight gets a gradient at every step, as under dense updates, so it is stepped
 //   with exactly what tf.train.* does on tfjs-node, state included, and the sparse and dense paths train the same head
@@ -24,7 +25,19 @@
 //   from 0.1), and with it every sparse-Adagrad epoch loss (tried: all move, though no test asserts one and no recipe
 //   trains with Adagrad). So under Adagrad, sparse and dense updates agree on head weights and not on tables.
 //
-// SGD, `w -= lr * g`, is one formula under both conventions. Where a formula reads a slot it has just written, the
+// - "dense", for table rows under dense updates: the "tfjs" arithmetic, and every row moves at every step, as when
+//   TF.js's optimiser steps the whole table (a row the batch does not touch has a zero gradient, but its Adam moments
+//   decay and it keeps moving on them). Computed lazily: a row is brought up to date when a batch touches it (before
+//   its forward pass reads the row: training/sparse.ts), and every row when the tables are synced; the zero-gradient
+//   steps in between are applied then, element by element with each step's bias corrections (`catchUp`). SGD and
+//   Adagrad do not move a row on a zero gradient, so only Adam has such steps. After {@link CATCH_UP_STEPS} of them
+//   the rest is cut: m has decayed by 0.9^200 ≈ 7e-10, and since |m̂| ≤ 7.3·sqrt(v̂) (Cauchy–Schwarz on the moments'
+//   sums) they would together move a weight by at most 73·lr·(β1/√β2)^200 ≈ 6e-11 at lr 1e-3, far below a float32
+//   weight's rounding; the moments themselves decay by their closed forms β^k. So the table ends as the TF.js
+//   optimiser leaves it, to float rounding (test/training.test.ts compares them), at the cost of the rows a batch
+//   touches instead of the whole table.
+//
+// SGD, `w -= lr * g`, is one formula under all three conventions. Where a formula reads a slot it has just written, the
 // value read is as written above (the float64 sum for "tfjs" Adagrad, the float32 slot for "lazy"), so the numbers
 // are those the sparse path has always produced.
 import { tf } from "../backend";
@@ -56,15 +69,20 @@ export function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   }
 }
 
-/** Which arithmetic a weight is stepped with: "tfjs" (head weights) or "lazy" (table rows); see the file comment. */
-export type Convention = "tfjs" | "lazy";
+/** Which arithmetic a weight is stepped with: "tfjs" (head weights), "lazy" or "dense" (table rows); see the file comment. */
+export type Convention = "tfjs" | "lazy" | "dense";
 
 /** A weight stepped in JS: its values and the optimiser's slots (Adam's moments m and v; Adagrad's accumulator in m). */
 export interface Slots {
   w: Float32Array;
   m: Float32Array | null;
   v: Float32Array | null;
+  /** "dense" tables only: the step each row is up to date with (see `catchUp`). */
+  current?: Int32Array;
 }
+
+/** Zero-gradient Adam steps applied one by one when a "dense" row catches up; the rest moves a weight by < 1e-10 (file comment). */
+export const CATCH_UP_STEPS = 200;
 
 // tf.train.adam(lr)'s β1 and β2 and the float32 backend's epsilon; tf.train.adagrad(lr)'s initial accumulator.
 const BETA1 = 0.9;
@@ -84,11 +102,42 @@ export class JsOptimizer {
     readonly lr: number,
   ) {}
 
-  /** Fresh slots for a weight of `n` values, started as the convention's optimiser starts them. */
-  slots(n: number, convention: Convention): { m: Float32Array | null; v: Float32Array | null } {
-    if (this.name === "sgd") return { m: null, v: null };
-    if (this.name === "adagrad") return { m: new Float32Array(n).fill(convention === "tfjs" ? ADAGRAD_INITIAL : 0), v: null };
-    return { m: new Float32Array(n), v: new Float32Array(n) };
+  /**
+   * Fresh slots for a weight of `n` values, started as the convention's optimiser starts them; a "dense" table
+   * (`rows` rows) also records the step each row is current with.
+   */
+  slots(n: number, convention: Convention, rows = 1): { m: Float32Array | null; v: Float32Array | null; current?: Int32Array } {
+    const current = convention === "dense" ? { current: new Int32Array(rows) } : {};
+    if (this.name === "sgd") return { m: null, v: null, ...current };
+    if (this.name === "adagrad") return { m: new Float32Array(n).fill(convention === "lazy" ? 0 : ADAGRAD_INITIAL), v: null, ...current };
+    return { m: new Float32Array(n), v: new Float32Array(n), ...current };
+  }
+
+  /** Steps counted so far. */
+  get steps(): number {
+    return this.t;
+  }
+
+  /**
+   * Brings rows `rows` of a "dense" table (width `d`) up to step `upTo`: applies the zero-gradient steps since each
+   * was last current (Adam moves on its moments; SGD and Adagrad do not move).
+   */
+  catchUp(s: Slots, rows: ArrayLike<number>, d: number, upTo = this.t): void {
+    const current = s.current!;
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      if (current[r] >= upTo) continue;
+      if (this.name === "adam") adamCatchUp(s.w, s.m!, s.v!, r * d, d, current[r], upTo, this.lr);
+      current[r] = upTo;
+    }
+  }
+
+  /** Brings every row of a "dense" table (width `d`) up to the current step. */
+  catchUpAll(s: Slots, d: number): void {
+    const rows = s.current!.length;
+    const all = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) all[r] = r;
+    this.catchUp(s, all, d);
   }
 
   /** Counts a step: call once per batch that updates anything, before stepping its weights. */
@@ -101,9 +150,97 @@ export class JsOptimizer {
    * table, row k of `g` being row `rows[k]`'s gradient (other rows and their slots are left alone).
    */
   step(s: Slots, g: Float32Array, convention: Convention, rows: ArrayLike<number> = WHOLE, d = s.w.length): void {
+    if (convention === "dense") {
+      this.catchUp(s, rows, d, this.t - 1);
+      for (let k = 0; k < rows.length; k++) s.current![rows[k]] = this.t;
+    }
+    const arithmetic = convention === "lazy" ? "lazy" : "tfjs";
     if (this.name === "sgd") sgd(s.w, g, rows, d, this.lr);
-    else if (this.name === "adagrad") adagrad(s.w, s.m!, g, rows, d, this.lr, convention);
-    else adam(s.w, s.m!, s.v!, g, rows, d, this.lr, this.t, convention);
+    else if (this.name === "adagrad") adagrad(s.w, s.m!, g, rows, d, this.lr, arithmetic);
+    else adam(s.w, s.m!, s.v!, g, rows, d, this.lr, this.t, arithmetic);
+  }
+}
+
+/** 1 - β^t for t = 0, 1, …: Adam's bias corrections, from where they reach 1 in float64 on taken as 1. */
+const corrections = (beta: number): Float64Array => {
+  const out: number[] = [];
+  for (let t = 0, c = 0; c < 1; t++) out.push((c = 1 - Math.pow(beta, t)));
+  return Float64Array.from(out);
+};
+const C1 = corrections(BETA1);
+const C2 = corrections(BETA2);
+
+/** Each skipped step's factors (see adamCatchUp), reused from row to row. */
+const CATCH_UP_A = new Float64Array(CATCH_UP_STEPS);
+const CATCH_UP_B = new Float64Array(CATCH_UP_STEPS);
+/** Below this ε / (B·sqrt(v)), four terms of the series in adamCatchUp are exact to 1e-8 relative (float32 rounding). */
+const SERIES_MAX = 0.01;
+
+/**
+ * Adam's zero-gradient steps from+1 … upTo on one row (offset `o`, width `d`), in the "tfjs" arithmetic: at step t,
+ * m ← β1·m, v ← β2·v, w −= lr·(m / c1_t) / (sqrt(v / c2_t) + ε). The first {@link CATCH_UP_STEPS} are applied; the
+ * moments decay by β^k over all k.
+ *
+ * With m0, v0 the moments when the row was last stepped, step j moves w by m0·A_j / (B_j·sqrt(v0) + ε), where
+ * A_j = lr·β1^j / c1 and B_j = sqrt(β2^j / c2) are the same for every element of the row. So the row's factors are
+ * computed once, and each element's total is m0·Σ_j A_j / (B_j·s + ε) with s = sqrt(v0): when ε ≪ B_j·s (x =
+ * ε / (min B·s) < {@link SERIES_MAX}) it is the series Σ_n (−ε)^(n−1)·S_n / s^n over the row's sums S_n = Σ_j A_j / B_j^n,
+ * four terms exact to x⁴ ≤ 1e-8; otherwise the sum is taken step by step.
+ */
+function adamCatchUp(
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  o: number,
+  d: number,
+  from: number,
+  upTo: number,
+  lr: number,
+): void {
+  const k = upTo - from;
+  const steps = Math.min(k, CATCH_UP_STEPS);
+  const A = CATCH_UP_A;
+  const B = CATCH_UP_B;
+  let p1 = 1;
+  let p2 = 1;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let minB = Infinity;
+  for (let j = 0; j < steps; j++) {
+    const t = from + 1 + j;
+    p1 *= BETA1;
+    p2 *= BETA2;
+    const a = (lr * p1) / (t < C1.length ? C1[t] : 1);
+    const b = Math.sqrt(p2 / (t < C2.length ? C2[t] : 1));
+    A[j] = a;
+    B[j] = b;
+    const ib = 1 / b;
+    s1 += a * ib;
+    s2 += a * ib * ib;
+    s3 += a * ib * ib * ib;
+    s4 += a * ib * ib * ib * ib;
+    if (b < minB) minB = b;
+  }
+  const decay1 = Math.pow(BETA1, k);
+  const decay2 = Math.pow(BETA2, k);
+  for (let i = o; i < o + d; i++) {
+    const m0 = m[i];
+    if (m0 !== 0) {
+      const s = Math.sqrt(v[i]);
+      let total: number;
+      if (EPSILON < SERIES_MAX * minB * s) {
+        const e = EPSILON / s;
+        total = (s1 - e * (s2 - e * (s3 - e * s4))) / s;
+      } else {
+        total = 0;
+        for (let j = 0; j < steps; j++) total += A[j] / (B[j] * s + EPSILON);
+      }
+      w[i] -= m0 * total;
+    }
+    m[i] = m0 * decay1;
+    v[i] *= decay2;
   }
 }
 
@@ -121,7 +258,7 @@ function adagrad(
   rows: ArrayLike<number>,
   d: number,
   lr: number,
-  convention: Convention,
+  convention: "tfjs" | "lazy",
 ): void {
   for (let k = 0, p = 0; k < rows.length; k++, p += d) {
     const o = rows[k] * d;
@@ -151,7 +288,7 @@ function adam(
   d: number,
   lr: number,
   t: number,
-  convention: Convention,
+  convention: "tfjs" | "lazy",
 ): void {
   const c1 = 1 - Math.pow(BETA1, t);
   const c2 = 1 - Math.pow(BETA2, t);

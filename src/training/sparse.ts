@@ -1,4 +1,4 @@
-// Sparse embedding updates: a batch looks up, differentiates and updates only the table rows it touches (lazy Adam/Adagrad/SGD).
+// Sparse embedding updates: a batch looks up, differentiates and steps only the table rows it touches (lazy Adam/Adagrad/SGD, or dense Adam caught up lazily).
 //
 // TF.js optimisers step whole variables, so every batch would read and write every row of every embedding table (and
 // Adam's two moment tables) although a batch touches a few hundred rows. Here the master copy of each table lives in
@@ -106,10 +106,15 @@ export class SparseTableUpdater {
   private readonly head: HeadState[];
   private readonly optimizer: JsOptimizer;
 
+  /**
+   * `rows`: "lazy" (default) steps only the rows a batch touches; "dense" moves every row at every step, as a TF.js
+   * optimiser stepping the whole table does, computed when a row is next touched or synced (optimizers.ts).
+   */
   constructor(
     private readonly model: RecModel,
     optimizer: OptimizerName,
     lr: number,
+    private readonly rows: "lazy" | "dense" = "lazy",
   ) {
     if (!hasJsRules(optimizer)) {
       throw new Error(`sparse updates support adam, adagrad and sgd, not ${optimizer}; use updates: "dense"`);
@@ -128,7 +133,7 @@ export class SparseTableUpdater {
         dim,
         trainable,
         w: Float32Array.from(variable.dataSync() as Float32Array),
-        ...(trainable ? opt.slots(rows * dim, "lazy") : { m: null, v: null }),
+        ...(trainable ? opt.slots(rows * dim, this.rows, rows) : { m: null, v: null }),
         slot: new Int32Array(rows).fill(-1),
       };
     });
@@ -149,6 +154,8 @@ export class SparseTableUpdater {
     const uniq: number[][] = this.tables.map(() => []);
     const local: Int32Array[][] = batch.ids.map((set) => this.tables.map((tb, ti) => uniqueSlots(tb, set[tb.input], uniq[ti])));
     for (let ti = 0; ti < this.tables.length; ti++) for (const r of uniq[ti]) this.tables[ti].slot[r] = -1;
+    // Under dense rows, the batch's rows first take the steps they missed, so the forward pass reads them as they are.
+    if (this.rows === "dense") this.tables.forEach((tb, ti) => tb.trainable && this.optimizer.catchUp(tb, uniq[ti], tb.dim));
 
     const manual = this.model.manualHead !== null && task.outputGradient !== undefined && batch.ids.length === 1;
     const g = manual ? this.manualGradients(task, batch) : this.tapeGradients(task, batch);
@@ -175,7 +182,7 @@ export class SparseTableUpdater {
         }
         this.tables.forEach((tb, ti) => {
           const rg = rowGrads[ti];
-          if (tb.trainable && rg) this.optimizer.step(tb, rg, "lazy", uniq[ti], tb.dim);
+          if (tb.trainable && rg) this.optimizer.step(tb, rg, this.rows, uniq[ti], tb.dim);
         });
       }
       return loss;
@@ -302,10 +309,11 @@ export class SparseTableUpdater {
     return value;
   }
 
-  /** Writes the master tables back into the model's variables. */
+  /** Writes the master tables back into the model's variables (under "dense" rows, every row brought up to date first). */
   sync(): void {
     for (const tb of this.tables) {
       if (!tb.trainable) continue;
+      if (this.rows === "dense") this.optimizer.catchUpAll(tb, tb.dim);
       const variable = this.model.tableVariable(tb.layer);
       // A copy: TF.js backends keep a reference to the array they are given, and `w` keeps changing.
       tf.tidy(() => variable.assign(tf.tensor2d(tb.w.slice(), [tb.rows, tb.dim])));

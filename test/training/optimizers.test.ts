@@ -94,3 +94,49 @@ test("optimiser names: JS rules for adam, adagrad and sgd; rmsprop is dense only
   makeOptimizer("rmsprop", LR).dispose();
   assert.throws(() => makeOptimizer("nadam" as never, LR), /unknown optimizer "nadam" \(use adam, sgd, adagrad or rmsprop\)/);
 });
+
+test('the "dense" convention ends where tf.train.* stepping the whole table ends, though each step passes only the rows it touches', () => {
+  const rows = 6;
+  const d = 3;
+  const steps = 320;
+  const rng = new Rng(11);
+  const w0 = Float32Array.from({ length: rows * d }, () => rng.normal());
+  // Each step touches a few rows; row 5 is touched at step 1 and then only at step 300, a gap past CATCH_UP_STEPS (200).
+  const touched: number[][] = Array.from({ length: steps }, (_, t) =>
+    t === 0 ? [5, 0] : t === 299 ? [5] : [0, 1, 2, 3, 4].filter(() => rng.next() < 0.4),
+  );
+  // Row 4's gradients are 1e-8, so ε is not small beside sqrt(v) there and the catch-up sums step by step, not by its series.
+  const grads = touched.map((rs) =>
+    Float32Array.from({ length: rs.length * d }, (_, i) => rng.normal() * (rs[Math.floor(i / d)] === 4 ? 1e-8 : 0.5)),
+  );
+  for (const name of ["adam", "adagrad", "sgd"] as const) {
+    const opt = new JsOptimizer(name, LR);
+    const s = { w: w0.slice(), ...opt.slots(w0.length, "dense", rows) };
+    const variable = tf.variable(tf.tensor2d(w0, [rows, d]));
+    const optimizer = makeOptimizer(name, LR);
+    touched.forEach((rs, t) => {
+      opt.beginStep();
+      opt.step(s, grads[t], "dense", rs, d);
+      const full = new Float32Array(rows * d);
+      rs.forEach((r, k) => full.set(grads[t].subarray(k * d, k * d + d), r * d));
+      tf.tidy(() => optimizer.applyGradients({ [variable.name]: tf.tensor2d(full, [rows, d]) }));
+    });
+    opt.catchUpAll(s, d);
+    const diff = maxAbsDiff(s.w, variable.dataSync());
+    assert.ok(diff < 1e-4, `${name}: dense rows differ from tf.train.${name} by ${diff}`);
+    if (name === "adam") {
+      // Not the lazy rule: there, untouched rows stay, here they move on their decaying moments (row 5 most: 298 steps).
+      const lazy = new JsOptimizer(name, LR);
+      const l = { w: w0.slice(), ...lazy.slots(w0.length, "lazy") };
+      touched.forEach((rs, t) => {
+        lazy.beginStep();
+        lazy.step(l, grads[t], "lazy", rs, d);
+      });
+      const row5 = maxAbsDiff(s.w.subarray(5 * d), l.w.subarray(5 * d));
+      assert.ok(row5 > 0.05, `row 5 moved ${row5} more under dense Adam than under lazy Adam`);
+    }
+    assert.deepEqual([...s.current!], new Array(rows).fill(steps), `${name}: every row is current after catchUpAll`);
+    optimizer.dispose();
+    variable.dispose();
+  }
+});
