@@ -10,6 +10,7 @@
 // only Z and the KL term are summed in another order, in thread order, so a thread count gives repeatable numbers, and
 // different thread counts differ in Z's last bits, which t-SNE's iterations amplify into different (equally good)
 // layouts: test/viz/tsne-threads.test.ts checks the forces and bounds the difference in KL and quality.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { SparseP } from "./affinities";
@@ -102,8 +103,10 @@ export class ForceThreads {
     }
     rowBounds.push(n);
     this.rowTo0 = rowBounds[1];
-    // The worker is this file's sibling: tsne-worker.ts from src/, tsne-worker.js from the compiled lib/ notebooks import.
-    const file = path.join(__dirname, `tsne-worker${path.extname(__filename)}`);
+    // The worker is this file's sibling on disk: tsne-worker.js in the compiled lib/ notebooks import, else
+    // tsne-worker.ts in src/ (also when tslab compiled src/ itself: this file then runs as a .js that is not on disk).
+    const compiled = path.join(__dirname, "tsne-worker.js");
+    const file = fs.existsSync(compiled) ? compiled : path.join(__dirname, "tsne-worker.ts");
     // A .ts worker loads through tsx's require hook, whatever started this process (tsx, tslab or plain node).
     // A failure to load is reported through the shared flags, since the main thread is blocked while it waits.
     const boot = [
