@@ -1,5 +1,6 @@
 // `npm run reproduce [-- --dataset ml-100k --epochs 10 --out out/reproduce]`: executes every notebook headlessly, exports their figures, and writes an index page.
 import { ChildProcess, spawn } from "child_process";
+import { slowestCell } from "./cell-times";
 import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
@@ -172,7 +173,11 @@ async function main(): Promise<void> {
     .sort();
   writeIndex(args, notebooks, times, figures, seconds);
   console.log(`reproduce: all ${notebooks.length} notebooks in ${seconds.toFixed(0)} s (${args.jobs} at a time)`);
-  for (const t of times) console.log(`  ${t.notebook.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)} s`);
+  for (const t of times) {
+    const slowest = slowestCell(path.join(args.out, t.notebook));
+    const where = slowest ? `   slowest: cell ${slowest.cell} ${slowest.seconds.toFixed(1)} s, ${JSON.stringify(slowest.opening)}` : "";
+    console.log(`  ${t.notebook.padEnd(36)} ${t.seconds.toFixed(1).padStart(6)} s${where}`);
+  }
   console.log(`  index: ${path.join(args.out, "index.html")}`);
 }
 

@@ -53,6 +53,9 @@ test(
     );
     console.log(r.stdout);
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr.slice(-4000)}`);
+    // The summary names each notebook's slowest cell, from nbclient's execution times.
+    for (const nb of notebooks)
+      assert.match(r.stdout, new RegExp(`${nb.replace(".", "\\.")} +[\\d.]+ s   slowest: cell \\d+ [\\d.]+ s, "`));
     for (const nb of notebooks) {
       assert.ok(fs.existsSync(path.join(out, nb)), `executed copy of ${nb} missing`);
       const executed = JSON.parse(fs.readFileSync(path.join(out, nb), "utf8"));
