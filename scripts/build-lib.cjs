@@ -130,7 +130,7 @@ function ensureLibrary({ root, log = () => {} }) {
   }
 }
 
-module.exports = { ensureLibrary, fingerprint };
+module.exports = { ensureLibrary };
 
 if (require.main === module) {
   const result = ensureLibrary({ root: path.resolve(__dirname, ".."), log: (l) => console.error(`[build-lib] ${l}`) });

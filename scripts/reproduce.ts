@@ -1,9 +1,9 @@
 // `npm run reproduce [-- --dataset ml-100k --epochs 10 --out out/reproduce]`: executes every notebook headlessly, exports their figures, and writes an index page.
 import { ChildProcess, spawn } from "child_process";
-import { slowestCell } from "./cell-times";
 import * as os from "os";
 import * as fs from "fs";
 import * as path from "path";
+import { slowestCell } from "./cell-times";
 import { escapeHtml } from "../src/util/html";
 import { writeFileAtomic } from "../src/util/atomic";
 import { describeBrowser, searchBrowser } from "../src/viz/browser";

@@ -113,31 +113,24 @@ export class JsOptimizer {
     return { m: new Float32Array(n), v: new Float32Array(n), ...current };
   }
 
-  /** Steps counted so far. */
-  get steps(): number {
-    return this.t;
-  }
-
   /**
    * Brings rows `rows` of a "dense" table (width `d`) up to step `upTo`: applies the zero-gradient steps since each
    * was last current (Adam moves on its moments; SGD and Adagrad do not move).
    */
   catchUp(s: Slots, rows: ArrayLike<number>, d: number, upTo = this.t): void {
-    const current = s.current!;
-    for (let k = 0; k < rows.length; k++) {
-      const r = rows[k];
-      if (current[r] >= upTo) continue;
-      if (this.name === "adam") adamCatchUp(s.w, s.m!, s.v!, r * d, d, current[r], upTo, this.lr);
-      current[r] = upTo;
-    }
+    for (let k = 0; k < rows.length; k++) this.catchUpRow(s, rows[k], d, upTo);
   }
 
   /** Brings every row of a "dense" table (width `d`) up to the current step. */
   catchUpAll(s: Slots, d: number): void {
-    const rows = s.current!.length;
-    const all = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) all[r] = r;
-    this.catchUp(s, all, d);
+    for (let r = 0; r < s.current!.length; r++) this.catchUpRow(s, r, d, this.t);
+  }
+
+  private catchUpRow(s: Slots, r: number, d: number, upTo: number): void {
+    const current = s.current!;
+    if (current[r] >= upTo) return;
+    if (this.name === "adam") adamCatchUp(s.w, s.m!, s.v!, r * d, d, current[r], upTo, this.lr);
+    current[r] = upTo;
   }
 
   /** Counts a step: call once per batch that updates anything, before stepping its weights. */
