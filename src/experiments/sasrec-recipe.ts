@@ -31,6 +31,8 @@ export interface SasRecRecipeOptions extends RecipeOptions {
   windows?: "last" | "all";
   /** Start the item table from these movie vectors (numMovies x d, e.g. stage 1's); `dim` is then theirs. */
   initial?: Matrix | null;
+  /** Threads per training step (fit's `threads`): 2 (default) splits each batch with a worker thread, 1 uses this one. */
+  threads?: 1 | 2;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function trainSasRec(ds: Dataset, train: Int32Array, o: SasRecRecip
       optimizer: o.optimizer ?? "adam",
       seed,
       updates: o.updates ?? "auto",
+      threads: o.threads,
       progress: o.progress,
       title: name,
     });

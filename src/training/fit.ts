@@ -57,6 +57,14 @@ export interface FitOptions {
    */
   updates?: "auto" | "sparse" | "dense" | "tfjs";
   /**
+   * Threads that compute each step's gradients: 2 splits every batch between this thread and a worker thread holding
+   * a replica of the network (training/replica.ts), for models without sparse tables whose task registers its loss for
+   * it (SASRec's next-movie task), under the JS optimisers. TF's eager element-wise kernels use one core each, so this
+   * is how such a model uses two. Default: 2 where it applies, else 1. The same seed and thread count give the same
+   * numbers; 1 and 2 threads draw different dropout masks (without dropout they agree to float rounding).
+   */
+  threads?: 1 | 2;
+  /**
    * Stop with a {@link TrainingDivergedError} when a batch's loss goes above this: the loss is exploding (weights
    * blowing up, typically a learning rate far too high), even though it is still finite. NaN and infinite losses stop
    * training whatever this is. Default: the larger of 1e8 and 1e6 × the first batch's loss (the loss at the starting
@@ -117,6 +125,8 @@ function validateOptions(o: FitOptions): void {
   if (o.learningRate !== undefined && !(o.learningRate > 0))
     throw new RangeError(`fit: learningRate must be positive, got ${o.learningRate}`);
   if (!Number.isFinite(o.seed)) throw new RangeError(`fit: seed must be a number, got ${o.seed}`);
+  if (o.threads !== undefined && o.threads !== 1 && o.threads !== 2)
+    throw new RangeError(`fit: threads must be 1 or 2, got ${String(o.threads)}`);
   if (o.maxLoss !== undefined && !(typeof o.maxLoss === "number" && o.maxLoss > 0)) {
     throw new RangeError(`fit: maxLoss must be a positive number (Infinity turns the check off), got ${String(o.maxLoss)}`);
   }
@@ -230,7 +240,14 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   if (vars.length === 0) throw new Error(`fit: model "${model.net.name}" has no trainable weights`);
   const mode = options.updates ?? "auto";
   const js = mode === "sparse" || (mode !== "tfjs" && hasJsRules(optName));
-  const sparse = js ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy") : null;
+  const canSplit = js && model.tables.length === 0 && task.replica !== undefined;
+  if (options.threads === 2 && !canSplit)
+    throw new RangeError(
+      `fit: threads: 2 needs a model without sparse tables (got ${model.tables.length}), a task that registers its loss for a ` +
+        `second thread (${task.replica ? "it does" : `"${task.name}" does not`}) and a JS optimiser update (got updates: "${mode}")`,
+    );
+  const split = canSplit && (options.threads ?? 2) === 2 ? { maxRows: options.batchSize } : null;
+  const sparse = js ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy", split) : null;
   const penalty = sparse ? null : new TablePenalty(model);
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);
@@ -316,6 +333,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
     if (bestWeights && bestEpoch !== history.length - 1) model.net.setWeights(bestWeights);
   } finally {
     board?.flush();
+    sparse?.stop();
     if (!completed) sparse?.sync(); // keep what was learned when training is interrupted mid-epoch
     tf.dispose(bestWeights ?? []);
     penalty?.dispose();

@@ -14,6 +14,7 @@ import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
 import { sparseRowPenalty } from "./penalty";
+import { GradientReplica, batchRows } from "./replica";
 import { Task, TaskBatch, idTensors, memoForward } from "./task";
 
 /** An embedding table: the master copy of its rows and the optimiser's slots (none when the table is frozen). */
@@ -105,6 +106,8 @@ export class SparseTableUpdater {
   private readonly tables: TableState[];
   private readonly head: HeadState[];
   private readonly optimizer: JsOptimizer;
+  /** The second training thread, started at the first batch that is split (see replica.ts). */
+  private replica: GradientReplica | null = null;
 
   /**
    * `rows`: "lazy" (default) steps only the rows a batch touches; "dense" moves every row at every step, as a TF.js
@@ -115,6 +118,8 @@ export class SparseTableUpdater {
     optimizer: OptimizerName,
     lr: number,
     private readonly rows: "lazy" | "dense" = "lazy",
+    /** Split each batch between this thread and a worker thread (batches of at most `maxRows` rows); see replica.ts. */
+    private readonly split: { maxRows: number } | null = null,
   ) {
     if (!hasJsRules(optimizer)) {
       throw new Error(`sparse updates support adam, adagrad and sgd, not ${optimizer}; use updates: "dense"`);
@@ -158,7 +163,9 @@ export class SparseTableUpdater {
     if (this.rows === "dense") this.tables.forEach((tb, ti) => tb.trainable && this.optimizer.catchUp(tb, uniq[ti], tb.dim));
 
     const manual = this.model.manualHead !== null && task.outputGradient !== undefined && batch.ids.length === 1;
-    const g = manual ? this.manualGradients(task, batch) : this.tapeGradients(task, batch);
+    const split =
+      !manual && this.split !== null && this.tables.length === 0 && task.replica !== undefined && batch.ids.length === 1 && batch.size >= 2;
+    const g = manual ? this.manualGradients(task, batch) : split ? this.splitGradients(task, batch) : this.tapeGradients(task, batch);
     try {
       let loss = g.loss;
       // The lookup's gradient, in JS: per-example row gradients summed into each unique row.
@@ -233,6 +240,67 @@ export class SparseTableUpdater {
       head: new Map(this.head.map((h) => [h.variable, grads[h.variable.name]] as const).filter(([, t]) => t !== undefined)),
       dispose: () => tf.dispose([value, ...Object.values(grads), ...rowTensors.flat(), ...(ids ?? []).flat()]),
     };
+  }
+
+  /**
+   * Loss and gradients with the batch split between this thread (rows [0, h)) and the replica's (rows [h, B)), both
+   * through the tape, averaged with the weights the task's registered loss gives each half (replica.ts).
+   */
+  private splitGradients(task: Task, batch: TaskBatch): StepGradients {
+    const B = batch.size;
+    this.replica ??= new GradientReplica(
+      this.model.spec,
+      { name: task.replica!.loss, options: task.replica!.options },
+      this.head.map((h) => h.variable.shape),
+      batch,
+      Math.max(B, this.split!.maxRows),
+    );
+    const r = this.replica;
+    const h = Math.ceil(B / 2);
+    const own = batchRows(batch, 0, h);
+    const other = batchRows(batch, h, B);
+    r.start(
+      other,
+      this.head.map((hs) => hs.w),
+      B - h,
+    );
+    const target = tf.tensor(own.target, [h, ...batch.target.shape.slice(1)], batch.target.dtype);
+    let mine: StepGradients;
+    try {
+      mine = this.tapeGradients(task, { ids: [own.ids], widths: batch.widths, target, size: h });
+    } finally {
+      target.dispose();
+    }
+    try {
+      const theirs = r.finish();
+      const wa = r.weight(Float32Array.from(own.target));
+      const wb = r.weight(Float32Array.from(other.target));
+      const [ka, kb] = wa + wb > 0 ? [wa / (wa + wb), wb / (wa + wb)] : [h / B, (B - h) / B];
+      const head = new Map<tf.Variable, tf.Tensor>();
+      this.head.forEach((hs, i) => {
+        const gb = theirs.grads[i];
+        const ga = mine.head.get(hs.variable);
+        const a = ga ? (ga.dataSync() as Float32Array) : null;
+        const out = new Float32Array(gb.length);
+        for (let j = 0; j < out.length; j++) out[j] = (a ? ka * a[j] : 0) + kb * gb[j];
+        head.set(hs.variable, tf.tensor(out, hs.variable.shape));
+      });
+      return {
+        loss: ka * mine.loss + kb * theirs.loss,
+        usedSets: [0],
+        rows: [[]],
+        head,
+        dispose: () => tf.dispose([...head.values()]),
+      };
+    } finally {
+      mine.dispose();
+    }
+  }
+
+  /** Stops the second training thread, if one was started. */
+  stop(): void {
+    this.replica?.stop();
+    this.replica = null;
   }
 
   /**

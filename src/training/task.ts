@@ -55,6 +55,11 @@ export interface Task {
    * gradient tape. It must agree with `loss` (tests check both).
    */
   outputGradient?(output: Float32Array, batch: TaskBatch): { loss: number; gradient: Float32Array };
+  /**
+   * Optional: how a second training thread rebuilds {@link loss} (training/replica.ts): the name of a loss registered in
+   * training/replica-losses.ts and its plain-data options. A task with it can train data-parallel (fit's `threads`).
+   */
+  readonly replica?: { loss: string; options: Record<string, number> };
   /** Metrics computed on the validation set after every epoch. */
   readonly metrics: TaskMetric[];
   /** Checks that a model fits this task (input names, sizes); throws a clear error otherwise. */

@@ -32,6 +32,26 @@ export interface NextMovieTask extends Task {
   readonly sequences: Int32Array[];
 }
 
+/** The name {@link nextMovieLoss} is registered under for data-parallel training (training/replica-losses.ts). */
+export const NEXT_MOVIE_LOSS = "next-movie";
+
+/**
+ * The next-movie loss for history length L: on logits [B, 2L] (each position's next movie, then its negative) and the
+ * batch's target, the mask [B, L] of real positions, the mean over real positions of `softplus(−logit⁺) + softplus(logit⁻)`.
+ */
+export function nextMovieLoss(L: number): (forward: Forward, batch: TaskBatch) => tf.Scalar {
+  return (forward, batch) =>
+    tf.tidy(() => {
+      const logits = forward(0) as tf.Tensor2D; // [B, 2L]
+      const B = batch.size;
+      const pos = logits.slice([0, 0], [B, L]);
+      const neg = logits.slice([0, L], [B, L]);
+      const mask = batch.target;
+      const perPosition = tf.add(tf.softplus(tf.neg(pos)), tf.softplus(neg));
+      return tf.div(tf.sum(tf.mul(perPosition, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+    });
+}
+
 /**
  * Windows over each user's training sequence s (length n ≥ 2): a window ending at e reads s[max(0, e − 1 − L) .. e − 1)
  * as history and predicts s[t + 1] at each of its positions t; padded positions carry token 0 and no loss. A batch's
@@ -109,17 +129,8 @@ export function nextMovieTask(ds: Dataset, o: NextMovieTaskOptions): NextMovieTa
       }
       return { ids: [[history, candidates]], widths: [L, 2 * L], target: tf.tensor2d(mask, [B, L]), size: B };
     },
-    loss(forward: Forward, batch: TaskBatch): tf.Scalar {
-      return tf.tidy(() => {
-        const logits = forward(0) as tf.Tensor2D; // [B, 2L]
-        const B = batch.size;
-        const pos = logits.slice([0, 0], [B, L]);
-        const neg = logits.slice([0, L], [B, L]);
-        const mask = batch.target;
-        const perPosition = tf.add(tf.softplus(tf.neg(pos)), tf.softplus(neg));
-        return tf.div(tf.sum(tf.mul(perPosition, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
-      });
-    },
+    loss: nextMovieLoss(L),
+    replica: { loss: NEXT_MOVIE_LOSS, options: { maxLength: L } },
     check(model: RecModel) {
       if (!isSasRec(model)) throw new Error(`${F}: the model must be a SASRec model (sasrecModel), got ${model.kind}`);
       const mo = sasrecOptions(model);

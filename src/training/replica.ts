@@ -1,0 +1,176 @@
+// Data-parallel training steps for models without sparse tables (SASRec): a second thread holds a replica of the network and computes the gradients of half of each batch while this thread computes the other half's, so both cores work.
+//
+// TF's eager kernels for element-wise ops run on the calling thread only (a 16M-element Mul uses one core from
+// TF.js and from Python's eager mode alike; only graphs spread them over the intra-op pool), and most of a SASRec
+// step is such ops. So this thread runs rows [0, h) of each batch, and a worker thread with its own TF.js backend runs
+// rows [h, B) on a replica built from the same spec, its weights copied from this thread's before every step. The two
+// halves' losses and gradients are averaged with the weights the task's registered loss gives them (their share of
+// the batch's mean; replica-losses.ts), which is exactly the whole batch's loss and gradient. The optimiser then steps
+// once, here. The replica's dropout draws from its own seeds (the model seed plus REPLICA_SEED_OFFSET), so the same
+// seed and thread count give the same numbers; one thread and two threads draw different dropout masks.
+//
+// Hand-off is through shared memory and Atomics (no event-loop turn per step), as in viz/projection/tsne-threads.ts.
+import fs from "node:fs";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { ModelSpec } from "../models/base";
+import { replicaLoss } from "./replica-losses";
+import { TaskBatch } from "./task";
+
+/** Slots of the control array shared with the worker. */
+export const REPLICA = { GENERATION: 0, DONE: 1, STOP: 2, FAILED: 3, ROWS: 4, READY: 5 } as const;
+/** Added to the model's seed for the replica's dropout streams. */
+export const REPLICA_SEED_OFFSET = 1_000_003;
+/** How long a step waits for the worker before giving up (the first step includes its start-up). */
+const WORKER_TIMEOUT_MS = 120_000;
+
+/** What the worker is started with. */
+export interface ReplicaWorkerData {
+  spec: ModelSpec;
+  loss: { name: string; options: Record<string, number> };
+  /** Shapes of the trainable weights, in `RecModel.trainableVariables()` order. */
+  shapes: number[][];
+  /** Ids per example of each model input, and the target's values per example. */
+  widths: number[];
+  targetWidth: number;
+  targetDtype: "float32" | "int32";
+  ctrl: SharedArrayBuffer;
+  /** Every weight, concatenated (written here before each step). */
+  weights: SharedArrayBuffer;
+  /** Every weight's gradient for the worker's rows, concatenated (written by the worker). */
+  grads: SharedArrayBuffer;
+  /** The worker's rows: per input, rows × width ids, inputs one after another. */
+  ids: SharedArrayBuffer;
+  target: SharedArrayBuffer;
+  /** [loss] of the worker's rows. */
+  loss64: SharedArrayBuffer;
+}
+
+/** Rows [from, to) of a batch with one index set: id arrays sliced by their widths (views), target values copied. */
+export function batchRows(batch: TaskBatch, from: number, to: number): { ids: Int32Array[]; target: Float32Array | Int32Array } {
+  const widths = batch.ids[0].map((_, i) => batch.widths?.[i] ?? 1);
+  const ids = batch.ids[0].map((a, i) => a.subarray(from * widths[i], to * widths[i]));
+  const all = batch.target.dataSync() as Float32Array | Int32Array;
+  const w = all.length / batch.size;
+  return { ids, target: all.slice(from * w, to * w) };
+}
+
+/** The worker thread and the shared buffers of one {@link fit} run; see the file comment. */
+export class GradientReplica {
+  private readonly worker: Worker;
+  private readonly ctrl: Int32Array;
+  private readonly weights: Float32Array;
+  private readonly grads: Float32Array;
+  private readonly ids: Int32Array;
+  private readonly target: Float32Array | Int32Array;
+  private readonly loss64: Float64Array;
+  private readonly offsets: number[];
+  private generation = 0;
+  private stopped = false;
+  readonly weight: (target: Float32Array) => number;
+
+  /**
+   * Starts the worker for batches of at most `maxRows` rows shaped like `sample`. `shapes`: the trainable weights'
+   * shapes in `trainableVariables()` order.
+   */
+  constructor(
+    spec: ModelSpec,
+    loss: { name: string; options: Record<string, number> },
+    shapes: number[][],
+    sample: TaskBatch,
+    maxRows: number,
+  ) {
+    this.weight = replicaLoss(loss.name, loss.options).weight; // fails here, clearly, for an unregistered loss
+    if (sample.ids.length !== 1) throw new Error("GradientReplica: only batches with one index set can be split between threads");
+    const widths = sample.ids[0].map((_, i) => sample.widths?.[i] ?? 1);
+    const targetWidth = sample.target.size / sample.size;
+    const targetDtype = sample.target.dtype === "int32" ? "int32" : "float32";
+    this.offsets = [0];
+    for (const s of shapes) this.offsets.push(this.offsets[this.offsets.length - 1] + s.reduce((a, b) => a * b, 1));
+    const total = this.offsets[this.offsets.length - 1];
+    const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+    const data: ReplicaWorkerData = {
+      spec,
+      loss,
+      shapes,
+      widths,
+      targetWidth,
+      targetDtype,
+      ctrl: sab(8 * 4),
+      weights: sab(total * 4),
+      grads: sab(total * 4),
+      ids: sab(maxRows * widths.reduce((a, b) => a + b, 0) * 4),
+      target: sab(maxRows * targetWidth * 4),
+      loss64: sab(8),
+    };
+    this.ctrl = new Int32Array(data.ctrl);
+    this.weights = new Float32Array(data.weights);
+    this.grads = new Float32Array(data.grads);
+    this.ids = new Int32Array(data.ids);
+    this.target = targetDtype === "int32" ? new Int32Array(data.target) : new Float32Array(data.target);
+    this.loss64 = new Float64Array(data.loss64);
+    // The worker is this file's sibling on disk: replica-worker.js in the compiled lib/, else replica-worker.ts in
+    // src/, loaded through tsx's require hook whatever started this process (see tsne-threads.ts).
+    const compiled = path.join(__dirname, "replica-worker.js");
+    const file = fs.existsSync(compiled) ? compiled : path.join(__dirname, "replica-worker.ts");
+    const boot = [
+      `const { workerData } = require("node:worker_threads");`,
+      `try { if (${JSON.stringify(file)}.endsWith(".ts")) require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(file)}); }`,
+      `catch (e) { const c = new Int32Array(workerData.ctrl); Atomics.store(c, ${REPLICA.FAILED}, 1); Atomics.add(c, ${REPLICA.DONE}, 1); Atomics.notify(c, ${REPLICA.DONE}); throw e; }`,
+    ].join("\n");
+    this.worker = new Worker(boot, { eval: true, workerData: data, execArgv: [] });
+    this.worker.on("error", (err) => {
+      Atomics.store(this.ctrl, REPLICA.FAILED, 1);
+      console.error(`training: the second training thread failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      Atomics.add(this.ctrl, REPLICA.DONE, 1);
+      Atomics.notify(this.ctrl, REPLICA.DONE);
+    });
+    this.worker.unref();
+  }
+
+  /** Sends rows to the worker with the current weights (`weights[i]` in trainable-variable order); returns at once. */
+  start(rows: { ids: Int32Array[]; target: Float32Array | Int32Array }, weights: Float32Array[], size: number): void {
+    weights.forEach((w, i) => this.weights.set(w, this.offsets[i]));
+    let at = 0;
+    for (const a of rows.ids) {
+      this.ids.set(a, at);
+      at += a.length;
+    }
+    this.target.set(rows.target);
+    Atomics.store(this.ctrl, REPLICA.ROWS, size);
+    Atomics.store(this.ctrl, REPLICA.DONE, 0);
+    this.generation = Atomics.add(this.ctrl, REPLICA.GENERATION, 1) + 1;
+    Atomics.notify(this.ctrl, REPLICA.GENERATION);
+  }
+
+  /** Waits for the worker's rows: their loss and each weight's gradient (views into shared memory, valid until the next start). */
+  finish(): { loss: number; grads: Float32Array[] } {
+    const t0 = Date.now();
+    while (Atomics.load(this.ctrl, REPLICA.DONE) === 0) {
+      if (Atomics.load(this.ctrl, REPLICA.FAILED)) break;
+      if (Date.now() - t0 > WORKER_TIMEOUT_MS)
+        throw new Error(
+          `training: the second training thread did not answer in ${WORKER_TIMEOUT_MS / 1000} s (fit's threads: 1 trains on this thread only)`,
+        );
+      Atomics.wait(this.ctrl, REPLICA.DONE, 0, 1000);
+    }
+    if (Atomics.load(this.ctrl, REPLICA.FAILED))
+      throw new Error(
+        "training: the second training thread failed; its error is printed above (fit's threads: 1 trains on this thread only)",
+      );
+    return {
+      loss: this.loss64[0],
+      grads: this.offsets.slice(0, -1).map((o, i) => this.grads.subarray(o, this.offsets[i + 1])),
+    };
+  }
+
+  /** Stops the worker. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    Atomics.store(this.ctrl, REPLICA.STOP, 1);
+    Atomics.add(this.ctrl, REPLICA.GENERATION, 1);
+    Atomics.notify(this.ctrl, REPLICA.GENERATION);
+    void this.worker.terminate();
+  }
+}

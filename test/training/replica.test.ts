@@ -1,0 +1,107 @@
+// Tests data-parallel training (training/replica.ts): two threads give the whole batch's loss and gradient, the same seed and thread count give the same numbers, and models or tasks it cannot split are refused clearly.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ml100k } from "../helpers/movielens";
+import { leaveLastOutSplit } from "../../src/data/sequences";
+import { sasrecModel, SASREC_LAYERS } from "../../src/models/sasrec";
+import { userMovieModel } from "../../src/models/user-movie";
+import { fit } from "../../src/training/fit";
+import { nextMovieTask } from "../../src/training/tasks/next-movie";
+import { ratingTask } from "../../src/training/tasks/ratings";
+import { batchRows } from "../../src/training/replica";
+import { replicaLoss } from "../../src/training/replica-losses";
+import { tf } from "../../src/backend";
+import { Dataset } from "../../src/data/types";
+
+const L = 12;
+
+async function train(ds: Dataset, train: Int32Array, threads: 1 | 2, dropout: number, optimizer: "adam" | "sgd" = "adam") {
+  const model = sasrecModel({ numMovies: ds.numMovies, maxLength: L, dim: 16, blocks: 1, dropout, seed: 7 });
+  const task = nextMovieTask(ds, { train, maxLength: L, seed: 3 });
+  const h = await fit(model, task, {
+    epochs: 2,
+    batchSize: 64,
+    optimizer,
+    learningRate: optimizer === "sgd" ? 0.5 : 3e-3,
+    seed: 5,
+    threads,
+    progress: "none",
+  });
+  const items = model.weight(SASREC_LAYERS.items).data.slice();
+  model.dispose();
+  return { losses: h.epochs.map((e) => e.loss), items };
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+test("two training threads give what one gives without dropout (the halves' weighted mean is the batch's loss and gradient)", async () => {
+  const ds = await ml100k();
+  const split = leaveLastOutSplit(ds);
+  // Under SGD the weights stay within float rounding of each other. (Adam divides by sqrt(v), which turns rounding
+  // differences in gradients near zero into steps of the learning rate's size, so there only the losses are compared.)
+  const init = sasrecModel({ numMovies: ds.numMovies, maxLength: L, dim: 16, blocks: 1, dropout: 0, seed: 7 });
+  const start = init.weight(SASREC_LAYERS.items).data.slice();
+  init.dispose();
+  for (const optimizer of ["sgd", "adam"] as const) {
+    const one = await train(ds, split.train, 1, 0, optimizer);
+    const two = await train(ds, split.train, 2, 0, optimizer);
+    for (let e = 0; e < one.losses.length; e++)
+      assert.ok(
+        Math.abs(one.losses[e] - two.losses[e]) < 1e-4 * one.losses[e],
+        `${optimizer}, epoch ${e + 1}: ${one.losses[e]} vs ${two.losses[e]}`,
+      );
+    if (optimizer === "sgd") {
+      const diff = maxAbsDiff(one.items, two.items);
+      const moved = maxAbsDiff(one.items, start);
+      assert.ok(moved > 0.01, `the table moved (${moved})`);
+      assert.ok(diff < 1e-5 * moved, `item tables differ by ${diff} after 2 epochs (they moved ${moved})`);
+    }
+  }
+});
+
+test("two training threads with dropout: the same seed gives the same numbers; the loss falls", async () => {
+  const ds = await ml100k();
+  const split = leaveLastOutSplit(ds);
+  const a = await train(ds, split.train, 2, 0.2);
+  const b = await train(ds, split.train, 2, 0.2);
+  assert.deepEqual(a.losses, b.losses);
+  assert.equal(maxAbsDiff(a.items, b.items), 0);
+  assert.ok(a.losses[1] < a.losses[0], `loss ${a.losses[0]} -> ${a.losses[1]}`);
+  const one = await train(ds, split.train, 1, 0.2);
+  assert.notDeepEqual(one.losses, a.losses, "one thread draws other dropout masks");
+});
+
+test("a batch's rows split by widths; the next-movie loss weighs a part by its real positions", () => {
+  const batch = {
+    ids: [[Int32Array.from([1, 2, 3, 4, 5, 6]), Int32Array.from([7, 8, 9])]],
+    widths: [2, 1],
+    target: tf.tensor2d([1, 0, 1, 1, 0, 0], [3, 2]),
+    size: 3,
+  };
+  const r = batchRows(batch, 1, 3);
+  assert.deepEqual([...r.ids[0]], [3, 4, 5, 6]);
+  assert.deepEqual([...r.ids[1]], [8, 9]);
+  assert.deepEqual([...r.target], [1, 1, 0, 0]);
+  batch.target.dispose();
+  assert.equal(replicaLoss("next-movie", { maxLength: 2 }).weight(Float32Array.from([1, 1, 0, 1])), 3);
+  assert.throws(() => replicaLoss("nope", {}), /no loss registered as "nope" \(registered: next-movie\)/);
+});
+
+test("fit refuses threads: 2 where a batch cannot be split, naming why", async () => {
+  const ds = await ml100k();
+  const split = leaveLastOutSplit(ds);
+  const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1 });
+  await assert.rejects(
+    fit(m, ratingTask(ds, { train: split.train }), { epochs: 1, batchSize: 64, seed: 1, threads: 2, progress: "none" }),
+    /threads: 2 needs a model without sparse tables \(got \d+\)/,
+  );
+  await assert.rejects(
+    fit(m, ratingTask(ds, { train: split.train }), { epochs: 1, batchSize: 64, seed: 1, threads: 3 as 2 }),
+    /threads must be 1 or 2, got 3/,
+  );
+  m.dispose();
+});
