@@ -151,23 +151,75 @@ export function itemKnnScorer(model: ItemKnn, name = "item-kNN"): MovieScorer {
     const est = simSum > 0 ? base + weighted / simSum : base;
     return est < ratingScale.min ? ratingScale.min : est > ratingScale.max ? ratingScale.max : est;
   };
+  // Full ranking scores every movie for a user, and the forward scan reads all `keep` stored neighbours of each movie
+  // when the user has rated few of them (31 MB per user on ml-latest-small). The same sums come from the other side:
+  // each rated movie j adds its similarity to every movie that keeps j as a neighbour (the reverse lists below),
+  // about (ratings × keep) work per user. Where a movie gets more than k such hits, only its k most similar count,
+  // so those movies are summed by the forward scan, which then stops early.
+  const revOffsets = new Int32Array(numMovies + 1);
+  for (let t = 0; t < neighbour.length; t++) if (neighbour[t] >= 0) revOffsets[neighbour[t] + 1]++;
+  for (let j = 0; j < numMovies; j++) revOffsets[j + 1] += revOffsets[j];
+  const revMovie = new Int32Array(revOffsets[numMovies]);
+  const revSim = new Float32Array(revOffsets[numMovies]);
+  const fill = revOffsets.slice(0, numMovies);
+  for (let i = 0; i < numMovies; i++)
+    for (let t = i * keep, end = t + keep; t < end; t++) {
+      const j = neighbour[t];
+      if (j < 0) break;
+      revMovie[fill[j]] = i;
+      revSim[fill[j]++] = similarity[t];
+    }
+  /** Sum of similarities over the k most similar rated neighbours of `movie` (the user is loaded). */
+  const forwardSum = (movie: number): number => {
+    let simSum = 0;
+    let used = 0;
+    for (let t = movie * keep, end = t + keep; t < end && used < k; t++) {
+      const j = neighbour[t];
+      if (j < 0) break;
+      if (rated[j] !== rated[j]) continue;
+      simSum += similarity[t];
+      used++;
+    }
+    return simSum;
+  };
+  const hits = new Int32Array(numMovies);
+  const sums = new Float64Array(numMovies);
+  const counted = new Int32Array(numMovies); // counted[j] = pass once j's hits are added in that pass (repeats count once)
+  let pass = 0;
+  let ranked = -1; // the user whose sums are in `sums`
+  const rankAll = (user: number): void => {
+    if (user === ranked) return;
+    load(user);
+    hits.fill(0);
+    sums.fill(0);
+    pass++;
+    for (let b = byUser.offsets[user]; b < byUser.offsets[user + 1]; b++) {
+      const j = byUser.movie[b];
+      if (counted[j] === pass) continue;
+      counted[j] = pass;
+      for (let r = revOffsets[j]; r < revOffsets[j + 1]; r++) {
+        hits[revMovie[r]]++;
+        sums[revMovie[r]] += revSim[r];
+      }
+    }
+    for (let i = 0; i < numMovies; i++) if (hits[i] > k) sums[i] = forwardSum(i);
+    ranked = user;
+  };
   return {
     name,
     scoreMovies: (user, movies) => {
-      load(user);
-      // neighbourhood()'s similarity sum, inlined: full ranking calls this for every movie of every user.
       const out = new Float32Array(movies.length);
+      if (movies.length * 8 < numMovies) {
+        // A few candidates (the sampled protocol): the forward scan of each is cheaper than ranking every movie.
+        load(user);
+        for (let c = 0; c < movies.length; c++) out[c] = forwardSum(movies[c]);
+        return out;
+      }
+      rankAll(user);
       for (let c = 0; c < movies.length; c++) {
-        let simSum = 0;
-        let used = 0;
-        for (let t = movies[c] * keep, end = t + keep; t < end && used < k; t++) {
-          const j = neighbour[t];
-          if (j < 0) break;
-          if (rated[j] !== rated[j]) continue;
-          simSum += similarity[t];
-          used++;
-        }
-        out[c] = simSum;
+        const m = movies[c];
+        if (!(m >= 0 && m < numMovies)) throw new RangeError(`item-kNN: movie ${m} is outside 0..${numMovies - 1}`);
+        out[c] = sums[m];
       }
       return out;
     },

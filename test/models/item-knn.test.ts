@@ -70,6 +70,27 @@ test("similarities and predictions equal a brute-force KNNBaseline (shrunk pears
       assert.ok(Math.abs(score - simSum) < 1e-4, `ranking score ${score} vs ${simSum}`);
     }
   }
+  // Ranking every movie at once sums the same neighbours from the other side (each rated movie's reverse list), with
+  // the forward scan where a movie has more than k rated neighbours: it must equal scoring one movie at a time.
+  const all = Int32Array.from({ length: ds.numMovies }, (_, m) => m);
+  let overK = 0;
+  const firstUser = scorer.scoreMovies(0, all);
+  for (let u = 0; u < ds.numUsers; u++) {
+    const full = scorer.scoreMovies(u, all);
+    for (let m = 0; m < ds.numMovies; m++) {
+      const [one] = scorer.scoreMovies(u, Int32Array.of(m));
+      assert.ok(Math.abs(full[m] - one) < 1e-6, `user ${u} movie ${m}: all at once ${full[m]}, alone ${one}`);
+    }
+    const rated = new Set(
+      Array.from(train)
+        .filter((i) => ds.ratings.user[i] === u)
+        .map((i) => ds.ratings.movie[i]),
+    );
+    for (let m = 0; m < ds.numMovies; m++)
+      if (Array.from(model.neighbour.subarray(m * model.keep, (m + 1) * model.keep)).filter((j) => rated.has(j)).length > k) overK++;
+  }
+  assert.deepEqual([...scorer.scoreMovies(0, all)], [...firstUser], "a user ranked again, after others, gets the same scores");
+  assert.ok(overK > 0, "some movies have more than k rated neighbours (the forward-scan branch runs)");
 });
 
 test("item-kNN is registered by id, and on ml-100k u1 beats the bias baseline on RMSE and popularity on Recall@10", async () => {
