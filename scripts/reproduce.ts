@@ -112,6 +112,9 @@ async function main(): Promise<void> {
     ...process.env,
     MOVIELENS_LAB_PARAMS: JSON.stringify(args.params),
     MOVIELENS_LAB_FIGURES_DIR: args.figures,
+    // Notebooks that run side by side already share the cores: a second training thread each would only contend.
+    MOVIELENS_LAB_TRAINING_THREADS:
+      process.env.MOVIELENS_LAB_TRAINING_THREADS || (Math.min(args.jobs, notebooks.length) >= os.cpus().length ? "1" : "2"),
   };
   console.log(
     `reproduce: ${notebooks.length} notebooks, ${args.jobs} at a time, parameters ${JSON.stringify(args.params)}, figures -> ${path.relative(root, args.figures) || "."}`,

@@ -57,7 +57,9 @@ interface StepDropoutArgs {
  * Dropout whose mask is seeded AND changes on every training call: call k draws its mask from seed (seed, k). The
  * stock `tf.layers.dropout({ seed })` re-seeds its generator with the same number on every call, so it drops the same
  * units at every step (a fixed thinned network, not dropout). A fresh model replays the same sequence of masks, so
- * the same seed still gives the same numbers. At inference it is the identity.
+ * the same seed still gives the same numbers. At inference it is the identity. Each mask is a function of the
+ * example's row in the whole batch, so a batch split between threads draws the masks one thread would (see
+ * {@link withBatchRowOffset} and training/replica.ts).
  */
 export class StepDropout extends tf.layers.Layer {
   static className = "MovieLensLabStepDropout";
@@ -79,7 +81,17 @@ export class StepDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return x;
-    return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, this.rate, this.nextSeed())));
+    return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, this.rate, this.nextSeed(), batchRowOffset)));
+  }
+
+  /** How many training calls drew a mask so far (the next call draws call number `callCount`). */
+  get callCount(): number {
+    return this.calls;
+  }
+
+  /** Sets the call number of the next mask (a replica of the model in another thread follows this thread's count). */
+  set callCount(n: number) {
+    this.calls = n;
   }
 
   /**
@@ -103,20 +115,63 @@ export class StepDropout extends tf.layers.Layer {
 
 tf.serialization.registerClass(StepDropout);
 
+/** The row of the whole batch that row 0 of the tensors being masked is (0 unless a thread runs part of a batch). */
+let batchRowOffset = 0;
+
+/**
+ * Runs `fn` with its dropout masks drawn as rows [offset, offset + B) of the whole batch's masks: a thread that runs
+ * rows [h, B) of a batch sets h, so it drops what one thread running the whole batch would.
+ */
+export function withBatchRowOffset<T>(offset: number, fn: () => T): T {
+  const before = batchRowOffset;
+  batchRowOffset = offset;
+  try {
+    return fn();
+  } finally {
+    batchRowOffset = before;
+  }
+}
+
+/** Every {@link StepDropout} of a network, its own layers' and those a layer holds (an attention layer's), in a fixed order. */
+export function stepDropouts(net: tf.LayersModel): StepDropout[] {
+  const out: StepDropout[] = [];
+  for (const layer of net.layers) {
+    if (layer instanceof StepDropout) out.push(layer);
+    else for (const v of Object.values(layer)) if (v instanceof StepDropout) out.push(v);
+  }
+  return out;
+}
+
+/** The 32-bit hash of pair j of a mask's Weyl sequence (murmur3's finaliser). */
+function maskPairHash(seed: number, j: number): number {
+  let z = ((Math.imul(seed | 0, 0x9e3779b9) ^ 0x85ebca6b) + Math.imul(j + 1, 0x6d2b79f5)) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return z ^ (z >>> 16);
+}
+
 /**
  * A dropout mask of `shape`: each entry is 1/(1 − rate) with probability 1 − rate (to 16 bits), else 0. Entries 2j and
  * 2j + 1 take the two halves of a 32-bit hash of (seed, j) (murmur3's finaliser over a Weyl sequence), so the mask is
- * a pure function of its seed. TF.js's seeded `tf.dropout` draws through seedrandom's Alea in JS and builds a ones
- * tensor; together they were 12% of a SASRec training step.
+ * a pure function of its seed and of each entry's index. `rowOffset` r makes it rows [r, r + shape[0]) of a mask whose
+ * first dimension is longer: the entries at flat indices from r × (row size) on. TF.js's seeded `tf.dropout` draws
+ * through seedrandom's Alea in JS and builds a ones tensor; together they were 12% of a SASRec training step.
  */
-export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
+export function dropoutMask(shape: number[], rate: number, seed: number, rowOffset = 0): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropoutMask: rate must be in [0, 1), got ${rate}`);
   const n = shape.reduce((a, b) => a * b, 1);
+  const start = rowOffset * (shape.length > 0 ? n / shape[0] : 1);
   const mask = new Float32Array(n);
   const threshold = Math.round((1 - rate) * 65536); // keep when a 16-bit draw is below it
   const scale = 1 / (1 - rate);
-  let z0 = Math.imul(seed | 0, 0x9e3779b9) ^ 0x85ebca6b;
-  for (let i = 0; i < n; i += 2) {
+  let i = 0;
+  if (start % 2 === 1 && n > 0) {
+    // The mask starts at the high half of a pair.
+    if (maskPairHash(seed, (start - 1) / 2) >>> 16 < threshold) mask[0] = scale;
+    i = 1;
+  }
+  let z0 = (Math.imul(seed | 0, 0x9e3779b9) ^ 0x85ebca6b) + Math.imul((start + i) / 2, 0x6d2b79f5);
+  for (; i < n; i += 2) {
     let z = (z0 = (z0 + 0x6d2b79f5) | 0);
     z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);

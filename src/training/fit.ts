@@ -29,6 +29,14 @@ export interface EarlyStopping {
   restoreBest?: boolean;
 }
 
+/** The default of {@link FitOptions.threads}: MOVIELENS_LAB_TRAINING_THREADS (1 or 2) when set, else 2. */
+export function defaultTrainingThreads(): 1 | 2 {
+  const v = process.env.MOVIELENS_LAB_TRAINING_THREADS;
+  if (v === undefined || v === "") return 2;
+  if (v === "1" || v === "2") return Number(v) as 1 | 2;
+  throw new RangeError(`the environment variable MOVIELENS_LAB_TRAINING_THREADS must be 1 or 2, got "${v}"`);
+}
+
 /** Options for {@link fit}. */
 export interface FitOptions {
   epochs: number;
@@ -59,9 +67,11 @@ export interface FitOptions {
   /**
    * Threads that compute each step's gradients: 2 splits every batch between this thread and a worker thread holding
    * a replica of the network (training/replica.ts), for models without sparse tables whose task registers its loss for
-   * it (SASRec's next-movie task), under the JS optimisers. TF's eager element-wise kernels use one core each, so this
-   * is how such a model uses two. Default: 2 where it applies, else 1. The same seed and thread count give the same
-   * numbers; 1 and 2 threads draw different dropout masks (without dropout they agree to float rounding).
+   * it (SASRec's next-movie task), under the JS optimisers. TF's kernels here run on the calling thread, so this is how
+   * such a model uses two cores. Default: 2 where it applies (1 elsewhere), or what the environment variable
+   * MOVIELENS_LAB_TRAINING_THREADS says (`npm run reproduce` sets 1 when its notebooks already share the cores). One
+   * thread and two train the same model to float rounding: the halves' gradients sum to the batch's, and dropout
+   * masks follow each example's row in the batch.
    */
   threads?: 1 | 2;
   /**
@@ -246,7 +256,7 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
       `fit: threads: 2 needs a model without sparse tables (got ${model.tables.length}), a task that registers its loss for a ` +
         `second thread (${task.replica ? "it does" : `"${task.name}" does not`}) and a JS optimiser update (got updates: "${mode}")`,
     );
-  const split = canSplit && (options.threads ?? 2) === 2 ? { maxRows: options.batchSize } : null;
+  const split = canSplit && (options.threads ?? defaultTrainingThreads()) === 2 ? { maxRows: options.batchSize } : null;
   const sparse = js ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy", split) : null;
   const penalty = sparse ? null : new TablePenalty(model);
   const validate = (options.validate ?? true) && task.validationSize > 0;

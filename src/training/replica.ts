@@ -6,8 +6,9 @@
 // rows [h, B) on a replica built from the same spec, its weights copied from this thread's before every step. The two
 // halves' losses and gradients are averaged with the weights the task's registered loss gives them (their share of
 // the batch's mean; replica-losses.ts), which is exactly the whole batch's loss and gradient. The optimiser then steps
-// once, here. The replica's dropout draws from its own seeds (the model seed plus REPLICA_SEED_OFFSET), so the same
-// seed and thread count give the same numbers; one thread and two threads draw different dropout masks.
+// once, here. Dropout draws the masks one thread would: the replica's dropout layers take this thread's call counts
+// before each step, and its masks are rows [h, B) of the whole batch's (models/layers.ts, `withBatchRowOffset`). So one
+// thread and two train the same model to float rounding, and the same seed gives the same numbers.
 //
 // Hand-off is through shared memory and Atomics (no event-loop turn per step), as in viz/projection/tsne-threads.ts.
 import fs from "node:fs";
@@ -18,9 +19,9 @@ import { replicaLoss } from "./replica-losses";
 import { TaskBatch } from "./task";
 
 /** Slots of the control array shared with the worker. */
-export const REPLICA = { GENERATION: 0, DONE: 1, STOP: 2, FAILED: 3, ROWS: 4, READY: 5 } as const;
-/** Added to the model's seed for the replica's dropout streams. */
-export const REPLICA_SEED_OFFSET = 1_000_003;
+export const REPLICA = { GENERATION: 0, DONE: 1, STOP: 2, FAILED: 3, ROWS: 4, OFFSET: 5 } as const;
+/** Control slots before the dropout layers' call counts. */
+export const REPLICA_COUNTS_AT = 8;
 /** How long a step waits for the worker before giving up (the first step includes its start-up). */
 const WORKER_TIMEOUT_MS = 120_000;
 
@@ -30,6 +31,8 @@ export interface ReplicaWorkerData {
   loss: { name: string; options: Record<string, number> };
   /** Shapes of the trainable weights, in `RecModel.trainableVariables()` order. */
   shapes: number[][];
+  /** How many dropout layers the network has (their call counts follow the control slots). */
+  dropouts: number;
   /** Ids per example of each model input, and the target's values per example. */
   widths: number[];
   targetWidth: number;
@@ -71,12 +74,13 @@ export class GradientReplica {
 
   /**
    * Starts the worker for batches of at most `maxRows` rows shaped like `sample`. `shapes`: the trainable weights'
-   * shapes in `trainableVariables()` order.
+   * shapes in `trainableVariables()` order; `dropouts`: how many dropout layers the network has (`stepDropouts`).
    */
   constructor(
     spec: ModelSpec,
     loss: { name: string; options: Record<string, number> },
     shapes: number[][],
+    dropouts: number,
     sample: TaskBatch,
     maxRows: number,
   ) {
@@ -93,10 +97,11 @@ export class GradientReplica {
       spec,
       loss,
       shapes,
+      dropouts,
       widths,
       targetWidth,
       targetDtype,
-      ctrl: sab(8 * 4),
+      ctrl: sab((REPLICA_COUNTS_AT + dropouts) * 4),
       weights: sab(total * 4),
       grads: sab(total * 4),
       ids: sab(maxRows * widths.reduce((a, b) => a + b, 0) * 4),
@@ -128,8 +133,17 @@ export class GradientReplica {
     this.worker.unref();
   }
 
-  /** Sends rows to the worker with the current weights (`weights[i]` in trainable-variable order); returns at once. */
-  start(rows: { ids: Int32Array[]; target: Float32Array | Int32Array }, weights: Float32Array[], size: number): void {
+  /**
+   * Sends rows [offset, offset + size) of a batch to the worker with the current weights (`weights[i]` in
+   * trainable-variable order) and the dropout layers' call counts; returns at once.
+   */
+  start(
+    rows: { ids: Int32Array[]; target: Float32Array | Int32Array },
+    offset: number,
+    size: number,
+    weights: Float32Array[],
+    dropoutCalls: number[],
+  ): void {
     weights.forEach((w, i) => this.weights.set(w, this.offsets[i]));
     let at = 0;
     for (const a of rows.ids) {
@@ -137,6 +151,8 @@ export class GradientReplica {
       at += a.length;
     }
     this.target.set(rows.target);
+    dropoutCalls.forEach((c, i) => Atomics.store(this.ctrl, REPLICA_COUNTS_AT + i, c));
+    Atomics.store(this.ctrl, REPLICA.OFFSET, offset);
     Atomics.store(this.ctrl, REPLICA.ROWS, size);
     Atomics.store(this.ctrl, REPLICA.DONE, 0);
     this.generation = Atomics.add(this.ctrl, REPLICA.GENERATION, 1) + 1;

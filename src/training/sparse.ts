@@ -14,6 +14,7 @@ import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
 import { sparseRowPenalty } from "./penalty";
+import { StepDropout, stepDropouts } from "../models/layers";
 import { GradientReplica, batchRows } from "./replica";
 import { Task, TaskBatch, idTensors, memoForward } from "./task";
 
@@ -108,6 +109,8 @@ export class SparseTableUpdater {
   private readonly optimizer: JsOptimizer;
   /** The second training thread, started at the first batch that is split (see replica.ts). */
   private replica: GradientReplica | null = null;
+  /** The network's dropout layers, whose call counts the replica follows. */
+  private dropouts: StepDropout[] = [];
 
   /**
    * `rows`: "lazy" (default) steps only the rows a batch touches; "dense" moves every row at every step, as a TF.js
@@ -248,21 +251,27 @@ export class SparseTableUpdater {
    */
   private splitGradients(task: Task, batch: TaskBatch): StepGradients {
     const B = batch.size;
-    this.replica ??= new GradientReplica(
-      this.model.spec,
-      { name: task.replica!.loss, options: task.replica!.options },
-      this.head.map((h) => h.variable.shape),
-      batch,
-      Math.max(B, this.split!.maxRows),
-    );
+    if (!this.replica) {
+      this.dropouts = stepDropouts(this.model.net);
+      this.replica = new GradientReplica(
+        this.model.spec,
+        { name: task.replica!.loss, options: task.replica!.options },
+        this.head.map((h) => h.variable.shape),
+        this.dropouts.length,
+        batch,
+        Math.max(B, this.split!.maxRows),
+      );
+    }
     const r = this.replica;
     const h = Math.ceil(B / 2);
     const own = batchRows(batch, 0, h);
     const other = batchRows(batch, h, B);
     r.start(
       other,
-      this.head.map((hs) => hs.w),
+      h,
       B - h,
+      this.head.map((hs) => hs.w),
+      this.dropouts.map((l) => l.callCount),
     );
     const target = tf.tensor(own.target, [h, ...batch.target.shape.slice(1)], batch.target.dtype);
     let mine: StepGradients;

@@ -5,12 +5,13 @@ import { ml100k } from "../helpers/movielens";
 import { leaveLastOutSplit } from "../../src/data/sequences";
 import { sasrecModel, SASREC_LAYERS } from "../../src/models/sasrec";
 import { userMovieModel } from "../../src/models/user-movie";
-import { fit } from "../../src/training/fit";
+import { defaultTrainingThreads, fit } from "../../src/training/fit";
 import { nextMovieTask } from "../../src/training/tasks/next-movie";
 import { ratingTask } from "../../src/training/tasks/ratings";
 import { batchRows } from "../../src/training/replica";
 import { replicaLoss } from "../../src/training/replica-losses";
 import { tf } from "../../src/backend";
+import { dropoutMask } from "../../src/models/layers";
 import { Dataset } from "../../src/data/types";
 
 const L = 12;
@@ -38,7 +39,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return m;
 };
 
-test("two training threads give what one gives without dropout (the halves' weighted mean is the batch's loss and gradient)", async () => {
+test("two training threads train what one does, with and without dropout (the halves' weighted mean is the batch's loss and gradient; masks follow the batch row)", async () => {
   const ds = await ml100k();
   const split = leaveLastOutSplit(ds);
   // Under SGD the weights stay within float rounding of each other. (Adam divides by sqrt(v), which turns rounding
@@ -46,21 +47,23 @@ test("two training threads give what one gives without dropout (the halves' weig
   const init = sasrecModel({ numMovies: ds.numMovies, maxLength: L, dim: 16, blocks: 1, dropout: 0, seed: 7 });
   const start = init.weight(SASREC_LAYERS.items).data.slice();
   init.dispose();
-  for (const optimizer of ["sgd", "adam"] as const) {
-    const one = await train(ds, split.train, 1, 0, optimizer);
-    const two = await train(ds, split.train, 2, 0, optimizer);
-    for (let e = 0; e < one.losses.length; e++)
-      assert.ok(
-        Math.abs(one.losses[e] - two.losses[e]) < 1e-4 * one.losses[e],
-        `${optimizer}, epoch ${e + 1}: ${one.losses[e]} vs ${two.losses[e]}`,
-      );
-    if (optimizer === "sgd") {
-      const diff = maxAbsDiff(one.items, two.items);
-      const moved = maxAbsDiff(one.items, start);
-      assert.ok(moved > 0.01, `the table moved (${moved})`);
-      assert.ok(diff < 1e-5 * moved, `item tables differ by ${diff} after 2 epochs (they moved ${moved})`);
+  for (const dropout of [0, 0.2])
+    for (const optimizer of ["sgd", "adam"] as const) {
+      const one = await train(ds, split.train, 1, dropout, optimizer);
+      const two = await train(ds, split.train, 2, dropout, optimizer);
+      const what = `dropout ${dropout}, ${optimizer}`;
+      for (let e = 0; e < one.losses.length; e++)
+        assert.ok(
+          Math.abs(one.losses[e] - two.losses[e]) < 1e-4 * one.losses[e],
+          `${what}, epoch ${e + 1}: ${one.losses[e]} vs ${two.losses[e]}`,
+        );
+      if (optimizer === "sgd") {
+        const diff = maxAbsDiff(one.items, two.items);
+        const moved = maxAbsDiff(one.items, start);
+        assert.ok(moved > 0.01, `${what}: the table moved (${moved})`);
+        assert.ok(diff < 1e-5 * moved, `${what}: item tables differ by ${diff} after 2 epochs (they moved ${moved})`);
+      }
     }
-  }
 });
 
 test("two training threads with dropout: the same seed gives the same numbers; the loss falls", async () => {
@@ -71,8 +74,20 @@ test("two training threads with dropout: the same seed gives the same numbers; t
   assert.deepEqual(a.losses, b.losses);
   assert.equal(maxAbsDiff(a.items, b.items), 0);
   assert.ok(a.losses[1] < a.losses[0], `loss ${a.losses[0]} -> ${a.losses[1]}`);
-  const one = await train(ds, split.train, 1, 0.2);
-  assert.notDeepEqual(one.losses, a.losses, "one thread draws other dropout masks");
+});
+
+test("a dropout mask's rows from an offset are those rows of the whole batch's mask (even and odd row sizes)", () => {
+  for (const [B, row] of [
+    [5, 3],
+    [6, 50],
+    [4, 7],
+  ]) {
+    const whole = dropoutMask([B, row], 0.3, 1234).dataSync();
+    for (let h = 0; h <= B; h++) {
+      const joined = [...dropoutMask([h, row], 0.3, 1234, 0).dataSync(), ...dropoutMask([B - h, row], 0.3, 1234, h).dataSync()];
+      assert.deepEqual(joined, [...whole], `${B} rows of ${row}, split at ${h}`);
+    }
+  }
 });
 
 test("a batch's rows split by widths; the next-movie loss weighs a part by its real positions", () => {
@@ -104,4 +119,16 @@ test("fit refuses threads: 2 where a batch cannot be split, naming why", async (
     /threads must be 1 or 2, got 3/,
   );
   m.dispose();
+  const before = process.env.MOVIELENS_LAB_TRAINING_THREADS;
+  try {
+    process.env.MOVIELENS_LAB_TRAINING_THREADS = "4";
+    assert.throws(() => defaultTrainingThreads(), /MOVIELENS_LAB_TRAINING_THREADS must be 1 or 2, got "4"/);
+    process.env.MOVIELENS_LAB_TRAINING_THREADS = "1";
+    assert.equal(defaultTrainingThreads(), 1);
+    delete process.env.MOVIELENS_LAB_TRAINING_THREADS;
+    assert.equal(defaultTrainingThreads(), 2);
+  } finally {
+    if (before === undefined) delete process.env.MOVIELENS_LAB_TRAINING_THREADS;
+    else process.env.MOVIELENS_LAB_TRAINING_THREADS = before;
+  }
 });
