@@ -14,7 +14,7 @@ import { sasrecModel } from "../src/models/sasrec";
 import { leaveLastOutSplit } from "../src/data/sequences";
 import { SASREC_DEFAULTS } from "../src/experiments/sasrec-recipe";
 import { nextMovieTask } from "../src/training/tasks/next-movie";
-import { fit } from "../src/training/fit";
+import { defaultTrainingThreads, fit } from "../src/training/fit";
 import { movieGenreTask, positivePairs } from "../src/training/tasks/movie-genre";
 import { ratingClasses, ratingClassTask } from "../src/training/tasks/rating-classes";
 import { ratingTask } from "../src/training/tasks/ratings";
@@ -300,6 +300,7 @@ async function sasrecSpeed(py: string | null, tmp: string, quick: boolean): Prom
     progress: "none",
   });
   model.dispose();
+  console.log(`    SASRec epochs (s): ${h.epochs.map((e) => e.seconds.toFixed(2)).join(", ")}`);
   const rate = medianEpochRate(
     t.trainSize,
     h.epochs.map((e) => e.seconds),
@@ -333,7 +334,7 @@ async function sasrecSpeed(py: string | null, tmp: string, quick: boolean): Prom
   }
   console.log(`    SASRec: TF.js ${rate.toFixed(0)} sequences/s${ref ? `, Keras ${ref.toFixed(0)}/s` : ""}`);
   return record({
-    metric: "SASRec (L 50, d 50, 2 blocks, batch 128): TF.js, Adam on every weight (in JS)",
+    metric: `SASRec (L 50, d 50, 2 blocks, batch 128): TF.js on ${defaultTrainingThreads()} thread(s), Adam on every weight (in JS)`,
     value: rate,
     unit: "sequences/s",
     reference: ref ? "Keras (tf-cpu, same architecture, batch and windows; the faster of default and one intra-op thread)" : null,
