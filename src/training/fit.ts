@@ -250,11 +250,14 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   if (vars.length === 0) throw new Error(`fit: model "${model.net.name}" has no trainable weights`);
   const mode = options.updates ?? "auto";
   const js = mode === "sparse" || (mode !== "tfjs" && hasJsRules(optName));
-  const canSplit = js && model.tables.length === 0 && task.replica !== undefined;
+  // The replica is rebuilt from the model's spec, so every layer must train there as here.
+  const frozen = model.net.layers.filter((l) => l.weights.length > 0 && !l.trainable).map((l) => l.name);
+  const canSplit = js && model.tables.length === 0 && task.replica !== undefined && frozen.length === 0;
   if (options.threads === 2 && !canSplit)
     throw new RangeError(
-      `fit: threads: 2 needs a model without sparse tables (got ${model.tables.length}), a task that registers its loss for a ` +
-        `second thread (${task.replica ? "it does" : `"${task.name}" does not`}) and a JS optimiser update (got updates: "${mode}")`,
+      `fit: threads: 2 needs a model without sparse tables (got ${model.tables.length}) or frozen layers (got ` +
+        `${frozen.length ? frozen.join(", ") : "none"}), a task that registers its loss for a second thread ` +
+        `(${task.replica ? "it does" : `"${task.name}" does not`}) and a JS optimiser update (got updates: "${mode}")`,
     );
   const split = canSplit && (options.threads ?? defaultTrainingThreads()) === 2 ? { maxRows: options.batchSize } : null;
   const sparse = js ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy", split) : null;
