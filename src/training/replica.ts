@@ -166,13 +166,13 @@ export class GradientReplica {
       if (Atomics.load(this.ctrl, REPLICA.FAILED)) break;
       if (Date.now() - t0 > WORKER_TIMEOUT_MS)
         throw new Error(
-          `training: the second training thread did not answer in ${WORKER_TIMEOUT_MS / 1000} s (fit's threads: 1 trains on this thread only)`,
+          `training: the second training thread did not answer in ${WORKER_TIMEOUT_MS / 1000} s (MOVIELENS_LAB_TRAINING_THREADS=1 in the environment, or fit's threads: 1, trains on this thread only)`,
         );
       Atomics.wait(this.ctrl, REPLICA.DONE, 0, 1000);
     }
     if (Atomics.load(this.ctrl, REPLICA.FAILED))
       throw new Error(
-        "training: the second training thread failed; its error is printed above (fit's threads: 1 trains on this thread only)",
+        "training: the second training thread failed; its error is printed above (MOVIELENS_LAB_TRAINING_THREADS=1 in the environment, or fit's threads: 1, trains on this thread only)",
       );
     return {
       loss: this.loss64[0],
