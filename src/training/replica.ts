@@ -1,8 +1,7 @@
 // Data-parallel training steps for models without sparse tables (SASRec): a second thread holds a replica of the network and computes the gradients of half of each batch while this thread computes the other half's, so both cores work.
 //
-// TF's eager kernels for element-wise ops run on the calling thread only (a 16M-element Mul uses one core from
-// TF.js and from Python's eager mode alike; only graphs spread them over the intra-op pool), and most of a SASRec
-// step is such ops. So this thread runs rows [0, h) of each batch, and a worker thread with its own TF.js backend runs
+// TensorFlow as tfjs-node loads it runs every kernel on the calling thread (a 2000×2000 MatMul and a 16M-float Mul
+// each keep one core busy), and a SASRec step is ~500 mid-sized kernels. So this thread runs rows [0, h) of each batch, and a worker thread with its own TF.js backend runs
 // rows [h, B) on a replica built from the same spec, its weights copied from this thread's before every step. The two
 // halves' losses and gradients are averaged with the weights the task's registered loss gives them (their share of
 // the batch's mean; replica-losses.ts), which is exactly the whole batch's loss and gradient. The optimiser then steps
@@ -68,7 +67,6 @@ export class GradientReplica {
   private readonly target: Float32Array | Int32Array;
   private readonly loss64: Float64Array;
   private readonly offsets: number[];
-  private generation = 0;
   private stopped = false;
   readonly weight: (target: Float32Array) => number;
 
@@ -155,7 +153,7 @@ export class GradientReplica {
     Atomics.store(this.ctrl, REPLICA.OFFSET, offset);
     Atomics.store(this.ctrl, REPLICA.ROWS, size);
     Atomics.store(this.ctrl, REPLICA.DONE, 0);
-    this.generation = Atomics.add(this.ctrl, REPLICA.GENERATION, 1) + 1;
+    Atomics.add(this.ctrl, REPLICA.GENERATION, 1);
     Atomics.notify(this.ctrl, REPLICA.GENERATION);
   }
 

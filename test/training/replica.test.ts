@@ -1,4 +1,4 @@
-// Tests data-parallel training (training/replica.ts): two threads give the whole batch's loss and gradient, the same seed and thread count give the same numbers, and models or tasks it cannot split are refused clearly.
+// Tests data-parallel training (training/replica.ts): two threads train what one does, the same seed and thread count give the same numbers, a failed second thread is reported, and models or tasks it cannot split are refused clearly.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ml100k } from "../helpers/movielens";
@@ -8,7 +8,7 @@ import { userMovieModel } from "../../src/models/user-movie";
 import { defaultTrainingThreads, fit } from "../../src/training/fit";
 import { nextMovieTask } from "../../src/training/tasks/next-movie";
 import { ratingTask } from "../../src/training/tasks/ratings";
-import { batchRows } from "../../src/training/replica";
+import { GradientReplica, batchRows } from "../../src/training/replica";
 import { replicaLoss } from "../../src/training/replica-losses";
 import { tf } from "../../src/backend";
 import { dropoutMask } from "../../src/models/layers";
@@ -130,5 +130,25 @@ test("fit refuses threads: 2 where a batch cannot be split, naming why", async (
   } finally {
     if (before === undefined) delete process.env.MOVIELENS_LAB_TRAINING_THREADS;
     else process.env.MOVIELENS_LAB_TRAINING_THREADS = before;
+  }
+});
+
+test("a second thread that fails to start is reported, naming how to train on one thread", () => {
+  const batch = { ids: [[Int32Array.from([1, 2])]], widths: [1], target: tf.tensor2d([1, 1], [2, 1]), size: 2 };
+  // A model kind the worker cannot rebuild: its start-up throws.
+  const r = new GradientReplica(
+    { kind: "no-such-model" as never, options: {} },
+    { name: "next-movie", options: { maxLength: 1 } },
+    [[1]],
+    0,
+    batch,
+    2,
+  );
+  try {
+    r.start({ ids: [Int32Array.from([2])], target: Float32Array.from([1]) }, 1, 1, [Float32Array.from([0])], []);
+    assert.throws(() => r.finish(), /the second training thread failed.*MOVIELENS_LAB_TRAINING_THREADS=1/);
+  } finally {
+    r.stop();
+    batch.target.dispose();
   }
 });
