@@ -306,3 +306,45 @@ test(
     assert.equal(stdout.trim(), `threads 2 sum ${s.toPrecision(12)}`);
   },
 );
+
+test(
+  "SASRec's second training thread starts inside a real tslab kernel and trains what a script trains",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 200_000 },
+  async () => {
+    const code = [
+      'import { loadDataset } from "./src/data/load";',
+      'import { leaveLastOutSplit } from "./src/data/sequences";',
+      'import { sasrecModel } from "./src/models/sasrec";',
+      'import { fit } from "./src/training/fit";',
+      'import { nextMovieTask } from "./src/training/tasks/next-movie";',
+      'const ds = await loadDataset("ml-latest-small");',
+      "const split = leaveLastOutSplit(ds);",
+      "const m = sasrecModel({ numMovies: ds.numMovies, maxLength: 8, dim: 8, blocks: 1, dropout: 0.2, seed: 4 });",
+      'const h = await fit(m, nextMovieTask(ds, { train: split.train, maxLength: 8, seed: 4 }), { epochs: 1, batchSize: 256, seed: 4, threads: 2, progress: "none" });',
+      "console.log(`loss ${h.epochs[0].loss.toPrecision(12)}`);",
+    ].join("\n");
+    const messages = await execute(code);
+    assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
+    const stdout = messages
+      .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
+      .map((m) => String(m.content.text))
+      .join("");
+    const { loadDataset } = await import("../../src/data/load");
+    const { leaveLastOutSplit } = await import("../../src/data/sequences");
+    const { sasrecModel } = await import("../../src/models/sasrec");
+    const { fit } = await import("../../src/training/fit");
+    const { nextMovieTask } = await import("../../src/training/tasks/next-movie");
+    const ds = await loadDataset("ml-latest-small");
+    const split = leaveLastOutSplit(ds);
+    const m = sasrecModel({ numMovies: ds.numMovies, maxLength: 8, dim: 8, blocks: 1, dropout: 0.2, seed: 4 });
+    const h = await fit(m, nextMovieTask(ds, { train: split.train, maxLength: 8, seed: 4 }), {
+      epochs: 1,
+      batchSize: 256,
+      seed: 4,
+      threads: 2,
+      progress: "none",
+    });
+    m.dispose();
+    assert.equal(stdout.trim(), `loss ${h.epochs[0].loss.toPrecision(12)}`);
+  },
+);
