@@ -169,19 +169,6 @@ export function itemKnnScorer(model: ItemKnn, name = "item-kNN"): MovieScorer {
       revMovie[fill[j]] = i;
       revSim[fill[j]++] = similarity[t];
     }
-  /** Sum of similarities over the k most similar rated neighbours of `movie` (the user is loaded). */
-  const forwardSum = (movie: number): number => {
-    let simSum = 0;
-    let used = 0;
-    for (let t = movie * keep, end = t + keep; t < end && used < k; t++) {
-      const j = neighbour[t];
-      if (j < 0) break;
-      if (rated[j] !== rated[j]) continue;
-      simSum += similarity[t];
-      used++;
-    }
-    return simSum;
-  };
   const hits = new Int32Array(numMovies);
   const sums = new Float64Array(numMovies);
   const counted = new Int32Array(numMovies); // counted[j] = pass once j's hits are added in that pass (repeats count once)
@@ -202,7 +189,7 @@ export function itemKnnScorer(model: ItemKnn, name = "item-kNN"): MovieScorer {
         sums[revMovie[r]] += revSim[r];
       }
     }
-    for (let i = 0; i < numMovies; i++) if (hits[i] > k) sums[i] = forwardSum(i);
+    for (let i = 0; i < numMovies; i++) if (hits[i] > k) sums[i] = neighbourhood(i).simSum;
     ranked = user;
   };
   return {
@@ -212,7 +199,7 @@ export function itemKnnScorer(model: ItemKnn, name = "item-kNN"): MovieScorer {
       if (movies.length * 8 < numMovies) {
         // A few candidates (the sampled protocol): the forward scan of each is cheaper than ranking every movie.
         load(user);
-        for (let c = 0; c < movies.length; c++) out[c] = forwardSum(movies[c]);
+        for (let c = 0; c < movies.length; c++) out[c] = neighbourhood(movies[c]).simSum;
         return out;
       }
       rankAll(user);

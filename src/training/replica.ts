@@ -10,10 +10,9 @@
 // thread and two train the same model to float rounding, and the same seed gives the same numbers.
 //
 // Hand-off is through shared memory and Atomics (no event-loop turn per step), as in viz/projection/tsne-threads.ts.
-import fs from "node:fs";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { ModelSpec } from "../models/base";
+import { startSiblingWorker } from "../util/worker";
 import { replicaLoss } from "./replica-losses";
 import { TaskBatch } from "./task";
 
@@ -48,13 +47,22 @@ export interface ReplicaWorkerData {
   loss64: SharedArrayBuffer;
 }
 
-/** Rows [from, to) of a batch with one index set: id arrays sliced by their widths (views), target values copied. */
-export function batchRows(batch: TaskBatch, from: number, to: number): { ids: Int32Array[]; target: Float32Array | Int32Array } {
+/** A part of a batch with one index set: its rows' id arrays (views) and target values (copied). */
+export interface BatchRows {
+  ids: Int32Array[];
+  target: Float32Array | Int32Array;
+}
+
+/** Rows [0, h) and [h, B) of a batch with one index set: id arrays sliced by their widths, target values copied. */
+export function splitBatchRows(batch: TaskBatch, h: number): [BatchRows, BatchRows] {
   const widths = batch.ids[0].map((_, i) => batch.widths?.[i] ?? 1);
-  const ids = batch.ids[0].map((a, i) => a.subarray(from * widths[i], to * widths[i]));
   const all = batch.target.dataSync() as Float32Array | Int32Array;
   const w = all.length / batch.size;
-  return { ids, target: all.slice(from * w, to * w) };
+  const rows = (from: number, to: number): BatchRows => ({
+    ids: batch.ids[0].map((a, i) => a.subarray(from * widths[i], to * widths[i])),
+    target: all.slice(from * w, to * w),
+  });
+  return [rows(0, h), rows(h, batch.size)];
 }
 
 /** The worker thread and the shared buffers of one {@link fit} run; see the file comment. */
@@ -112,36 +120,14 @@ export class GradientReplica {
     this.ids = new Int32Array(data.ids);
     this.target = targetDtype === "int32" ? new Int32Array(data.target) : new Float32Array(data.target);
     this.loss64 = new Float64Array(data.loss64);
-    // The worker is this file's sibling on disk: replica-worker.js in the compiled lib/, else replica-worker.ts in
-    // src/, loaded through tsx's require hook whatever started this process (see tsne-threads.ts).
-    const compiled = path.join(__dirname, "replica-worker.js");
-    const file = fs.existsSync(compiled) ? compiled : path.join(__dirname, "replica-worker.ts");
-    const boot = [
-      `const { workerData } = require("node:worker_threads");`,
-      `try { if (${JSON.stringify(file)}.endsWith(".ts")) require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(file)}); }`,
-      `catch (e) { const c = new Int32Array(workerData.ctrl); Atomics.store(c, ${REPLICA.FAILED}, 1); Atomics.add(c, ${REPLICA.DONE}, 1); Atomics.notify(c, ${REPLICA.DONE}); throw e; }`,
-    ].join("\n");
-    this.worker = new Worker(boot, { eval: true, workerData: data, execArgv: [] });
-    this.worker.on("error", (err) => {
-      Atomics.store(this.ctrl, REPLICA.FAILED, 1);
-      console.error(`training: the second training thread failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      Atomics.add(this.ctrl, REPLICA.DONE, 1);
-      Atomics.notify(this.ctrl, REPLICA.DONE);
-    });
-    this.worker.unref();
+    this.worker = startSiblingWorker(__dirname, "replica-worker", data, { failed: REPLICA.FAILED, done: REPLICA.DONE });
   }
 
   /**
    * Sends rows [offset, offset + size) of a batch to the worker with the current weights (`weights[i]` in
    * trainable-variable order) and the dropout layers' call counts; returns at once.
    */
-  start(
-    rows: { ids: Int32Array[]; target: Float32Array | Int32Array },
-    offset: number,
-    size: number,
-    weights: Float32Array[],
-    dropoutCalls: number[],
-  ): void {
+  start(rows: BatchRows, offset: number, size: number, weights: Float32Array[], dropoutCalls: number[]): void {
     weights.forEach((w, i) => this.weights.set(w, this.offsets[i]));
     let at = 0;
     for (const a of rows.ids) {

@@ -15,7 +15,7 @@ import { RecModel } from "../models/base";
 import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
 import { sparseRowPenalty } from "./penalty";
 import { StepDropout, stepDropouts } from "../models/layers";
-import { GradientReplica, batchRows } from "./replica";
+import { GradientReplica, splitBatchRows } from "./replica";
 import { Task, TaskBatch, idTensors, memoForward } from "./task";
 
 /** An embedding table: the master copy of its rows and the optimiser's slots (none when the table is frozen). */
@@ -166,8 +166,8 @@ export class SparseTableUpdater {
     if (this.rows === "dense") this.tables.forEach((tb, ti) => tb.trainable && this.optimizer.catchUp(tb, uniq[ti], tb.dim));
 
     const manual = this.model.manualHead !== null && task.outputGradient !== undefined && batch.ids.length === 1;
-    const split =
-      !manual && this.split !== null && this.tables.length === 0 && task.replica !== undefined && batch.ids.length === 1 && batch.size >= 2;
+    // fit passes `split` only for a model without tables and a task with a replica loss.
+    const split = !manual && this.split !== null && task.replica !== undefined && batch.ids.length === 1 && batch.size >= 2;
     const g = manual ? this.manualGradients(task, batch) : split ? this.splitGradients(task, batch) : this.tapeGradients(task, batch);
     try {
       let loss = g.loss;
@@ -264,8 +264,7 @@ export class SparseTableUpdater {
     }
     const r = this.replica;
     const h = Math.ceil(B / 2);
-    const own = batchRows(batch, 0, h);
-    const other = batchRows(batch, h, B);
+    const [own, other] = splitBatchRows(batch, h);
     r.start(
       other,
       h,

@@ -8,7 +8,7 @@ import { userMovieModel } from "../../src/models/user-movie";
 import { defaultTrainingThreads, fit } from "../../src/training/fit";
 import { nextMovieTask } from "../../src/training/tasks/next-movie";
 import { ratingTask } from "../../src/training/tasks/ratings";
-import { GradientReplica, batchRows } from "../../src/training/replica";
+import { GradientReplica, splitBatchRows } from "../../src/training/replica";
 import { replicaLoss } from "../../src/training/replica-losses";
 import { tf } from "../../src/backend";
 import { dropoutMask } from "../../src/models/layers";
@@ -97,7 +97,7 @@ test("a batch's rows split by widths; the next-movie loss weighs a part by its r
     target: tf.tensor2d([1, 0, 1, 1, 0, 0], [3, 2]),
     size: 3,
   };
-  const r = batchRows(batch, 1, 3);
+  const [, r] = splitBatchRows(batch, 1);
   assert.deepEqual([...r.ids[0]], [3, 4, 5, 6]);
   assert.deepEqual([...r.ids[1]], [8, 9]);
   assert.deepEqual([...r.target], [1, 1, 0, 0]);

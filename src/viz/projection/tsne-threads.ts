@@ -10,9 +10,8 @@
 // only Z and the KL term are summed in another order, in thread order, so a thread count gives repeatable numbers, and
 // different thread counts differ in Z's last bits, which t-SNE's iterations amplify into different (equally good)
 // layouts: test/viz/tsne-threads.test.ts checks the forces and bounds the difference in KL and quality.
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { startSiblingWorker } from "../../util/worker";
 import { SparseP } from "./affinities";
 import { BhTree } from "./bhtree";
 
@@ -103,17 +102,6 @@ export class ForceThreads {
     }
     rowBounds.push(n);
     this.rowTo0 = rowBounds[1];
-    // The worker is this file's sibling on disk: tsne-worker.js in the compiled lib/ notebooks import, else
-    // tsne-worker.ts in src/ (also when tslab compiled src/ itself: this file then runs as a .js that is not on disk).
-    const compiled = path.join(__dirname, "tsne-worker.js");
-    const file = fs.existsSync(compiled) ? compiled : path.join(__dirname, "tsne-worker.ts");
-    // A .ts worker loads through tsx's require hook, whatever started this process (tsx, tslab or plain node).
-    // A failure to load is reported through the shared flags, since the main thread is blocked while it waits.
-    const boot = [
-      `const { workerData } = require("node:worker_threads");`,
-      `try { require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(file)}); }`,
-      `catch (e) { const c = new Int32Array(workerData.ctrl); Atomics.store(c, ${FAILED}, 1); Atomics.add(c, ${DONE}, 1); Atomics.notify(c, ${DONE}); throw e; }`,
-    ].join("\n");
     for (let t = 1; t < threads; t++) {
       const workerData: ForceWorkerData = {
         n,
@@ -134,10 +122,7 @@ export class ForceThreads {
         shared,
       };
       // The worker's stderr goes to this process's, so a failure's stack is seen there.
-      const w = new Worker(boot, { eval: true, workerData, execArgv: [] });
-      w.on("error", () => Atomics.store(this.ctrl, FAILED, 1)); // seen at the next wait
-      w.unref();
-      this.workers.push(w);
+      this.workers.push(startSiblingWorker(__dirname, "tsne-worker", workerData, { failed: FAILED, done: DONE }));
     }
   }
 
