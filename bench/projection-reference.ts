@@ -26,6 +26,14 @@ interface Run {
   file: string;
 }
 
+/**
+ * t-SNE iterations on both sides: openTSNE's default schedule (250 with early exaggeration 12, then 500), so both do the
+ * same work. Ours defaults to 1,000 (tsne-js's), which the notebooks keep.
+ */
+const REFERENCE_TSNE_ITERATIONS = 750;
+/** Early-exaggeration iterations, the default of both sides; openTSNE's `n_iter` counts the iterations after them. */
+const EXAGGERATED_ITERATIONS = 250;
+
 const SAMPLE = 3_000; // rows the quality measure ranks against every row (bench/python/projection_quality.py)
 
 function log(msg: string): void {
@@ -155,9 +163,9 @@ export async function referenceComparison(
       const runs: Record<"tsne" | "umap", Run[]> = { tsne: [], umap: [] };
       if (methods.includes("tsne")) {
         log(`${input.id}: t-SNE (ours) ...`);
-        const t = tsne(m, { seed: 1 });
+        const t = tsne(m, { seed: 1, nIter: REFERENCE_TSNE_ITERATIONS });
         runs.tsne.push({
-          side: `ours (1000 iterations, kNN ${t.diagnostics.knnMethod})`,
+          side: `ours (${REFERENCE_TSNE_ITERATIONS} iterations, kNN ${t.diagnostics.knnMethod})`,
           seconds: t.seconds,
           kl: t.diagnostics.klDivergence,
           file: path.join(tmp, `${input.id}.tsne.ours.f32`),
@@ -166,9 +174,14 @@ export async function referenceComparison(
         for (const jobs of [1, 2]) {
           log(`${input.id}: openTSNE n_jobs ${jobs} ...`);
           const file = path.join(tmp, `${input.id}.tsne.ref${jobs}.f32`);
-          const r = python(py, "projection_reference.py", { ...job, method: "tsne", n_jobs: jobs, output: file }, tmp);
+          const r = python(
+            py,
+            "projection_reference.py",
+            { ...job, method: "tsne", n_jobs: jobs, n_iter: REFERENCE_TSNE_ITERATIONS - EXAGGERATED_ITERATIONS, output: file },
+            tmp,
+          );
           runs.tsne.push({
-            side: `openTSNE 1.0.4, n_jobs ${jobs} (750 iterations)`,
+            side: `openTSNE 1.0.4, n_jobs ${jobs} (${REFERENCE_TSNE_ITERATIONS} iterations)`,
             seconds: r.seconds as number,
             kl: r.kl as number,
             file,

@@ -52,6 +52,22 @@ test("native exact kNN: the same neighbours and distances as brute force, never 
   );
 });
 
+test("native exact kNN on two threads: a worker with its own TensorFlow takes half the rows, and the lists are brute force's", () => {
+  const m = gaussianClusters({ n: 3_001, dim: 32, clusters: 10, centerStd: 1, seed: 9 });
+  const k = 90;
+  const two = nearestNeighbours(m, k, { method: "native", threads: 2 });
+  const one = nearestNeighbours(m, k, { method: "native", threads: 1 });
+  assert.deepEqual([two.threads, one.threads], [2, 1], "the worker computed its half");
+  const brute = exactKnn(m, k, { method: "brute" });
+  assert.deepEqual(two.indices, one.indices);
+  assert.deepEqual(two.distances, one.distances);
+  assert.equal(recall(brute, two), 1);
+  // Both halves were filled: the last row's list is its brute-force list.
+  const last = (r: KnnResult) => [...r.indices.subarray((m.rows - 1) * k)];
+  assert.deepEqual(last(two), last(brute));
+  assert.throws(() => nearestNeighbours(m, k, { method: "native", threads: 3 }), /threads must be 1 or 2, got 3/);
+});
+
 test("NN-descent: recall ≥ 0.95 at k = 90 against the exact search on a fixed input, repeatable for a seed", () => {
   const m = gaussianClusters({ n: 4_000, dim: 32, clusters: 10, centerStd: 1, seed: 11 });
   const truth = exactKnn(m, 90, { method: "brute" });

@@ -8,6 +8,7 @@ export * from "./tsne-exact";
 export * from "./steps";
 export * from "./knn";
 export * from "./neighbours";
+export { NATIVE_KNN_THREADS_MIN_ROWS } from "./knn-native";
 export { approximateKnn } from "./nndescent";
 export type { ApproximateKnnOptions, ApproximateKnnStats } from "./nndescent";
 export * from "./affinities";

@@ -29,6 +29,8 @@ export interface KnnResult {
   readonly method: "vptree" | "brute" | "nndescent" | "native";
   /** A locality-preserving order of the rows (vantage-point tree order; identity for brute force): nearby rows sit close together. */
   readonly order: Int32Array;
+  /** Threads the search ran on (the native search: 2 when its worker computed its half; otherwise 1). */
+  readonly threads?: number;
 }
 
 const BRUTE_FORCE_MAX_N = 1500;

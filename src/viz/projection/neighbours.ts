@@ -17,6 +17,8 @@ export interface NeighbourOptions {
   metric?: KnnMetric;
   /** Seeds NN-descent and the locality order (default 1). */
   seed?: number;
+  /** Threads of the native search: 1 or 2 (default 2 from NATIVE_KNN_THREADS_MIN_ROWS rows); the result is the same. */
+  threads?: number;
 }
 
 /** "auto" uses brute force in JS up to this many rows. */
@@ -51,7 +53,7 @@ export function* neighbourSteps(m: DenseMatrix, k: number, o: NeighbourOptions =
     case "native": {
       if (metric !== "euclidean")
         throw new RangeError(`nearest neighbours: method "native" supports the euclidean metric only, got ${metric}`);
-      const steps = nativeKnnSteps(m, k, seed);
+      const steps = nativeKnnSteps(m, k, seed, o.threads);
       for (;;) {
         const r = steps.next();
         // Explicit casts: tslab's TypeScript does not narrow IteratorResult on `done`.
