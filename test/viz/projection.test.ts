@@ -14,6 +14,7 @@ import {
   pca,
   toMatrix,
   toRows,
+  TsneOptions,
   tsne,
   tsneAsync,
   umap,
@@ -220,7 +221,24 @@ test("fast t-SNE recovers planted clusters, is repeatable, and reports KL and pr
   assert.ok(calls[9][2]! < calls[0][2]!, "KL decreases");
   assert.ok(Number.isFinite(a.diagnostics.klDivergence) && a.diagnostics.klDivergence > 0);
   assert.equal(a.diagnostics.neighbors, 90);
-  assert.equal(a.diagnostics.learningRate, Math.max(1000 / 12 / 4, 50));
+  // "auto": rows / exaggeration / 4 in each phase, as openTSNE; the diagnostic is the step after early exaggeration.
+  assert.equal(a.diagnostics.learningRate, 1000 / 4);
+  // A point moves at most maxStepNorm in an iteration (relative moves ≤ twice that, whatever the recentring).
+  const small200 = gaussianClusters({ n: 200, seed: 3 });
+  const init = Array.from({ length: 200 }, (_, i) => [Math.cos(i) * 3, Math.sin(i * 1.7) * 3]);
+  const maxRelativeMove = (o: TsneOptions): number => {
+    const y = tsne(small200, { seed: 1, init, nIter: 1, learningRate: 1e4, ...o }).coords;
+    let worst = 0;
+    for (let i = 0; i < 200; i++) {
+      const dx = y[2 * i] - init[i][0] - (y[0] - init[0][0]);
+      const dy = y[2 * i + 1] - init[i][1] - (y[1] - init[0][1]);
+      worst = Math.max(worst, Math.hypot(dx, dy));
+    }
+    return worst;
+  };
+  assert.ok(maxRelativeMove({ maxStepNorm: 0.5 }) <= 1 + 1e-9);
+  assert.ok(maxRelativeMove({ maxStepNorm: Infinity }) > 2, "without the clip, a step of 1e4 moves points far");
+  assert.throws(() => tsne(small200, { maxStepNorm: 0 }), /maxStepNorm must be positive/);
   // Random init: seeded.
   const small = gaussianClusters({ n: 200, seed: 3 });
   const r1 = tsne(small, { seed: 5, init: "random", nIter: 300 });

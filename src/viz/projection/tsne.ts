@@ -24,8 +24,14 @@ export interface TsneOptions extends BaseProjectionOptions {
   earlyExaggeration?: number;
   /** Iterations with early exaggeration (default 250). */
   exaggerationIter?: number;
-  /** Gradient-descent step; "auto" = max(rows / earlyExaggeration / 4, 50) (default "auto"). Gradient includes the factor 4, as in tsne-js. */
+  /**
+   * Gradient-descent step; "auto" (default) = max(rows / exaggeration / 4, 50) in each phase, as openTSNE's
+   * rows / exaggeration (the gradient here includes the factor 4, as in tsne-js): rows / 48 with early exaggeration
+   * 12, then rows / 4. A number is used in both phases.
+   */
   learningRate?: number | "auto";
+  /** A point moves at most this far in one iteration (default 5, as openTSNE); Infinity turns the clip off. */
+  maxStepNorm?: number;
   /** Total iterations (default 1000). */
   nIter?: number;
   /** Input distance (default "euclidean"). */
@@ -70,6 +76,7 @@ export interface TsneDiagnostics {
   neighbors: number;
   /** Non-zeros of the symmetrised P. */
   nonzeros: number;
+  /** The step after early exaggeration (during it, "auto" divides it by the exaggeration). */
   learningRate: number;
   earlyExaggeration: number;
   theta: number;
@@ -132,8 +139,12 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
     throw new RangeError(`tsne: unsupported metric ${String(metric)} (use euclidean, cosine or manhattan)`);
   }
   const lrOpt = options.learningRate ?? "auto";
-  const learningRate = lrOpt === "auto" ? Math.max(n / ee / 4, 50) : lrOpt;
+  /** The step at an exaggeration (see TsneOptions.learningRate). */
+  const stepAt = (exaggeration: number): number => (lrOpt === "auto" ? Math.max(n / exaggeration / 4, 50) : lrOpt);
+  const learningRate = stepAt(1);
   if (!(learningRate > 0)) throw new RangeError(`tsne: learningRate must be positive, got ${options.learningRate}`);
+  const maxStepNorm = options.maxStepNorm ?? 5;
+  if (!(maxStepNorm > 0)) throw new RangeError(`tsne: maxStepNorm must be positive, got ${options.maxStepNorm}`);
   const exaggerationIter = options.exaggerationIter ?? 250;
   const momentumSwitchIter = options.momentumSwitchIter ?? 250;
   const mom0 = options.initialMomentum ?? 0.5;
@@ -250,6 +261,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
         lastKl = `KL ${kl.toFixed(3)}`;
       }
       const invZ = 1 / z;
+      const step = stepAt(exaggeration);
       for (let i = 0; i < len; i++) {
         const g = 4 * (grad[i] - rep[i] * invZ);
         const u = update[i];
@@ -257,10 +269,10 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
         gain = u * g < 0 ? gain + 0.2 : gain * 0.8;
         if (gain < minGain) gain = minGain;
         gains[i] = gain;
-        const nu = momentum * u - learningRate * gain * g;
-        update[i] = nu;
-        y[i] += nu;
+        update[i] = momentum * u - step * gain * g;
       }
+      clipSteps(update, n, dim, maxStepNorm);
+      for (let i = 0; i < len; i++) y[i] += update[i];
       recentre(y, n, dim);
       yield { task, done: iter + 1, detail: lastKl };
     }
@@ -397,6 +409,20 @@ function relabel(
     }
   }
   return { indices: ri, distances: rd, rows: n, k };
+}
+
+/** Scales down every point's update whose length exceeds `max` to length `max` (openTSNE's max_step_norm). */
+function clipSteps(update: Float64Array, n: number, dim: number, max: number): void {
+  if (max === Infinity) return;
+  const max2 = max * max;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let a = 0; a < dim; a++) s += update[i * dim + a] ** 2;
+    if (s > max2) {
+      const f = max / Math.sqrt(s);
+      for (let a = 0; a < dim; a++) update[i * dim + a] *= f;
+    }
+  }
 }
 
 /** Subtracts the mean from every coordinate column. */
