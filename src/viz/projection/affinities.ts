@@ -182,3 +182,25 @@ export function denseAffinities(distances: Float64Array, n: number, perplexity: 
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) P[i * n + j] = (cond[i * n + j] + cond[j * n + i]) * scale;
   return P;
 }
+
+/** The strict upper triangle (j > i) of a symmetric CSR matrix, so each pair is visited once. */
+export function upperTriangle(P: SparseP): SparseP {
+  const { rows: n, rowPtr, cols, vals } = P;
+  const up = new Int32Array(n + 1);
+  let w = 0;
+  for (let i = 0; i < n; i++) for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) if (cols[e] > i) w++;
+  const uc = new Int32Array(w);
+  const uv = new Float64Array(w);
+  w = 0;
+  for (let i = 0; i < n; i++) {
+    up[i] = w;
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+      if (cols[e] > i) {
+        uc[w] = cols[e];
+        uv[w++] = vals[e];
+      }
+    }
+  }
+  up[n] = w;
+  return { rows: n, rowPtr: up, cols: uc, vals: uv };
+}

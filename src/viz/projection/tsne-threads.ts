@@ -3,16 +3,18 @@
 // Each iteration the main thread bumps a generation counter in shared memory; every worker (tsne-worker.ts) rebuilds
 // its own BhTree from the shared coordinates (a build is deterministic, so every thread has the same tree and the
 // same point order; rebuilding costs a few percent of a traversal), computes the repulsion of the groups whose first
-// tree position falls in its range and the attraction of its range of rows (from the full symmetric P, so no two
-// threads write the same row), writes them into the shared arrays with its shares of Z and of the KL term, and counts
-// itself done. The main thread does share 0 meanwhile, then waits (Atomics.wait, so t-SNE stays synchronous). Every
-// point's forces are the same whatever the split (the one-thread loop uses the same two functions over every point);
-// only Z and the KL term are summed in another order, in thread order, so a thread count gives repeatable numbers, and
-// different thread counts differ in Z's last bits, which t-SNE's iterations amplify into different (equally good)
-// layouts: test/viz/tsne-threads.test.ts checks the forces and bounds the difference in KL and quality.
+// tree position falls in its range, and the attraction of its range of rows of P's upper triangle (each pair once,
+// pushing both points) into its own buffer; it writes its shares of Z and of the KL term and counts itself done. The
+// main thread does share 0 meanwhile, waits (Atomics.wait, so t-SNE stays synchronous), then adds the attraction
+// buffers in thread order. The attraction reads P once per pair rather than twice: it streams P from memory every
+// iteration, and with both threads streaming the full P it was a third of a 60,000-point run. Every point's repulsion
+// is the same whatever the split; Z, the KL term and the attraction are summed in thread order, so a thread count
+// gives repeatable numbers, and different thread counts differ in the last bits, which t-SNE's iterations amplify
+// into different (equally good) layouts: test/viz/tsne-threads.test.ts checks the forces and bounds the difference in
+// KL and quality.
 import { Worker } from "node:worker_threads";
 import { startSiblingWorker } from "../../util/worker";
-import { SparseP } from "./affinities";
+import { SparseP, upperTriangle } from "./affinities";
 import { BhTree } from "./bhtree";
 
 /** Control words in the shared Int32Array. */
@@ -27,14 +29,15 @@ export interface ForceWorkerData {
   /** Its range of first tree positions, [from, to) (repulsion). */
   from: number;
   to: number;
-  /** Its range of rows, [rowFrom, rowTo) (attraction). */
+  /** Its range of rows of P's upper triangle, [rowFrom, rowTo) (attraction). */
   rowFrom: number;
   rowTo: number;
-  /** The symmetric P as CSR: row pointers, columns, values. */
-  pRowPtr: SharedArrayBuffer;
-  pCols: SharedArrayBuffer;
-  pVals: SharedArrayBuffer;
-  gradient: SharedArrayBuffer;
+  /** P's strict upper triangle as CSR: row pointers, columns, values. */
+  uRowPtr: SharedArrayBuffer;
+  uCols: SharedArrayBuffer;
+  uVals: SharedArrayBuffer;
+  /** Per thread, n x 2 attraction sums (thread t's at offset t·2n). */
+  attraction: SharedArrayBuffer;
   /** Its index (1..threads-1): where its share of Z goes. */
   index: number;
   leafCapacity: number;
@@ -56,15 +59,17 @@ export class ForceThreads {
   readonly forces: Float64Array;
   /** Attractive forces, original order, n x 2 (exaggeration included). */
   readonly gradient: Float64Array;
+  /** Each thread's attraction sums, threads x n x 2. */
+  private readonly parts: Float64Array;
   private readonly ctrl: Int32Array;
   /** [theta, exaggeration, KL wanted (1/0), then per thread t ≥ 1: Z share at 2t + 1, KL-term share at 2t + 2]. */
   private readonly shared: Float64Array;
   private readonly workers: Worker[] = [];
   private readonly to0: number;
   private readonly rowTo0: number;
-  private readonly P: SparseP;
+  private readonly U: SparseP;
 
-  /** `P`: the symmetric sparse affinities (both triangles), whose rows the threads split for the attraction. */
+  /** `P`: the symmetric sparse affinities (both triangles); the threads split the rows of its upper triangle. */
   constructor(
     readonly n: number,
     readonly threads: number,
@@ -76,28 +81,31 @@ export class ForceThreads {
     const ctrl = sab(4 * 4);
     const y = sab(8 * n * 2);
     const forces = sab(8 * n * 2);
-    const gradient = sab(8 * n * 2);
+    const gradient = new Float64Array(n * 2);
+    const parts = sab(8 * n * 2 * threads);
     const shared = sab(8 * (2 * threads + 3));
     this.ctrl = new Int32Array(ctrl);
     this.y = new Float64Array(y);
     this.forces = new Float64Array(forces);
-    this.gradient = new Float64Array(gradient);
+    this.gradient = gradient;
+    this.parts = new Float64Array(parts);
     this.shared = new Float64Array(shared);
-    // P in shared memory, once.
-    const pRowPtr = sab(4 * (n + 1));
-    const pCols = sab(4 * P.cols.length);
-    const pVals = sab(8 * P.vals.length);
-    new Int32Array(pRowPtr).set(P.rowPtr);
-    new Int32Array(pCols).set(P.cols);
-    new Float64Array(pVals).set(P.vals);
-    this.P = { rows: n, rowPtr: new Int32Array(pRowPtr), cols: new Int32Array(pCols), vals: new Float64Array(pVals) };
+    // P's upper triangle in shared memory, once.
+    const U = upperTriangle(P);
+    const uRowPtr = sab(4 * (n + 1));
+    const uCols = sab(4 * U.cols.length);
+    const uVals = sab(8 * U.vals.length);
+    new Int32Array(uRowPtr).set(U.rowPtr);
+    new Int32Array(uCols).set(U.cols);
+    new Float64Array(uVals).set(U.vals);
+    this.U = { rows: n, rowPtr: new Int32Array(uRowPtr), cols: new Int32Array(uCols), vals: new Float64Array(uVals) };
     const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * n) / threads));
     this.to0 = bounds[1];
     // Rows split by non-zeros, so each thread gets the same attraction work.
-    const nnz = P.rowPtr[n];
+    const nnz = U.rowPtr[n];
     const rowBounds = [0];
     for (let t = 1, i = 0; t < threads; t++) {
-      while (i < n && P.rowPtr[i] < (t * nnz) / threads) i++;
+      while (i < n && U.rowPtr[i] < (t * nnz) / threads) i++;
       rowBounds.push(i);
     }
     rowBounds.push(n);
@@ -109,10 +117,10 @@ export class ForceThreads {
         to: bounds[t + 1],
         rowFrom: rowBounds[t],
         rowTo: rowBounds[t + 1],
-        pRowPtr,
-        pCols,
-        pVals,
-        gradient,
+        uRowPtr,
+        uCols,
+        uVals,
+        attraction: parts,
         index: t,
         leafCapacity: tree.leafCapacity,
         groupSize: tree.groupSize,
@@ -141,7 +149,8 @@ export class ForceThreads {
     Atomics.notify(ctrl, GENERATION);
     this.tree.build(this.y);
     let z = this.tree.repulsionPart(theta, this.forces, 0, this.to0);
-    let klPart = attractionRows(this.y, this.P, 0, this.rowTo0, exaggeration, this.gradient, withKl);
+    const n2 = 2 * this.n;
+    let klPart = attractionPairs(this.y, this.U, 0, this.rowTo0, this.parts.subarray(0, n2), withKl);
     const others = this.threads - 1;
     const start = Date.now();
     for (let done = Atomics.load(ctrl, DONE); done < others; done = Atomics.load(ctrl, DONE)) {
@@ -153,6 +162,12 @@ export class ForceThreads {
     for (let t = 1; t < this.threads; t++) {
       z += shared[2 * t + 1];
       klPart += shared[2 * t + 2];
+    }
+    const { parts, gradient } = this;
+    for (let i = 0; i < n2; i++) {
+      let g = parts[i];
+      for (let t = 1; t < this.threads; t++) g += parts[t * n2 + i];
+      gradient[i] = exaggeration * g;
     }
     return { z, klPart };
   }
@@ -169,20 +184,14 @@ export class ForceThreads {
 export const CONTROL = { GENERATION, DONE, FAILED, STOP } as const;
 
 /**
- * The attraction of rows [from, to) in 2-D from the full symmetric P: out[i] = exaggeration · Σ_j P_ij q_ij (y_i − y_j)
- * with q_ij = 1 / (1 + |y_i − y_j|²), touching only those rows of `out`. Returns Σ P_ij log(1 + |y_i − y_j|²) over
- * the rows when `withKl` (the −Σ P log q part of the KL), else 0.
+ * The attraction of rows [from, to) of P's strict upper triangle `U` in 2-D, each pair once: zeroes `out` (n x 2),
+ * then adds P_ij q_ij (y_i − y_j) to out[i] and subtracts it from out[j], with q_ij = 1 / (1 + |y_i − y_j|²). Over
+ * every row, out is Σ_j P_ij q_ij (y_i − y_j) for the symmetric P. Returns Σ P_ij log(1 + |y_i − y_j|²) over both
+ * triangles of those rows' pairs when `withKl` (the −Σ P log q part of the KL), else 0.
  */
-export function attractionRows(
-  y: Float64Array,
-  P: SparseP,
-  from: number,
-  to: number,
-  exaggeration: number,
-  out: Float64Array,
-  withKl: boolean,
-): number {
-  const { rowPtr, cols, vals } = P;
+export function attractionPairs(y: Float64Array, U: SparseP, from: number, to: number, out: Float64Array, withKl: boolean): number {
+  const { rowPtr, cols, vals } = U;
+  out.fill(0);
   let klPart = 0;
   for (let i = from; i < to; i++) {
     const xi = y[2 * i];
@@ -196,12 +205,16 @@ export function attractionRows(
       const dy = yi - y[2 * j + 1];
       const d2 = dx * dx + dy * dy;
       const w = vals[e] / (1 + d2);
-      ax += w * dx;
-      ay += w * dy;
+      const fx = w * dx;
+      const fy = w * dy;
+      ax += fx;
+      ay += fy;
+      out[2 * j] -= fx;
+      out[2 * j + 1] -= fy;
       if (withKl) klPart += vals[e] * Math.log1p(d2);
     }
-    out[2 * i] = exaggeration * ax;
-    out[2 * i + 1] = exaggeration * ay;
+    out[2 * i] += ax;
+    out[2 * i + 1] += ay;
   }
-  return klPart;
+  return 2 * klPart;
 }

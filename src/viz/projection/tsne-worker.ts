@@ -1,15 +1,15 @@
-// A t-SNE worker thread (see tsne-threads.ts): waits for each iteration's signal, rebuilds the Barnes–Hut tree from the shared coordinates, and writes the repulsive and attractive forces of its share of the points.
+// A t-SNE worker thread (see tsne-threads.ts): waits for each iteration's signal, rebuilds the Barnes–Hut tree from the shared coordinates, and writes the repulsion of its share of the points and the attraction of its share of the pairs.
 import { workerData } from "node:worker_threads";
 import { BhTree } from "./bhtree";
-import { CONTROL, ForceWorkerData, attractionRows } from "./tsne-threads";
+import { CONTROL, ForceWorkerData, attractionPairs } from "./tsne-threads";
 
 const d = workerData as ForceWorkerData;
 const ctrl = new Int32Array(d.ctrl);
 const y = new Float64Array(d.y);
 const forces = new Float64Array(d.forces);
 const shared = new Float64Array(d.shared);
-const gradient = new Float64Array(d.gradient);
-const P = { rows: d.n, rowPtr: new Int32Array(d.pRowPtr), cols: new Int32Array(d.pCols), vals: new Float64Array(d.pVals) };
+const attraction = new Float64Array(d.attraction, 8 * 2 * d.n * d.index, 2 * d.n);
+const U = { rows: d.n, rowPtr: new Int32Array(d.uRowPtr), cols: new Int32Array(d.uCols), vals: new Float64Array(d.uVals) };
 const tree = new BhTree(d.n, 2, d.leafCapacity);
 tree.groupSize = d.groupSize;
 let generation = 0;
@@ -20,7 +20,7 @@ for (;;) {
   try {
     tree.build(y);
     shared[2 * d.index + 1] = tree.repulsionPart(shared[0], forces, d.from, d.to);
-    shared[2 * d.index + 2] = attractionRows(y, P, d.rowFrom, d.rowTo, shared[1], gradient, shared[2] === 1);
+    shared[2 * d.index + 2] = attractionPairs(y, U, d.rowFrom, d.rowTo, attraction, shared[2] === 1);
   } catch (err) {
     Atomics.store(ctrl, CONTROL.FAILED, 1);
     console.error(err);

@@ -1,12 +1,12 @@
 // Fast t-SNE: kNN affinities (exact on native TensorFlow, or NN-descent for the largest inputs) + Barnes–Hut gradient, seeded and repeatable.
 import { Rng } from "../../util/random";
-import { SparseP, sparseAffinities } from "./affinities";
+import { SparseP, sparseAffinities, upperTriangle } from "./affinities";
 import { BhTree, exactRepulsion } from "./bhtree";
 import { KnnResult } from "./knn";
 import { DenseMatrix, MatrixInput, assertFinite, normaliseRows, toMatrix } from "./matrix";
 import { KnnMethod, NeighbourProgress, autoKnnMethod, neighbourSteps } from "./neighbours";
 import { pca } from "./pca";
-import { ForceThreads, attractionRows } from "./tsne-threads";
+import { ForceThreads, attractionPairs } from "./tsne-threads";
 import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
 
@@ -252,7 +252,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
           tree.build(y);
           z = tree.repulsion(theta, rep);
         } else z = exactRepulsion(y, n, dim, rep);
-        pLogOneD2 = attraction(y, n, dim, P, U, exaggeration, grad, report);
+        pLogOneD2 = attraction(y, n, dim, U, exaggeration, grad, report);
       }
       if (report) {
         const kl = pLogP + pLogOneD2 + Math.log(z);
@@ -288,7 +288,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
     tree.build(y);
     z = tree.repulsion(theta, rep);
   }
-  const kl = pLogP + attraction(y, n, dim, P, U, 1, grad, true) + Math.log(z);
+  const kl = pLogP + attraction(y, n, dim, U, 1, grad, true) + Math.log(z);
   timings.optimize = (performance.now() - tPhase) / 1000;
 
   for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) coords[order[i] * dim + a] = y[i * dim + a];
@@ -326,45 +326,18 @@ function startThreads(n: number, threads: number, tree: BhTree, P: SparseP): For
   }
 }
 
-/** The strict upper triangle (j > i) of a symmetric CSR matrix, so each pair is visited once. */
-function upperTriangle(P: SparseP): SparseP {
-  const { rows: n, rowPtr, cols, vals } = P;
-  const up = new Int32Array(n + 1);
-  let w = 0;
-  for (let i = 0; i < n; i++) for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) if (cols[e] > i) w++;
-  const uc = new Int32Array(w);
-  const uv = new Float64Array(w);
-  w = 0;
-  for (let i = 0; i < n; i++) {
-    up[i] = w;
-    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-      if (cols[e] > i) {
-        uc[w] = cols[e];
-        uv[w++] = vals[e];
-      }
-    }
-  }
-  up[n] = w;
-  return { rows: n, rowPtr: up, cols: uc, vals: uv };
-}
-
 /**
- * Attractive term: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j) into `out`; in 2-D by rows of the symmetric P
- * (tsne-threads.ts's attractionRows), in 1-D and 3-D from its upper triangle `U`, visiting each pair once. When
+ * Attractive term: writes exaggeration · Σ_j P_ij q_ij (y_i - y_j) into `out` from P's upper triangle `U`, visiting
+ * each pair once (in 2-D with tsne-threads.ts's attractionPairs, which the worker threads split). When
  * `withKl`, also returns Σ_{i≠j} P_ij log(1 + |y_i - y_j|²) (the -Σ P log q part of the KL); otherwise returns 0.
  */
-function attraction(
-  y: Float64Array,
-  n: number,
-  dim: number,
-  P: SparseP,
-  U: SparseP,
-  exaggeration: number,
-  out: Float64Array,
-  withKl: boolean,
-): number {
-  // 2-D: by rows of the full P, the formula the worker threads split (tsne-threads.ts), so thread counts agree.
-  if (dim === 2) return attractionRows(y, P, 0, n, exaggeration, out, withKl);
+function attraction(y: Float64Array, n: number, dim: number, U: SparseP, exaggeration: number, out: Float64Array, withKl: boolean): number {
+  if (dim === 2) {
+    // The formula the worker threads split (tsne-threads.ts).
+    const klPart = attractionPairs(y, U, 0, n, out, withKl);
+    if (exaggeration !== 1) for (let i = 0; i < 2 * n; i++) out[i] *= exaggeration;
+    return klPart;
+  }
   const { rowPtr, cols, vals } = U;
   let klPart = 0;
   out.fill(0);
