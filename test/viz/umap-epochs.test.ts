@@ -6,7 +6,7 @@ import { gaussianClusters, knnPreservation, toRows } from "../../src/viz/project
 import { umapLayout, umapLayoutEpoch } from "../../src/viz/projection/umap-epochs";
 import { Rng } from "../../src/util/random";
 
-test("the flat epoch loop reproduces umap-js's optimizeLayoutStep: its first epochs to 1e-12, a whole run with the same draws and neighbourhoods", () => {
+test("the flat epoch loop reproduces umap-js's optimizeLayoutStep: its first epochs to 1e-12 in 2-D and 3-D, a whole run with the same draws and neighbourhoods", () => {
   const m = gaussianClusters({ n: 700, dim: 12, clusters: 5, centerStd: 1, seed: 8 });
   const rows = toRows(m);
   const model = (rng: Rng) => new UMAP({ nComponents: 2, nNeighbors: 12, nEpochs: 120, random: () => rng.next() });
@@ -44,4 +44,22 @@ test("the flat epoch loop reproduces umap-js's optimizeLayoutStep: its first epo
   assert.ok(reference > 0.2, `umap-js's layout keeps neighbourhoods (${reference})`);
   assert.ok(Math.abs(ours - reference) < 0.03, `10-NN preservation: ours ${ours}, umap-js ${reference}`);
   assert.throws(() => umapLayout(model(new Rng(1))), /has not run initializeFit/);
+  // 2-D runs a loop of its own; the general loop (here 3-D) agrees with umap-js too.
+  const rng3a = new Rng(4);
+  const rng3b = new Rng(4);
+  const three = (rng: Rng) => new UMAP({ nComponents: 3, nNeighbors: 12, nEpochs: 60, random: () => rng.next() });
+  const a3 = three(rng3a);
+  a3.initializeFit(rows);
+  const b3 = three(rng3b);
+  b3.initializeFit(rows);
+  const layout3 = umapLayout(b3);
+  for (let e = 0; e < early; e++) {
+    a3.step();
+    umapLayoutEpoch(layout3, () => rng3b.next());
+  }
+  let worst3 = 0;
+  for (let i = 0; i < rows.length; i++)
+    for (let d = 0; d < 3; d++) worst3 = Math.max(worst3, Math.abs(layout3.embedding[i * 3 + d] - a3.getEmbedding()[i][d]));
+  assert.ok(worst3 < 1e-12, `3-D, ${early} epochs: largest difference ${worst3}`);
+  assert.equal(rng3a.next(), rng3b.next());
 });

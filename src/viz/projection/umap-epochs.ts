@@ -86,6 +86,10 @@ export function umapLayout(model: UMAP): UmapLayout {
  * optimizeLayoutStep does (clip at 4, learning rate decaying linearly), drawing negatives with `random` in its order.
  */
 export function umapLayoutEpoch(L: UmapLayout, random: () => number): void {
+  if (L.dim === 2) {
+    layoutEpoch2d(L, random);
+    return;
+  }
   const {
     dim,
     embedding: e,
@@ -142,6 +146,72 @@ export function umapLayoutEpoch(L: UmapLayout, random: () => number): void {
         let gradD = 4.0;
         if (coeff > 0.0) gradD = clip(coeff * (e[cj + d] - e[co + d]));
         e[cj + d] += gradD * alpha;
+      }
+    }
+    epochOfNextNegativeSample[i] += nNeg * epochsPerNegativeSample[i];
+  }
+  L.alpha = L.initialAlpha * (1.0 - n / L.nEpochs);
+  L.epoch = n + 1;
+}
+
+/** {@link umapLayoutEpoch} in 2-D: the same operations in the same order, with the coordinate loops written out. */
+function layoutEpoch2d(L: UmapLayout, random: () => number): void {
+  const {
+    embedding: e,
+    head,
+    tail,
+    epochsPerSample,
+    epochOfNextSample,
+    epochOfNextNegativeSample,
+    epochsPerNegativeSample,
+    a,
+    b,
+    gamma,
+  } = L;
+  const n = L.epoch;
+  const alpha = L.alpha;
+  const rows = L.rows;
+  const edges = epochsPerSample.length;
+  const twoAB = -2.0 * a * b;
+  for (let i = 0; i < edges; i++) {
+    if (epochOfNextSample[i] > n) continue;
+    const cj = head[i] * 2;
+    const ck = tail[i] * 2;
+    const v0 = e[cj] - e[ck];
+    const v1 = e[cj + 1] - e[ck + 1];
+    const distSquared = v0 * v0 + v1 * v1;
+    let gradCoeff = 0;
+    if (distSquared > 0) {
+      const db = Math.exp(b * Math.log(distSquared));
+      gradCoeff = (twoAB * db) / distSquared / (a * db + 1.0);
+    }
+    const g0 = clip(gradCoeff * (e[cj] - e[ck]));
+    e[cj] += g0 * alpha;
+    e[ck] += -g0 * alpha;
+    const g1 = clip(gradCoeff * (e[cj + 1] - e[ck + 1]));
+    e[cj + 1] += g1 * alpha;
+    e[ck + 1] += -g1 * alpha;
+    epochOfNextSample[i] += epochsPerSample[i];
+    const nNeg = Math.floor((n - epochOfNextNegativeSample[i]) / epochsPerNegativeSample[i]);
+    for (let p = 0; p < nNeg; p++) {
+      const k1 = Math.floor(random() * rows);
+      const co = k1 * 2;
+      const w0 = e[cj] - e[co];
+      const w1 = e[cj + 1] - e[co + 1];
+      const dist2 = w0 * w0 + w1 * w1;
+      if (dist2 > 0.0) {
+        let coeff = 2.0 * gamma * b;
+        coeff /= (0.001 + dist2) * (a * Math.exp(b * Math.log(dist2)) + 1);
+        if (coeff > 0.0) {
+          e[cj] += clip(coeff * (e[cj] - e[co])) * alpha;
+          e[cj + 1] += clip(coeff * (e[cj + 1] - e[co + 1])) * alpha;
+        } else {
+          e[cj] += 4.0 * alpha;
+          e[cj + 1] += 4.0 * alpha;
+        }
+      } else if (head[i] !== k1) {
+        e[cj] += 4.0 * alpha;
+        e[cj + 1] += 4.0 * alpha;
       }
     }
     epochOfNextNegativeSample[i] += nNeg * epochsPerNegativeSample[i];
