@@ -9,13 +9,9 @@
 // umap-js's step() to 1e-12, and a whole run's neighbourhoods against umap-js's.
 import type { UMAP } from "umap-js";
 
-/** The optimisation state of one UMAP run, flat. */
-export interface UmapLayout {
+/** The edge state an epoch reads and advances (part of a {@link UmapLayout}, or a thread's view of one in shared memory). */
+export interface UmapEdges2d {
   readonly rows: number;
-  readonly dim: number;
-  readonly nEpochs: number;
-  /** The layout, rows x dim (head and tail embedding are the same array when fitting). */
-  readonly embedding: Float64Array;
   readonly head: Int32Array;
   readonly tail: Int32Array;
   readonly epochsPerSample: Float64Array;
@@ -25,6 +21,14 @@ export interface UmapLayout {
   readonly a: number;
   readonly b: number;
   readonly gamma: number;
+}
+
+/** The optimisation state of one UMAP run, flat. */
+export interface UmapLayout extends UmapEdges2d {
+  readonly dim: number;
+  readonly nEpochs: number;
+  /** The layout, rows x dim (head and tail embedding are the same array when fitting). */
+  readonly embedding: Float64Array;
   readonly initialAlpha: number;
   alpha: number;
   epoch: number;
@@ -87,7 +91,9 @@ export function umapLayout(model: UMAP): UmapLayout {
  */
 export function umapLayoutEpoch(L: UmapLayout, random: () => number): void {
   if (L.dim === 2) {
-    layoutEpoch2d(L, random);
+    umapEdgesEpoch2d(L, L.embedding, L.epoch, L.alpha, random);
+    L.alpha = L.initialAlpha * (1.0 - L.epoch / L.nEpochs);
+    L.epoch = L.epoch + 1;
     return;
   }
   const {
@@ -154,57 +160,77 @@ export function umapLayoutEpoch(L: UmapLayout, random: () => number): void {
   L.epoch = n + 1;
 }
 
-/** {@link umapLayoutEpoch} in 2-D: the same operations in the same order, with the coordinate loops written out. */
-function layoutEpoch2d(L: UmapLayout, random: () => number): void {
-  const {
-    embedding: e,
-    head,
-    tail,
-    epochsPerSample,
-    epochOfNextSample,
-    epochOfNextNegativeSample,
-    epochsPerNegativeSample,
-    a,
-    b,
-    gamma,
-  } = L;
-  const n = L.epoch;
-  const alpha = L.alpha;
-  const rows = L.rows;
-  const edges = epochsPerSample.length;
+/**
+ * One thread's part of a 2-D epoch (umap-threads.ts): its `edges`, and the points [lo, hi) it owns; other points are
+ * read from `snapshot`, and pulls on them are added to `pushes`.
+ */
+export interface UmapEpochPart {
+  readonly edges: Int32Array;
+  readonly lo: number;
+  readonly hi: number;
+  readonly snapshot: Float64Array;
+  readonly pushes: Float64Array;
+}
+
+/**
+ * Epoch `n` of a 2-D layout `e` at learning rate `alpha`: {@link umapLayoutEpoch}'s operations in its order, with the
+ * coordinate loops written out; over every edge and point without `part`, or over a thread's part.
+ */
+export function umapEdgesEpoch2d(
+  s: UmapEdges2d,
+  e: Float64Array,
+  n: number,
+  alpha: number,
+  random: () => number,
+  part: UmapEpochPart | null = null,
+): void {
+  const { head, tail, epochsPerSample, epochOfNextSample, epochOfNextNegativeSample, epochsPerNegativeSample, a, b, gamma, rows } = s;
+  const edges = part ? part.edges : null;
+  const count = edges ? edges.length : epochsPerSample.length;
+  const lo = part ? part.lo : 0;
+  const hi = part ? part.hi : rows;
+  const snap = part ? part.snapshot : e;
+  const push = part ? part.pushes : e;
   const twoAB = -2.0 * a * b;
-  for (let i = 0; i < edges; i++) {
+  for (let x = 0; x < count; x++) {
+    const i = edges ? edges[x] : x;
     if (epochOfNextSample[i] > n) continue;
     const cj = head[i] * 2;
-    const ck = tail[i] * 2;
-    const v0 = e[cj] - e[ck];
-    const v1 = e[cj + 1] - e[ck + 1];
+    const t = tail[i];
+    const ck = t * 2;
+    const own = t >= lo && t < hi;
+    const T = own ? e : snap;
+    const v0 = e[cj] - T[ck];
+    const v1 = e[cj + 1] - T[ck + 1];
     const distSquared = v0 * v0 + v1 * v1;
     let gradCoeff = 0;
     if (distSquared > 0) {
       const db = Math.exp(b * Math.log(distSquared));
       gradCoeff = (twoAB * db) / distSquared / (a * db + 1.0);
     }
-    const g0 = clip(gradCoeff * (e[cj] - e[ck]));
+    const g0 = clip(gradCoeff * (e[cj] - T[ck]));
     e[cj] += g0 * alpha;
-    e[ck] += -g0 * alpha;
-    const g1 = clip(gradCoeff * (e[cj + 1] - e[ck + 1]));
+    if (own) e[ck] += -g0 * alpha;
+    else push[ck] += -g0 * alpha;
+    const g1 = clip(gradCoeff * (e[cj + 1] - T[ck + 1]));
     e[cj + 1] += g1 * alpha;
-    e[ck + 1] += -g1 * alpha;
+    if (own) e[ck + 1] += -g1 * alpha;
+    else push[ck + 1] += -g1 * alpha;
     epochOfNextSample[i] += epochsPerSample[i];
     const nNeg = Math.floor((n - epochOfNextNegativeSample[i]) / epochsPerNegativeSample[i]);
     for (let p = 0; p < nNeg; p++) {
       const k1 = Math.floor(random() * rows);
       const co = k1 * 2;
-      const w0 = e[cj] - e[co];
-      const w1 = e[cj + 1] - e[co + 1];
+      const K = k1 >= lo && k1 < hi ? e : snap;
+      const w0 = e[cj] - K[co];
+      const w1 = e[cj + 1] - K[co + 1];
       const dist2 = w0 * w0 + w1 * w1;
       if (dist2 > 0.0) {
         let coeff = 2.0 * gamma * b;
         coeff /= (0.001 + dist2) * (a * Math.exp(b * Math.log(dist2)) + 1);
         if (coeff > 0.0) {
-          e[cj] += clip(coeff * (e[cj] - e[co])) * alpha;
-          e[cj + 1] += clip(coeff * (e[cj + 1] - e[co + 1])) * alpha;
+          e[cj] += clip(coeff * (e[cj] - K[co])) * alpha;
+          e[cj + 1] += clip(coeff * (e[cj + 1] - K[co + 1])) * alpha;
         } else {
           e[cj] += 4.0 * alpha;
           e[cj + 1] += 4.0 * alpha;
@@ -216,8 +242,6 @@ function layoutEpoch2d(L: UmapLayout, random: () => number): void {
     }
     epochOfNextNegativeSample[i] += nNeg * epochsPerNegativeSample[i];
   }
-  L.alpha = L.initialAlpha * (1.0 - n / L.nEpochs);
-  L.epoch = n + 1;
 }
 
 function clip(x: number): number {

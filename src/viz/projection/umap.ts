@@ -4,6 +4,7 @@ import { Rng } from "../../util/random";
 import { autoKnnMethod, nearestNeighbours } from "./neighbours";
 import { umapLayoutEpoch } from "./umap-epochs";
 import { UmapNeighbourLists, umapInitialLayout } from "./umap-graph";
+import { UmapEpochThreads } from "./umap-threads";
 import { DenseMatrix, MatrixInput, assertFinite, findDuplicateRows, normaliseRows, selectRows, toMatrix, toRows } from "./matrix";
 import { RunStepsOptions, Steps, runSteps, runStepsAsync } from "./steps";
 import { BaseProjectionOptions, ProjectionResult, checkDim, checkSeed } from "./types";
@@ -33,7 +34,16 @@ export interface UmapOptions extends BaseProjectionOptions {
    * cosine with an all-zero row always uses nn-descent.
    */
   knn?: "exact" | "nn-descent";
+  /**
+   * Threads for the epochs of a 2-D layout: 1 runs umap-js's sequential epochs (its layout to rounding); 2 or more
+   * split the points and their edges between worker threads (umap-threads.ts), an asynchronous variant that is
+   * repeatable for a seed and thread count. Default 2 from {@link UMAP_THREADS_MIN_ROWS} distinct rows, else 1.
+   */
+  threads?: number;
 }
+
+/** From this many distinct rows a 2-D UMAP runs its epochs on 2 threads by default (below, a worker's start is not repaid). */
+export const UMAP_THREADS_MIN_ROWS = 5_000;
 
 /**
  * Without native TensorFlow, above this many distinct rows the default neighbour search is umap-js's NN-descent.
@@ -55,6 +65,8 @@ export interface UmapDiagnostics {
   knn: "exact" | "nn-descent" | null;
   /** Epochs run (0 when the input was too small to need it). */
   nEpochs: number;
+  /** Threads the epochs ran on. */
+  threads: number;
   /**
    * "umap" normally; "trivial" when there were ≤ 2 distinct rows: one distinct row goes to the origin,
    * two go to -1 and +1 on the first axis (UMAP needs at least one real neighbour per point).
@@ -100,6 +112,8 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
   if (metric !== "euclidean" && metric !== "cosine") throw new RangeError(`umap: unsupported metric ${String(metric)}`);
   if (options.knn !== undefined && options.knn !== "exact" && options.knn !== "nn-descent")
     throw new RangeError(`umap: option "knn" must be "exact" or "nn-descent", got ${String(options.knn)}`);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1))
+    throw new RangeError(`umap: threads must be a positive integer, got ${String(options.threads)}`);
   const n = m.rows;
   const { firstOf, unique, duplicates } = findDuplicateRows(m);
   const u = unique.length;
@@ -110,6 +124,7 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
     nEpochs: number,
     mode: "umap" | "trivial",
     knn: "exact" | "nn-descent" | null,
+    threads = 1,
   ): ProjectionResult<UmapDiagnostics> => {
     // Expand: row i takes the coordinates of the distinct row it equals.
     const slot = new Int32Array(n);
@@ -125,7 +140,7 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
       dims,
       seed,
       seconds: (performance.now() - t0) / 1000,
-      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, mode, knn },
+      diagnostics: { nNeighbors, requestedNeighbors, duplicates, distinctRows: u, nEpochs, threads, mode, knn },
     };
   };
 
@@ -155,11 +170,24 @@ function* umapSteps(input: MatrixInput, options: UmapOptions): Steps<ProjectionR
   const layout = umapInitialLayout(lists, { ...options, dims, nNeighbors }, random);
   const nEpochs = layout.nEpochs;
   const task = { title, total: nEpochs, unit: "epochs" as const };
-  for (let e = 0; e < nEpochs; e++) {
-    umapLayoutEpoch(layout, random);
-    yield { task, done: e + 1 };
+  const threads = dims === 2 ? (options.threads ?? (u >= UMAP_THREADS_MIN_ROWS ? 2 : 1)) : 1;
+  if (threads === 1) {
+    for (let e = 0; e < nEpochs; e++) {
+      umapLayoutEpoch(layout, random);
+      yield { task, done: e + 1 };
+    }
+    return finish(layout.embedding, nNeighbors, nEpochs, "umap", knn);
   }
-  return finish(layout.embedding, nNeighbors, nEpochs, "umap", knn);
+  const pool = new UmapEpochThreads(layout, threads, rng.nextUint32());
+  try {
+    for (let e = 0; e < nEpochs; e++) {
+      pool.epoch();
+      yield { task, done: e + 1 };
+    }
+  } finally {
+    pool.close();
+  }
+  return finish(pool.embedding, nNeighbors, nEpochs, "umap", knn, threads);
 }
 
 /**
