@@ -10,6 +10,7 @@ import {
   knnLabelPurity,
   knnPreservation,
   sparseAffinities,
+  upperTriangle,
   exactKnn,
   tsne,
 } from "../../src/viz/projection";
@@ -40,7 +41,7 @@ test("the forces split over two threads equal the one-thread forces: repulsion e
       att1[2 * i + 1] += 12 * w * dy;
       kl1 += P.vals[e] * Math.log1p(dx * dx + dy * dy);
     }
-  const pool = new ForceThreads(n, 2, new BhTree(n, 2, 8), P);
+  const pool = new ForceThreads(n, 2, new BhTree(n, 2, 8), upperTriangle(P));
   try {
     pool.y.set(y);
     const { z, klPart } = pool.forcesFor(0.5, 12, true);
@@ -97,8 +98,8 @@ test("the compiled lib/ that notebooks import starts its own .js worker, and its
   const { P } = sparseAffinities(exactKnn(m, 30, { method: "brute" }), 10, true);
   const rng = new Rng(7);
   const y = Float64Array.from({ length: 2 * n }, () => rng.normal() * 10);
-  const ours = new ForceThreads(n, 2, new BhTree(n, 2, 8), P);
-  const theirs = new compiled.ForceThreads(n, 2, new compiledTree.BhTree(n, 2, 8), P);
+  const ours = new ForceThreads(n, 2, new BhTree(n, 2, 8), upperTriangle(P));
+  const theirs = new compiled.ForceThreads(n, 2, new compiledTree.BhTree(n, 2, 8), upperTriangle(P));
   try {
     ours.y.set(y);
     theirs.y.set(y);

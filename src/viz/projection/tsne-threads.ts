@@ -14,7 +14,7 @@
 // KL and quality.
 import { Worker } from "node:worker_threads";
 import { startSiblingWorker } from "../../util/worker";
-import { SparseP, upperTriangle } from "./affinities";
+import { SparseP } from "./affinities";
 import { BhTree } from "./bhtree";
 
 /** Control words in the shared Int32Array. */
@@ -69,12 +69,12 @@ export class ForceThreads {
   private readonly rowTo0: number;
   private readonly U: SparseP;
 
-  /** `P`: the symmetric sparse affinities (both triangles); the threads split the rows of its upper triangle. */
+  /** `upper`: the strict upper triangle of the symmetric affinities P (affinities.ts's upperTriangle), whose rows the threads split. */
   constructor(
     readonly n: number,
     readonly threads: number,
     private readonly tree: BhTree,
-    P: SparseP,
+    upper: SparseP,
   ) {
     if (!(Number.isInteger(threads) && threads >= 2)) throw new RangeError(`ForceThreads: threads must be an integer ≥ 2, got ${threads}`);
     const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
@@ -91,21 +91,20 @@ export class ForceThreads {
     this.parts = new Float64Array(parts);
     this.shared = new Float64Array(shared);
     // P's upper triangle in shared memory, once.
-    const U = upperTriangle(P);
     const uRowPtr = sab(4 * (n + 1));
-    const uCols = sab(4 * U.cols.length);
-    const uVals = sab(8 * U.vals.length);
-    new Int32Array(uRowPtr).set(U.rowPtr);
-    new Int32Array(uCols).set(U.cols);
-    new Float64Array(uVals).set(U.vals);
+    const uCols = sab(4 * upper.cols.length);
+    const uVals = sab(8 * upper.vals.length);
+    new Int32Array(uRowPtr).set(upper.rowPtr);
+    new Int32Array(uCols).set(upper.cols);
+    new Float64Array(uVals).set(upper.vals);
     this.U = { rows: n, rowPtr: new Int32Array(uRowPtr), cols: new Int32Array(uCols), vals: new Float64Array(uVals) };
     const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * n) / threads));
     this.to0 = bounds[1];
     // Rows split by non-zeros, so each thread gets the same attraction work.
-    const nnz = U.rowPtr[n];
+    const nnz = upper.rowPtr[n];
     const rowBounds = [0];
     for (let t = 1, i = 0; t < threads; t++) {
-      while (i < n && U.rowPtr[i] < (t * nnz) / threads) i++;
+      while (i < n && upper.rowPtr[i] < (t * nnz) / threads) i++;
       rowBounds.push(i);
     }
     rowBounds.push(n);

@@ -222,7 +222,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   const y0 = initialLayout(m0, n, dim, initKind, options.init, new Rng(seed));
   // Worker threads for the repulsion (2-D Barnes–Hut only); `y` and `rep` then live in memory they share.
   const tree = theta > 0 ? new BhTree(n, dim, 8) : null;
-  const pool = threads > 1 && tree && dim === 2 && n > 1 ? startThreads(n, threads, tree, P) : null;
+  const pool = threads > 1 && tree && dim === 2 && n > 1 ? startThreads(n, threads, tree, U) : null;
   const y = pool ? pool.y : new Float64Array(n * dim);
   for (let i = 0; i < n; i++) for (let a = 0; a < dim; a++) y[i * dim + a] = y0[order[i] * dim + a];
   timings.init = (performance.now() - tPhase) / 1000;
@@ -318,9 +318,9 @@ function result(
  * The worker threads for a run, or null (one thread) when they cannot start here, e.g. without tsx to load their
  * TypeScript module: the forces are then computed on this thread, with the same result as `threads: 1`.
  */
-function startThreads(n: number, threads: number, tree: BhTree, P: SparseP): ForceThreads | null {
+function startThreads(n: number, threads: number, tree: BhTree, U: SparseP): ForceThreads | null {
   try {
-    return new ForceThreads(n, threads, tree, P);
+    return new ForceThreads(n, threads, tree, U);
   } catch {
     return null;
   }
