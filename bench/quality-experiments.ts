@@ -24,6 +24,7 @@ export const RATING_MODELS = [
   "dense-rating-classifier",
   "item-knn",
   "svdpp",
+  "bayesian-svdpp",
   "user-movie-bias",
   "global-mean",
 ] as const;

@@ -5,6 +5,7 @@ import { easeScorer, fitEase } from "../models/ease";
 import { fitIals, ialsScorer } from "../models/ials";
 import { fitItemKnn, itemKnnScorer } from "../models/item-knn";
 import { fitSvdpp, svdppScorer } from "../models/svdpp";
+import { bayesianSvdppScorer, fitBayesianSvdpp } from "../models/bayesian-svdpp";
 import type { MovieScorer } from "../models/scorer";
 import { createProgress } from "../util/progress";
 import { Matrix } from "../util/matrix";
@@ -280,6 +281,22 @@ export const MODELS: readonly ModelEntry[] = [
             l2: o.l2,
             progress: createProgress(o.progress),
           }),
+        ),
+      ),
+  },
+  {
+    id: "bayesian-svdpp",
+    label: "Bayesian SVD++",
+    about:
+      "SVD++ with the implicit term on both sides (a movie is also described by who rated it) as a Bayesian model, fitted by Gibbs sampling with hyperpriors; predicts the posterior mean of 125 draws (d = 10, 300 sweeps, no tuning: the priors are learned).",
+    family: "reference",
+    predicts: "ratings",
+    stage1Seeds: 0,
+    tunes: ["dim"],
+    train: async (ds, train, o) =>
+      fitted("bayesian-svdpp", "Bayesian SVD++", () =>
+        bayesianSvdppScorer(
+          fitBayesianSvdpp(ds, withValidation(train, o), { seed: o.seed, dim: o.dim, progress: createProgress(o.progress) }),
         ),
       ),
   },

@@ -11,5 +11,6 @@ export * from "./item-knn";
 export * from "./ease";
 export * from "./ials";
 export * from "./svdpp";
+export * from "./bayesian-svdpp";
 export * from "./neumf";
 export * from "./sasrec";

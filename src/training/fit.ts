@@ -2,6 +2,7 @@
 import { backendInfo, tf } from "../backend";
 import { RecModel } from "../models/base";
 import { Rng } from "../util/random";
+import { defaultTrainingThreads } from "../util/worker";
 import { OptimizerName, hasJsRules, makeOptimizer } from "./optimizers";
 import { TablePenalty } from "./penalty";
 import { EpochLog, ProgressMode, ProgressSink, createProgress } from "../util/progress";
@@ -29,13 +30,8 @@ export interface EarlyStopping {
   restoreBest?: boolean;
 }
 
-/** The default of {@link FitOptions.threads}: MOVIELENS_LAB_TRAINING_THREADS (1 or 2) when set, else 2. */
-export function defaultTrainingThreads(): 1 | 2 {
-  const v = process.env.MOVIELENS_LAB_TRAINING_THREADS;
-  if (v === undefined || v === "") return 2;
-  if (v === "1" || v === "2") return Number(v) as 1 | 2;
-  throw new RangeError(`the environment variable MOVIELENS_LAB_TRAINING_THREADS must be 1 or 2, got "${v}"`);
-}
+/** The default of {@link FitOptions.threads} (util/worker.ts): MOVIELENS_LAB_TRAINING_THREADS (1 or 2) when set, else 2. */
+export { defaultTrainingThreads };
 
 /** Options for {@link fit}. */
 export interface FitOptions {

@@ -1,4 +1,4 @@
-// Small dense linear algebra in Float64: the one Cholesky factor and solve that cold start, iALS and EASE share.
+// Small dense linear algebra in Float64: the one Cholesky factor and solves that cold start, iALS, EASE and the Gibbs sampler share.
 
 /** Σ_{p<n} a[ao + p]·b[bo + p], four partial sums (independent chains the JIT can overlap). */
 export function dotAt(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
@@ -67,14 +67,24 @@ export function choleskyInPlace(A: Float64Array, n: number, indefinite: string):
   }
 }
 
-/** Solves LLᵀx = b in place (b becomes x), for the factor L that {@link choleskyInPlace} left in the lower triangle of `L`. */
-export function choleskySolveInPlace(L: Float64Array, b: Float64Array, n: number): void {
+/** Solves Lx = b in place (b becomes x) for the lower-triangular factor L that {@link choleskyInPlace} left in `L`. */
+export function forwardSolveInPlace(L: Float64Array, b: Float64Array, n: number): void {
   for (let r = 0; r < n; r++) b[r] = (b[r] - dotAt(L, r * n, b, 0, r)) / L[r * n + r];
+}
+
+/** Solves Lᵀx = b in place (b becomes x) for the lower-triangular factor L that {@link choleskyInPlace} left in `L`. */
+export function backwardSolveInPlace(L: Float64Array, b: Float64Array, n: number): void {
   for (let r = n - 1; r >= 0; r--) {
     let s = b[r];
     for (let k = r + 1; k < n; k++) s -= L[k * n + r] * b[k];
     b[r] = s / L[r * n + r];
   }
+}
+
+/** Solves LLᵀx = b in place (b becomes x), for the factor L that {@link choleskyInPlace} left in the lower triangle of `L`. */
+export function choleskySolveInPlace(L: Float64Array, b: Float64Array, n: number): void {
+  forwardSolveInPlace(L, b, n);
+  backwardSolveInPlace(L, b, n);
 }
 
 /**

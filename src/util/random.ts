@@ -54,6 +54,33 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; shape < 1 through the boost Gamma(shape + 1)·U^(1/shape)). Divide
+   * by a rate for Gamma(shape, rate).
+   */
+  gamma(shape: number): number {
+    if (!(shape > 0 && Number.isFinite(shape))) throw new RangeError(`Rng.gamma: shape must be a finite number > 0, got ${shape}`);
+    if (shape < 1) {
+      let u = 0;
+      while (u === 0) u = this.next();
+      return this.gamma(shape + 1) * Math.pow(u, 1 / shape);
+    }
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x = 0;
+      let v = 0;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.next();
+      if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+      if (u > 0 && Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
   /** Shuffles `arr` in place (Fisher–Yates) and returns it. */
   shuffle<T extends { length: number; [i: number]: unknown }>(arr: T): T {
     for (let i = arr.length - 1; i > 0; i--) {

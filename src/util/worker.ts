@@ -3,6 +3,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 
+/**
+ * How many threads training uses by default (fit's `threads`, the Gibbs sampler's chains): MOVIELENS_LAB_TRAINING_THREADS
+ * (1 or 2) when set, else 2. `npm run reproduce` sets 1 when two notebooks already share the cores.
+ */
+export function defaultTrainingThreads(): 1 | 2 {
+  const v = process.env.MOVIELENS_LAB_TRAINING_THREADS;
+  if (v === undefined || v === "") return 2;
+  if (v === "1" || v === "2") return Number(v) as 1 | 2;
+  throw new RangeError(`the environment variable MOVIELENS_LAB_TRAINING_THREADS must be 1 or 2, got "${v}"`);
+}
+
 /** Where a worker reports failure: slots of its `ctrl` Int32Array (FAILED set to 1, DONE incremented and notified). */
 export interface WorkerFlags {
   failed: number;
