@@ -2,14 +2,17 @@
 //
 // Each iteration the main thread bumps a generation counter in shared memory; every worker (tsne-worker.ts) rebuilds
 // its own BhTree from the shared coordinates (a build is deterministic, so every thread has the same tree and the
-// same point order; rebuilding costs a few percent of a traversal), computes the repulsion of the groups whose first
-// tree position falls in its range, and the attraction of its range of rows of P's upper triangle (each pair once,
-// pushing both points) into its own buffer; it writes its shares of Z and of the KL term and counts itself done. The
-// main thread does share 0 meanwhile, waits (Atomics.wait, so t-SNE stays synchronous), then adds the attraction
-// buffers in thread order. The attraction reads P once per pair rather than twice: it streams P from memory every
+// same point order; rebuilding costs a few percent of a traversal) and computes the attraction of its range of rows of
+// P's upper triangle (each pair once, pushing both points) into its own buffer. Then every thread takes chunks of
+// the repulsion (the groups whose first tree position falls in a chunk's fixed range) from a shared counter until
+// none are left, so a thread whose attraction rows were quicker takes more repulsion (with a static half each, the
+// main thread waited or the worker idled ~8 s of a 60,000-point run). Each chunk's share of Z goes to its own slot.
+// A worker writes its share of the KL term and counts itself done. The main thread does the same meanwhile, waits
+// (Atomics.wait, so t-SNE stays synchronous), then adds the attraction buffers in thread order and the chunks' Z in
+// chunk order. The attraction reads P once per pair rather than twice: it streams P from memory every
 // iteration, and with both threads streaming the full P it was a third of a 60,000-point run. Every point's repulsion
-// is the same whatever the split; Z, the KL term and the attraction are summed in thread order, so a thread count
-// gives repeatable numbers, and different thread counts differ in the last bits, which t-SNE's iterations amplify
+// is the same whatever the split, and whichever thread computes a chunk; Z is summed in chunk order, the KL term and the
+// attraction in thread order, so a thread count gives repeatable numbers, and different thread counts differ in the last bits, which t-SNE's iterations amplify
 // into different (equally good) layouts: test/viz/tsne-threads.test.ts checks the forces and bounds the difference in
 // KL and quality.
 import { Worker } from "node:worker_threads";
@@ -22,13 +25,39 @@ const GENERATION = 0;
 const DONE = 1;
 const FAILED = 2;
 const STOP = 3;
+/** The next repulsion chunk to take (reset to 0 each iteration). */
+const NEXT = 4;
+
+/** Repulsion chunks per thread: enough for the faster thread to even out the work, few enough to cost nothing. */
+const CHUNKS_PER_THREAD = 24;
+
+/** Chunk c of the repulsion covers first tree positions [bounds[c], bounds[c + 1]). */
+export function repulsionChunks(n: number, threads: number): Int32Array {
+  const chunks = Math.max(1, Math.min(n, CHUNKS_PER_THREAD * threads));
+  return Int32Array.from({ length: chunks + 1 }, (_, c) => Math.round((c * n) / chunks));
+}
+
+/**
+ * Takes repulsion chunks from the shared counter until none are left: each chunk's forces into `forces` (the tree's
+ * own writes) and its share of Z into `zParts[c]`.
+ */
+export function repulsionChunksLoop(
+  tree: BhTree,
+  theta: number,
+  forces: Float64Array,
+  ctrl: Int32Array,
+  bounds: Int32Array,
+  zParts: Float64Array,
+): void {
+  const chunks = bounds.length - 1;
+  for (let c = Atomics.add(ctrl, NEXT, 1); c < chunks; c = Atomics.add(ctrl, NEXT, 1)) {
+    zParts[c] = tree.repulsionPart(theta, forces, bounds[c], bounds[c + 1]);
+  }
+}
 
 /** What a worker gets at start. */
 export interface ForceWorkerData {
   n: number;
-  /** Its range of first tree positions, [from, to) (repulsion). */
-  from: number;
-  to: number;
   /** Its range of rows of P's upper triangle, [rowFrom, rowTo) (attraction). */
   rowFrom: number;
   rowTo: number;
@@ -38,7 +67,10 @@ export interface ForceWorkerData {
   uVals: SharedArrayBuffer;
   /** Per thread, n x 2 attraction sums (thread t's at offset t·2n). */
   attraction: SharedArrayBuffer;
-  /** Its index (1..threads-1): where its share of Z goes. */
+  /** Each repulsion chunk's share of Z (float64 per chunk of {@link repulsionChunks}(n, threads)). */
+  zParts: SharedArrayBuffer;
+  threads: number;
+  /** Its index (1..threads-1): where its share of the KL term goes. */
   index: number;
   leafCapacity: number;
   groupSize: number;
@@ -62,11 +94,12 @@ export class ForceThreads {
   /** Each thread's attraction sums, threads x n x 2. */
   private readonly parts: Float64Array;
   private readonly ctrl: Int32Array;
-  /** [theta, exaggeration, KL wanted (1/0), then per thread t ≥ 1: Z share at 2t + 1, KL-term share at 2t + 2]. */
+  /** [theta, exaggeration, KL wanted (1/0), then per thread t ≥ 1: KL-term share at 2t + 2 (2t + 1 unused)]. */
   private readonly shared: Float64Array;
   private readonly workers: Worker[] = [];
-  private readonly to0: number;
   private readonly rowTo0: number;
+  private readonly bounds: Int32Array;
+  private readonly zParts: Float64Array;
   private readonly U: SparseP;
 
   /** `upper`: the strict upper triangle of the symmetric affinities P (affinities.ts's upperTriangle), whose rows the threads split. */
@@ -78,7 +111,7 @@ export class ForceThreads {
   ) {
     if (!(Number.isInteger(threads) && threads >= 2)) throw new RangeError(`ForceThreads: threads must be an integer ≥ 2, got ${threads}`);
     const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
-    const ctrl = sab(4 * 4);
+    const ctrl = sab(4 * 5);
     const y = sab(8 * n * 2);
     const forces = sab(8 * n * 2);
     const gradient = new Float64Array(n * 2);
@@ -98,8 +131,9 @@ export class ForceThreads {
     new Int32Array(uCols).set(upper.cols);
     new Float64Array(uVals).set(upper.vals);
     this.U = { rows: n, rowPtr: new Int32Array(uRowPtr), cols: new Int32Array(uCols), vals: new Float64Array(uVals) };
-    const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * n) / threads));
-    this.to0 = bounds[1];
+    this.bounds = repulsionChunks(n, threads);
+    const zParts = sab(8 * (this.bounds.length - 1));
+    this.zParts = new Float64Array(zParts);
     // Rows split by non-zeros, so each thread gets the same attraction work.
     const nnz = upper.rowPtr[n];
     const rowBounds = [0];
@@ -112,14 +146,14 @@ export class ForceThreads {
     for (let t = 1; t < threads; t++) {
       const workerData: ForceWorkerData = {
         n,
-        from: bounds[t],
-        to: bounds[t + 1],
         rowFrom: rowBounds[t],
         rowTo: rowBounds[t + 1],
         uRowPtr,
         uCols,
         uVals,
         attraction: parts,
+        zParts,
+        threads,
         index: t,
         leafCapacity: tree.leafCapacity,
         groupSize: tree.groupSize,
@@ -144,12 +178,13 @@ export class ForceThreads {
     shared[1] = exaggeration;
     shared[2] = withKl ? 1 : 0;
     Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, NEXT, 0);
     Atomics.add(ctrl, GENERATION, 1);
     Atomics.notify(ctrl, GENERATION);
     this.tree.build(this.y);
-    let z = this.tree.repulsionPart(theta, this.forces, 0, this.to0);
     const n2 = 2 * this.n;
     let klPart = attractionPairs(this.y, this.U, 0, this.rowTo0, this.parts.subarray(0, n2), withKl);
+    repulsionChunksLoop(this.tree, theta, this.forces, ctrl, this.bounds, this.zParts);
     const others = this.threads - 1;
     const start = Date.now();
     for (let done = Atomics.load(ctrl, DONE); done < others; done = Atomics.load(ctrl, DONE)) {
@@ -158,10 +193,9 @@ export class ForceThreads {
       Atomics.wait(ctrl, DONE, done, 1000);
     }
     if (Atomics.load(ctrl, FAILED)) throw new Error("t-SNE: a worker thread failed (run with threads: 1 to use this thread only)");
-    for (let t = 1; t < this.threads; t++) {
-      z += shared[2 * t + 1];
-      klPart += shared[2 * t + 2];
-    }
+    let z = 0;
+    for (const part of this.zParts) z += part;
+    for (let t = 1; t < this.threads; t++) klPart += shared[2 * t + 2];
     const { parts, gradient } = this;
     for (let i = 0; i < n2; i++) {
       let g = parts[i];
@@ -180,7 +214,7 @@ export class ForceThreads {
   }
 }
 
-export const CONTROL = { GENERATION, DONE, FAILED, STOP } as const;
+export const CONTROL = { GENERATION, DONE, FAILED, STOP, NEXT } as const;
 
 /**
  * The attraction of rows [from, to) of P's strict upper triangle `U` in 2-D, each pair once: zeroes `out` (n x 2),
