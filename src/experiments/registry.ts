@@ -288,7 +288,7 @@ export const MODELS: readonly ModelEntry[] = [
     id: "bayesian-svdpp",
     label: "Bayesian SVD++",
     about:
-      "SVD++ with the implicit term on both sides (a movie is also described by who rated it) as a Bayesian model, fitted by Gibbs sampling with hyperpriors; predicts the posterior mean of 125 draws (d = 10, 300 sweeps, no tuning: the priors are learned).",
+      "SVD++ with the implicit term on both sides (a movie is also described by who rated it) as a Bayesian model, fitted by Gibbs sampling with hyperpriors; predicts the posterior mean of 125 draws from 2 chains of 175 sweeps (d = 10; nothing to tune: the priors are learned).",
     family: "reference",
     predicts: "ratings",
     stage1Seeds: 0,

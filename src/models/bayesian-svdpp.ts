@@ -88,8 +88,9 @@ export interface BayesianSvdppOptions {
 }
 
 /**
- * Defaults, chosen on 5% carve-outs of ml-100k u1's and u2's training folds (never a test fold); see the registry entry
- * for the measured figures.
+ * Defaults, chosen on 5% carve-outs of ml-100k u1's and u2's training folds (never a test fold). Validation RMSE
+ * u1 / u2: one chain of 300 sweeps at d 10 0.8911 / 0.8862, of 500 0.8902 / 0.8866, at d 16 0.8908 / 0.8908; two chains
+ * of 175 at d 10 (these defaults) 0.8913 / 0.8879, in about 40% less wall time on two threads.
  */
 export const BAYESIAN_SVDPP_DEFAULTS = {
   dim: 10,
