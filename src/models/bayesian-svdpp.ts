@@ -6,7 +6,7 @@ import type { EpochLog, ProgressSink } from "../util/progress";
 import { Rng } from "../util/random";
 import { defaultTrainingThreads, startSiblingWorker } from "../util/worker";
 import type { Worker } from "node:worker_threads";
-import type { MovieScorer } from "./scorer";
+import { MovieScorer, pairChecker } from "./scorer";
 
 /*
  * The formula, for user u and movie i:
@@ -223,8 +223,8 @@ function computeZ(side: Side, d: number): void {
 }
 
 /**
- * Draws (μ_g, λ_g) of a Normal-Gamma(0, 1, 1, 1) prior given a group's values: `values(f)` iterates dimension f's
- * values over the entities that have data.
+ * Draws (μ_g, λ_g) of a Normal-Gamma(0, 1, 1, 1) prior per dimension f, given the count, sums and sums of squares of
+ * the group's values over the entities that have data ({@link rowMoments}).
  */
 function drawPrior(prior: Prior, rng: Rng, count: number, sums: Float64Array, sumSquares: Float64Array): void {
   const gamma0 = 1;
@@ -256,10 +256,11 @@ function rowMoments(values: Float64Array, d: number, active: Uint8Array): { coun
   return { count, sums, squares };
 }
 
-/** Scratch buffers of the block draws (d x d precision, its factor, the linear term). */
+/** Scratch buffers of the block draws: the d x d precision (then its factor), the linear term, an own factor's step. */
 interface Scratch {
   readonly A: Float64Array;
   readonly b: Float64Array;
+  readonly step: Float64Array;
 }
 
 /**
@@ -337,20 +338,23 @@ function drawSide(
       for (let h = 0; h <= f; h++) s.A[f * d + h] = alpha * gram[G + f * d + h];
       s.A[f * d + f] += ownPrior ? ownPrior.precision[f] : 0;
     }
-    const prev = side.own.slice(oa, oa + d);
-    if (ownPrior) drawGaussian(s, d, rng, side.own, oa);
     // Keep e current (this side's z is recomputed after the half-sweep; nothing here reads it); then g_a = Σ_b z_b e_ab.
-    const ga = a * d;
-    for (let f = 0; f < d; f++) {
-      prev[f] = side.own[oa + f] - prev[f];
-      g[ga + f] = 0;
+    const step = s.step;
+    if (ownPrior) {
+      for (let f = 0; f < d; f++) step[f] = side.own[oa + f];
+      drawGaussian(s, d, rng, side.own, oa);
+      for (let f = 0; f < d; f++) step[f] = side.own[oa + f] - step[f];
     }
+    const ga = a * d;
+    g.fill(0, ga, ga + d);
     for (let k = from; k < to; k++) {
       const zb = side.other[k] * d;
-      let change = 0;
-      for (let f = 0; f < d; f++) change += prev[f] * Z[zb + f];
       const p = side.pos[k];
-      e[p] -= change;
+      if (ownPrior) {
+        let change = 0;
+        for (let f = 0; f < d; f++) change += step[f] * Z[zb + f];
+        e[p] -= change;
+      }
       const ep = e[p];
       for (let f = 0; f < d; f++) g[ga + f] += Z[zb + f] * ep;
     }
@@ -476,9 +480,10 @@ export function runBayesianSvdppChain(job: BayesianSvdppChain, onSweep?: (sweep:
   };
   const gram = new Float64Array(Math.max(U.n, M.n) * d * d);
   const g = new Float64Array(Math.max(U.n, M.n) * d);
-  const scratch: Scratch = { A: new Float64Array(d * d), b: new Float64Array(d) };
+  const scratch: Scratch = { A: new Float64Array(d * d), b: new Float64Array(d), step: new Float64Array(d) };
   const e = new Float64Array(users.length);
-  residuals(e, target, users, movies, U, M, d);
+  // Σ e² of the current residuals: recomputed with them after every half-sweep.
+  let sse = residuals(e, target, users, movies, U, M, d);
   job.userBiasSum.fill(0);
   job.movieBiasSum.fill(0);
   job.validationSum.fill(0);
@@ -490,8 +495,6 @@ export function runBayesianSvdppChain(job: BayesianSvdppChain, onSweep?: (sweep:
   let alpha = 1;
   let stored = 0;
   for (let sweep = 0; sweep < job.sweeps; sweep++) {
-    let sse = 0;
-    for (let k = 0; k < e.length; k++) sse += e[k] * e[k];
     alpha = job.fixedNoisePrecision > 0 ? job.fixedNoisePrecision : rng.gamma(1 + users.length / 2) / (1 + sse / 2);
     const bu = rowMoments(U.bias, 1, activeU);
     drawPrior(priors.userBias, rng, bu.count, bu.sums, bu.squares);
@@ -742,10 +745,7 @@ export function bayesianSvdppPredict(model: BayesianSvdpp, user: number, movie: 
 
 /** The scorer: ranking by the posterior mean r̄_ui, ratings r̄_ui clipped to the rating scale. */
 export function bayesianSvdppScorer(model: BayesianSvdpp, name = "Bayesian SVD++"): MovieScorer {
-  const check = (u: number, i: number): void => {
-    if (!(u >= 0 && u < model.numUsers)) throw new RangeError(`${name}: user index ${u} out of range 0..${model.numUsers - 1}`);
-    if (!(i >= 0 && i < model.numMovies)) throw new RangeError(`${name}: movie index ${i} out of range 0..${model.numMovies - 1}`);
-  };
+  const check = pairChecker(name, model.numUsers, model.numMovies);
   return {
     name,
     scoreMovies: (user, movies) =>

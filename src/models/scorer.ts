@@ -34,6 +34,14 @@ export interface MovieScorer {
   predictRatingsAt?(ratingIndices: Int32Array): Float32Array;
 }
 
+/** A check that throws a RangeError naming the scorer when a (user, movie) pair of dense indices is out of range. */
+export function pairChecker(name: string, numUsers: number, numMovies: number): (user: number, movie: number) => void {
+  return (u, i) => {
+    if (!(u >= 0 && u < numUsers)) throw new RangeError(`${name}: user index ${u} out of range 0..${numUsers - 1}`);
+    if (!(i >= 0 && i < numMovies)) throw new RangeError(`${name}: movie index ${i} out of range 0..${numMovies - 1}`);
+  };
+}
+
 /** What a session-aware scorer needs to place a dataset rating in its session: the rating columns and their session ids. */
 export interface SessionContext {
   ratings: Pick<Ratings, "user" | "movie">;

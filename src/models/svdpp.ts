@@ -4,7 +4,7 @@ import { groupUserColumn } from "../data/splits";
 import { ratingSessions } from "../data/sessions";
 import type { Dataset, Ratings } from "../data/types";
 import { Rng } from "../util/random";
-import type { MovieScorer } from "./scorer";
+import { MovieScorer, pairChecker } from "./scorer";
 
 /*
  * The formula, for user u, movie i and the rating's session t (a user's ratings on one UTC day, data's `ratingSessions`):
@@ -592,10 +592,7 @@ export function svdppLossTf(
  */
 export function svdppScorer(model: Svdpp, name = "SVD++"): MovieScorer {
   const z = userVectors(model, new Float32Array(model.numUsers * model.dim));
-  const check = (u: number, i: number): void => {
-    if (!(u >= 0 && u < model.numUsers)) throw new RangeError(`${name}: user index ${u} out of range 0..${model.numUsers - 1}`);
-    if (!(i >= 0 && i < model.numMovies)) throw new RangeError(`${name}: movie index ${i} out of range 0..${model.numMovies - 1}`);
-  };
+  const check = pairChecker(name, model.numUsers, model.numMovies);
   const scorer: MovieScorer = {
     name,
     scoreMovies: (user, movies) =>

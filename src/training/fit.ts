@@ -30,9 +30,6 @@ export interface EarlyStopping {
   restoreBest?: boolean;
 }
 
-/** The default of {@link FitOptions.threads} (util/worker.ts): MOVIELENS_LAB_TRAINING_THREADS (1 or 2) when set, else 2. */
-export { defaultTrainingThreads };
-
 /** Options for {@link fit}. */
 export interface FitOptions {
   epochs: number;

@@ -94,7 +94,7 @@ export class ForceThreads {
   /** Each thread's attraction sums, threads x n x 2. */
   private readonly parts: Float64Array;
   private readonly ctrl: Int32Array;
-  /** [theta, exaggeration, KL wanted (1/0), then per thread t ≥ 1: KL-term share at 2t + 2 (2t + 1 unused)]. */
+  /** [theta, exaggeration, KL wanted (1/0), then per thread t ≥ 1: its KL-term share at 2 + t]. */
   private readonly shared: Float64Array;
   private readonly workers: Worker[] = [];
   private readonly rowTo0: number;
@@ -116,7 +116,7 @@ export class ForceThreads {
     const forces = sab(8 * n * 2);
     const gradient = new Float64Array(n * 2);
     const parts = sab(8 * n * 2 * threads);
-    const shared = sab(8 * (2 * threads + 3));
+    const shared = sab(8 * (threads + 2));
     this.ctrl = new Int32Array(ctrl);
     this.y = new Float64Array(y);
     this.forces = new Float64Array(forces);
@@ -195,7 +195,7 @@ export class ForceThreads {
     if (Atomics.load(ctrl, FAILED)) throw new Error("t-SNE: a worker thread failed (run with threads: 1 to use this thread only)");
     let z = 0;
     for (const part of this.zParts) z += part;
-    for (let t = 1; t < this.threads; t++) klPart += shared[2 * t + 2];
+    for (let t = 1; t < this.threads; t++) klPart += shared[2 + t];
     const { parts, gradient } = this;
     for (let i = 0; i < n2; i++) {
       let g = parts[i];

@@ -21,7 +21,7 @@ for (;;) {
   if (Atomics.load(ctrl, CONTROL.STOP)) break;
   try {
     tree.build(y);
-    shared[2 * d.index + 2] = attractionPairs(y, U, d.rowFrom, d.rowTo, attraction, shared[2] === 1);
+    shared[2 + d.index] = attractionPairs(y, U, d.rowFrom, d.rowTo, attraction, shared[2] === 1);
     repulsionChunksLoop(tree, shared[0], forces, ctrl, bounds, zParts);
   } catch (err) {
     Atomics.store(ctrl, CONTROL.FAILED, 1);
