@@ -106,3 +106,31 @@ export function listTree(dir: string): string[] {
   walk(dir);
   return out.sort();
 }
+
+/**
+ * Writes ml-100k in exactly the ML-1M format into `dir`: ratings.dat (UserID::MovieID::Rating::Timestamp), movies.dat
+ * (MovieID::Title::Genres, Latin-1, pipe-separated) from u.item's flags, and users.dat as the real ml-1m file's first 943
+ * users (ids 1..943, as in ml-100k). `shared` is the shared MovieLens folder. ML-1M's own ratings are not on this machine.
+ */
+export function writeMl100kAsMl1m(shared: string, dir: string): void {
+  const src = path.join(shared, "ml-100k");
+  const data = fs.readFileSync(path.join(src, "u.data"), "latin1");
+  fs.writeFileSync(path.join(dir, "ratings.dat"), data.replace(/\t/g, "::"), "latin1");
+  const genres = fs
+    .readFileSync(path.join(src, "u.genre"), "latin1")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split("|")[0]);
+  const items = fs.readFileSync(path.join(src, "u.item"), "latin1").split("\n").filter(Boolean);
+  const movies = items.map((l) => {
+    const f = l.split("|");
+    const g = genres.filter((_, k) => f[5 + k] === "1");
+    return `${f[0]}::${f[1]}::${g.join("|")}\n`;
+  });
+  fs.writeFileSync(path.join(dir, "movies.dat"), movies.join(""), "latin1");
+  const users = fs
+    .readFileSync(path.join(shared, "ml-1m", "users.dat"), "latin1")
+    .split("\n")
+    .slice(0, 943);
+  fs.writeFileSync(path.join(dir, "users.dat"), users.join("\n") + "\n", "latin1");
+}

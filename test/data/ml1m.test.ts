@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { MissingFileError, ML1M_GENRES, loadDataset, loadMl100k, loadMl1m, parseMl1mMovies, parseMl1mUsers } from "../../src/data";
-import { sharedDir, tempDir } from "./helpers";
+import { sharedDir, tempDir, writeMl100kAsMl1m } from "./helpers";
 
 test("ml-1m movies.dat: 3,883 movies, Latin-1 titles, README genres", (t) => {
   const shared = sharedDir(t);
@@ -50,28 +50,7 @@ test("ml-1m ratings.dat parser on ml-100k rewritten in exactly the ML-1M format"
   if (!shared) return;
   const src = path.join(shared, "ml-100k");
   const dir = tempDir(t);
-  // ratings.dat: UserID::MovieID::Rating::Timestamp
-  const data = fs.readFileSync(path.join(src, "u.data"), "latin1");
-  fs.writeFileSync(path.join(dir, "ratings.dat"), data.replace(/\t/g, "::"), "latin1");
-  // movies.dat: MovieID::Title::Genres (Latin-1, pipe-separated genres) from u.item's flags.
-  const genres = fs
-    .readFileSync(path.join(src, "u.genre"), "latin1")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => l.split("|")[0]);
-  const items = fs.readFileSync(path.join(src, "u.item"), "latin1").split("\n").filter(Boolean);
-  const movies = items.map((l) => {
-    const f = l.split("|");
-    const g = genres.filter((_, k) => f[5 + k] === "1");
-    return `${f[0]}::${f[1]}::${g.join("|")}\n`;
-  });
-  fs.writeFileSync(path.join(dir, "movies.dat"), movies.join(""), "latin1");
-  // users.dat: the real ml-1m file's first 943 users (ids 1..943, as in ml-100k).
-  const users = fs
-    .readFileSync(path.join(shared, "ml-1m", "users.dat"), "latin1")
-    .split("\n")
-    .slice(0, 943);
-  fs.writeFileSync(path.join(dir, "users.dat"), users.join("\n") + "\n", "latin1");
+  writeMl100kAsMl1m(shared, dir);
 
   const a = loadMl1m(dir);
   const b = loadMl100k(src);
