@@ -44,3 +44,35 @@ test("fast t-SNE vs tsne-js on 300 points: exact KL within 5% (or lower) and kNN
   assert.ok(Math.abs(klRefPlain / ref.diagnostics.error - 1) < 0.01, `${klRefPlain} vs tsne-js's own ${ref.diagnostics.error}`);
   assert.ok(exactKL(m, asMatrix(fast), { kernelOn: "plain" }) <= 1.05 * klRefPlain);
 });
+
+test("fast t-SNE's θ schedule: each phase runs at its own θ (coarse during early exaggeration, finer at the end), on one thread and two; the defaults are reported; bad values are refused", () => {
+  const m = gaussianClusters({ n: 1_500, seed: 4, dim: 16, clusters: 6, centerStd: 1 });
+  const base = { seed: 2, nIter: 30, knnMethod: "brute" as const };
+  const same = (a: { coords: Float32Array }, b: { coords: Float32Array }) => assert.deepEqual(Array.from(a.coords), Array.from(b.coords));
+  for (const threads of [1, 2]) {
+    // All 30 iterations in the final phase: finalTheta 0.3 must act exactly like a flat θ 0.3, and unlike θ 0.5.
+    const final = tsne(m, { ...base, threads, exaggerationIter: 0, finalIterations: 30, theta: 0.5, finalTheta: 0.3 });
+    same(final, tsne(m, { ...base, threads, exaggerationIter: 0, finalIterations: 30, theta: 0.3, finalTheta: 0.3 }));
+    assert.notDeepEqual(
+      Array.from(final.coords),
+      Array.from(tsne(m, { ...base, threads, exaggerationIter: 0, finalIterations: 30, theta: 0.5, finalTheta: 0.5 }).coords),
+    );
+    // All 30 iterations exaggerated: exaggerationTheta rules them, and the final phase never starts inside them.
+    const early = tsne(m, { ...base, threads, exaggerationIter: 30, theta: 0.5, exaggerationTheta: 0.9, finalTheta: 0.2 });
+    same(early, tsne(m, { ...base, threads, exaggerationIter: 30, theta: 0.9, exaggerationTheta: 0.9, finalTheta: 0.9 }));
+    assert.equal(early.diagnostics.threads, threads);
+  }
+  const d = tsne(m, { ...base, nIter: 5 }).diagnostics;
+  assert.equal(d.theta, 0.5);
+  assert.deepEqual(d.thetaSchedule, { exaggeration: 1, main: 0.5, final: 0.3, finalIterations: 150 });
+  assert.deepEqual(tsne(m, { ...base, nIter: 5, theta: 0.2 }).diagnostics.thetaSchedule, {
+    exaggeration: 0.4,
+    main: 0.2,
+    final: 0.2 * 0.6,
+    finalIterations: 150,
+  });
+  assert.throws(() => tsne(m, { ...base, finalTheta: 1.5 }), /finalTheta must be in \[0, 1\], got 1\.5/);
+  assert.throws(() => tsne(m, { ...base, exaggerationTheta: -0.1 }), /exaggerationTheta must be in \[0, 1\]/);
+  assert.throws(() => tsne(m, { ...base, theta: 0, finalTheta: 0.3 }), /theta 0 asks for the exact repulsion throughout/);
+  assert.throws(() => tsne(m, { ...base, finalIterations: 2.5 }), /finalIterations must be a non-negative integer, got 2\.5/);
+});

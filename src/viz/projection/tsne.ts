@@ -36,8 +36,20 @@ export interface TsneOptions extends BaseProjectionOptions {
   nIter?: number;
   /** Input distance (default "euclidean"). */
   metric?: TsneMetric;
-  /** Barnes–Hut accuracy: 0 = exact O(n²) repulsion; default 0.5; keep below ~0.7. */
+  /**
+   * Barnes–Hut accuracy of the repulsion after early exaggeration: 0 = exact O(n²) repulsion; default 0.5; keep below
+   * ~0.7. The phases around it take their own θ (below), by default scaled from this one.
+   */
   theta?: number;
+  /**
+   * θ during early exaggeration (default min(1, 2·theta)): the layout is still forming clusters there, and a coarse
+   * repulsion costs nothing in the result (measured at 60,000 points: see {@link TSNE_THETA_SCHEDULE}).
+   */
+  exaggerationTheta?: number;
+  /** θ of the last `finalIterations` iterations, which settle each point among its nearest neighbours (default 0.6·theta). */
+  finalTheta?: number;
+  /** Iterations at the end run with `finalTheta` (default 150; never during early exaggeration). */
+  finalIterations?: number;
   /** "pca" (default; first PCs scaled to std 1e-4), "random" (seeded N(0, 1e-4²)), or explicit `rows x dim` coordinates. */
   init?: "pca" | "random" | MatrixInput;
   /** Momentum before `momentumSwitchIter` (default 0.5). */
@@ -79,7 +91,10 @@ export interface TsneDiagnostics {
   /** The step after early exaggeration (during it, "auto" divides it by the exaggeration). */
   learningRate: number;
   earlyExaggeration: number;
+  /** θ after early exaggeration; the schedule's other phases are in `thetaSchedule`. */
   theta: number;
+  /** Barnes–Hut θ per phase: during early exaggeration, between, and in the final iterations. */
+  thetaSchedule: { exaggeration: number; main: number; final: number; finalIterations: number };
   init: "pca" | "random" | "given";
   knnMethod: KnnResult["method"] | "none";
   /** Rows whose bandwidth search missed the perplexity (e.g. many exact duplicates). */
@@ -93,6 +108,15 @@ export interface TsneDiagnostics {
 }
 
 const EXACT_Z_MAX_N = 5000;
+
+/**
+ * The default θ schedule, as multiples of `theta` (0.5): 2× (capped at 1) during early exaggeration, 0.6× for the last
+ * 150 iterations. Measured on 60,000 overlapping 32-D points, 750 iterations, against openTSNE's FFT gradient on the
+ * same input (10-NN preservation on 20,000 sampled rows, openTSNE 0.1405): a flat θ 0.5 gave 0.1361 (0.969×); θ 0.35
+ * throughout 0.1403 (0.998×) for 28% more optimisation time; this schedule 0.1422 (1.012×) for about the flat θ 0.5's
+ * Barnes–Hut work (on the final layout one repulsion pass costs 28 / 65 / 120 ms at θ 1 / 0.5 / 0.3 on one thread).
+ */
+export const TSNE_THETA_SCHEDULE = { exaggeration: 2, final: 0.6, finalIterations: 150 } as const;
 
 /**
  * From this many rows t-SNE computes the repulsive forces on 2 threads by default: below it a worker's start-up
@@ -134,6 +158,19 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   if (!Number.isInteger(nIter) || nIter < 0) throw new RangeError(`tsne: nIter must be a non-negative integer, got ${options.nIter}`);
   const theta = options.theta ?? 0.5;
   if (!(theta >= 0 && theta <= 1)) throw new RangeError(`tsne: theta must be in [0, 1], got ${options.theta}`);
+  const exaggerationTheta = options.exaggerationTheta ?? Math.min(1, TSNE_THETA_SCHEDULE.exaggeration * theta);
+  const finalTheta = options.finalTheta ?? TSNE_THETA_SCHEDULE.final * theta;
+  for (const [name, v] of [
+    ["exaggerationTheta", exaggerationTheta],
+    ["finalTheta", finalTheta],
+  ] as const) {
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`tsne: ${name} must be in [0, 1], got ${v}`);
+    if (theta === 0 && v !== 0)
+      throw new RangeError(`tsne: theta 0 asks for the exact repulsion throughout, so ${name} must be 0 or left out, got ${v}`);
+  }
+  const finalIterations = options.finalIterations ?? TSNE_THETA_SCHEDULE.finalIterations;
+  if (!Number.isInteger(finalIterations) || finalIterations < 0)
+    throw new RangeError(`tsne: finalIterations must be a non-negative integer, got ${options.finalIterations}`);
   const metric = options.metric ?? "euclidean";
   if (metric !== "euclidean" && metric !== "cosine" && metric !== "manhattan") {
     throw new RangeError(`tsne: unsupported metric ${String(metric)} (use euclidean, cosine or manhattan)`);
@@ -170,6 +207,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
     learningRate,
     earlyExaggeration: ee,
     theta,
+    thetaSchedule: { exaggeration: exaggerationTheta, main: theta, final: finalTheta, finalIterations },
     init: initKind,
     timings,
     klHistory,
@@ -236,21 +274,24 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   const grad = pool ? pool.gradient : new Float64Array(len);
   const task = { title: `t-SNE: ${n.toLocaleString("en-US")} points`, total: nIter, unit: "iterations" as const };
   let lastKl = "";
+  // Early exaggeration first, then the main phase, then the final iterations (never inside early exaggeration).
+  const finalFrom = Math.max(exaggerationIter, nIter - finalIterations);
   try {
     for (let iter = 0; iter < nIter; iter++) {
       const exaggeration = iter < exaggerationIter ? ee : 1;
+      const th = iter < exaggerationIter ? exaggerationTheta : iter >= finalFrom ? finalTheta : theta;
       const momentum = iter < momentumSwitchIter ? mom0 : mom1;
       const report = (onProgress !== undefined || klReports) && ((iter + 1) % progressEvery === 0 || iter === nIter - 1);
       let z: number;
       let pLogOneD2 = 0;
       if (pool) {
-        const f = pool.forcesFor(theta, exaggeration, report);
+        const f = pool.forcesFor(th, exaggeration, report);
         z = f.z;
         pLogOneD2 = f.klPart;
       } else {
         if (tree) {
           tree.build(y);
-          z = tree.repulsion(theta, rep);
+          z = tree.repulsion(th, rep);
         } else z = exactRepulsion(y, n, dim, rep);
         pLogOneD2 = attraction(y, n, dim, U, exaggeration, grad, report);
       }
@@ -286,7 +327,7 @@ function* tsneSteps(input: MatrixInput, options: TsneOptions, klReports: boolean
   if (n <= EXACT_Z_MAX_N || !tree) z = exactRepulsion(y, n, dim, rep);
   else {
     tree.build(y);
-    z = tree.repulsion(theta, rep);
+    z = tree.repulsion(finalTheta, rep);
   }
   const kl = pLogP + attraction(y, n, dim, U, 1, grad, true) + Math.log(z);
   timings.optimize = (performance.now() - tPhase) / 1000;
