@@ -64,9 +64,8 @@ export function causalAttentionWeights(q: tf.Tensor3D, k: tf.Tensor3D, keyMask: 
   return tf.tidy(() => {
     const [, L, d] = q.shape;
     const scores = tf.matMul(q, k, false, true).div(Math.sqrt(d)) as tf.Tensor3D; // [B, L, L]
-    // An additive bias, 0 where key j <= query t is a movie and MASKED elsewhere, built from the [L, L] and [B, 1, L]
-    // parts by one broadcast op: the masked scores are then one add (whose gradient is the identity), instead of the
-    // 4 full-size products and sums (and a product in the backward pass) that scores ⊙ allowed + (1 − allowed) ⊙ MASKED takes.
+    // One additive bias, 0 where key j <= query t is a movie and MASKED elsewhere: the minimum of an [L, L] and a
+    // [B, 1, L] part, so masking costs one full-size op and one add, whose gradient is the identity.
     const causalBias = tf.sub(tf.linalg.bandPart(tf.ones([L, L]), -1, 0), 1).mul(-MASKED); // [L, L]
     const keyBias = tf.sub(keyMask, 1).mul(-MASKED).expandDims(1); // [B, 1, L]
     const masked = tf.add(scores, tf.minimum(causalBias, keyBias));
