@@ -2,7 +2,7 @@
 import { tf } from "../backend";
 import type { RatingTransform } from "../data/targets";
 import { Matrix } from "../util/matrix";
-import { RecModel, EmbeddingTableOptions, assemble, layerCache } from "./base";
+import { RecModel, EmbeddingTableOptions, ManualHead, assemble, layerCache } from "./base";
 import { HeadActivation, ScoreHead } from "./layers";
 import type { MovieScorer, SessionContext } from "./scorer";
 
@@ -60,6 +60,44 @@ const rowDot = tf.customGrad((u, m, save) => {
     gradFunc: (dy: tf.Tensor | tf.Tensor[], [us, ms]: tf.Tensor[]) => [ms.mul(dy as tf.Tensor), us.mul(dy as tf.Tensor)],
   };
 }) as (u: tf.Tensor, m: tf.Tensor) => tf.Tensor;
+
+/**
+ * The dot-product head with its backward pass written out, for training without the gradient tape. Its input is the
+ * looked-up rows side by side, x = [u | m | biases] ([B, 2d + biases]); forward runs the head's formula as kernels
+ * (u·m, plus the biases, plus `offset`, then the activation). The score's gradient with respect to a row is
+ * [m | u | 1…], so backward scales the row's own values by the output gradient, in JS on the arrays the rows were
+ * looked up into (they go straight back to the JS optimiser; a kernel would copy them to TensorFlow and back).
+ */
+function dotManualHead(d: number, offset: number, activation: HeadActivation): ManualHead {
+  return {
+    forward(x) {
+      const [B, W] = x.shape;
+      if (W < 2 * d) throw new RangeError(`user-movie manual head: rows are ${W} wide, expected at least ${2 * d}`);
+      // Read before any kernel uses x: rows built in JS are still a JS array then (afterwards a read is a copy back).
+      const xv = x.dataSync() as Float32Array;
+      let s = tf.sum(tf.mul(tf.slice(x, [0, 0], [B, d]), tf.slice(x, [0, d], [B, d])), 1, true);
+      if (W > 2 * d) s = tf.add(s, tf.sum(tf.slice(x, [0, 2 * d], [B, W - 2 * d]), 1, true));
+      if (offset) s = tf.add(s, offset);
+      const output = activation === "sigmoid" ? tf.sigmoid(s) : s;
+      return {
+        output,
+        backward(dOutput, out) {
+          const g = new Float32Array(B * W);
+          for (let r = 0, at = 0; r < B; r++, at += W) {
+            // Through the activation first: sigmoid' = p (1 - p).
+            const dz = activation === "sigmoid" ? dOutput[r] * out[r] * (1 - out[r]) : dOutput[r];
+            for (let j = 0; j < d; j++) {
+              g[at + j] = dz * xv[at + d + j];
+              g[at + d + j] = dz * xv[at + j];
+            }
+            for (let j = 2 * d; j < W; j++) g[at + j] = dz;
+          }
+          return { rows: tf.tensor2d(g, [B, W]), weights: new Map() };
+        },
+      };
+    },
+  };
+}
 
 /**
  * `score = user·movie (+ b_user) (+ b_movie) (+ b_session) + offset`, through the head activation. Inputs are
@@ -120,6 +158,7 @@ export function userMovieModel(o: UserMovieModelOptions, restoring = false): Rec
       if (o.offset) s = s.add(o.offset);
       return o.output === "sigmoid" ? tf.sigmoid(s) : s;
     },
+    dotManualHead(o.dim, o.offset ?? 0, o.output ?? "linear"),
   );
 }
 

@@ -42,6 +42,9 @@ export interface RatingTask extends Task {
   readonly lossKind: "mse" | "bce";
 }
 
+/** The log loss's epsilon, as tf.losses.logLoss's default. */
+const BCE_EPSILON = 1e-7;
+
 /** Builds the explicit-rating task. BCE requires min-max targets (checked). */
 export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
   const F = "ratingTask";
@@ -94,7 +97,29 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
     loss(forward: Forward, batch: TaskBatch): tf.Scalar {
       const out = forward(0);
       // tf.losses' MSE and log loss, with closed-form gradients (fewer kernels per step).
-      return lossKind === "bce" ? logLoss(batch.target, out, 1e-7) : meanSquaredError(batch.target, out);
+      return lossKind === "bce" ? logLoss(batch.target, out, BCE_EPSILON) : meanSquaredError(batch.target, out);
+    },
+    outputGradient(out, batch) {
+      // The same losses in JS on the [B] arrays: MSE mean (p - y)^2, gradient 2 (p - y) / n; log loss
+      // mean(-y log(p + eps) - (1 - y) log(1 - p + eps)), gradient ((1 - y) / (1 - p + eps) - y / (p + eps)) / n.
+      const y = batch.target.dataSync() as Float32Array;
+      const n = out.length;
+      const gradient = new Float32Array(n);
+      let loss = 0;
+      for (let i = 0; i < n; i++) {
+        const p = out[i];
+        if (lossKind === "bce") {
+          const pos = p + BCE_EPSILON;
+          const neg = 1 - p + BCE_EPSILON;
+          loss -= y[i] * Math.log(pos) + (1 - y[i]) * Math.log(neg);
+          gradient[i] = ((1 - y[i]) / neg - y[i] / pos) / n;
+        } else {
+          const e = p - y[i];
+          loss += e * e;
+          gradient[i] = (2 * e) / n;
+        }
+      }
+      return { loss: loss / n, gradient };
     },
     check(model: RecModel): void {
       const want = sessions ? "user,movie,session" : "user,movie";
