@@ -632,10 +632,29 @@ test("the rating task's closed-form output gradient equals its loss and the tape
     const raw = tf.randomNormal([12, 1], loss === "bce" ? 0 : 3.5, 1, "float32", 5);
     const p = tf.variable(loss === "bce" ? tf.sigmoid(raw) : raw);
     const { value, grads } = tf.variableGrads(() => task.loss(() => p, batch), [p]);
-    const closed = task.outputGradient!(p.dataSync() as Float32Array, batch);
+    const closed = task.outputGradient!([p.dataSync() as Float32Array], batch);
     assert.ok(Math.abs(closed.loss - value.dataSync()[0]) < 1e-5, `${loss}: ${closed.loss} vs ${value.dataSync()[0]}`);
-    assert.ok(maxAbsDiff(closed.gradient, grads[p.name].dataSync() as Float32Array) < 1e-6, `${loss}: gradient`);
+    assert.ok(maxAbsDiff(closed.gradients[0], grads[p.name].dataSync() as Float32Array) < 1e-6, `${loss}: gradient`);
     tf.dispose([raw, p, value, ...Object.values(grads), batch.target, ...(batch.aux ?? [])]);
+  }
+});
+
+test("the implicit task's closed-form output gradients equal its loss and the tape's gradients, BPR and sampled BCE", () => {
+  for (const o of [{ loss: "bpr" as const }, { loss: "sampled" as const, negatives: 3 }]) {
+    const task = implicitTask(ds, { train: split.train, threshold: null, seed: 2, ...o });
+    const batch = task.batch(
+      Int32Array.from({ length: 10 }, (_, i) => i),
+      "train",
+    );
+    const k = o.loss === "bpr" ? 1 : 3;
+    const pos = tf.variable(tf.randomNormal([10, 1], 0, 2, "float32", 6));
+    const neg = tf.variable(tf.randomNormal([10 * k, 1], 0, 2, "float32", 7));
+    const { value, grads } = tf.variableGrads(() => task.loss((s) => (s === 0 ? pos : neg), batch), [pos, neg]);
+    const closed = task.outputGradient!([pos.dataSync() as Float32Array, neg.dataSync() as Float32Array], batch);
+    assert.ok(Math.abs(closed.loss - value.dataSync()[0]) < 1e-5, `${o.loss}: ${closed.loss} vs ${value.dataSync()[0]}`);
+    assert.ok(maxAbsDiff(closed.gradients[0], grads[pos.name].dataSync() as Float32Array) < 1e-6, `${o.loss}: positives`);
+    assert.ok(maxAbsDiff(closed.gradients[1], grads[neg.name].dataSync() as Float32Array) < 1e-6, `${o.loss}: negatives`);
+    tf.dispose([pos, neg, value, ...Object.values(grads), batch.target]);
   }
 });
 
@@ -667,6 +686,24 @@ test("a user-movie model trains to the same numbers with its manual head as thro
     a.losses.forEach((l, i) => assert.ok(Math.abs(l - b.losses[i]) < 1e-6, `${loss} epoch ${i + 1}: ${l} vs ${b.losses[i]}`));
     assert.ok(maxAbsDiff(a.w, b.w) < 1e-5, `${loss}: movie vectors after training`);
   }
+  // BPR reads two index sets (positives, negatives): the manual head runs on each.
+  const bpr = async (manual: boolean) => {
+    const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 2, l2: 1e-3 });
+    if (!manual) Object.defineProperty(m, "manualHead", { value: null });
+    const h = await fit(m, implicitTask(ds, { train: split.train, threshold: null, seed: 3 }), {
+      epochs: 2,
+      batchSize: 16,
+      seed: 1,
+      progress: "none",
+      validate: false,
+    });
+    const w = m.weight("user_embedding").data;
+    m.dispose();
+    return { losses: h.epochs.map((e) => e.loss), w };
+  };
+  const [a, b] = [await bpr(true), await bpr(false)];
+  a.losses.forEach((l, i) => assert.ok(Math.abs(l - b.losses[i]) < 1e-6, `BPR epoch ${i + 1}: ${l} vs ${b.losses[i]}`));
+  assert.ok(maxAbsDiff(a.w, b.w) < 1e-5, "BPR: user vectors after training");
 });
 
 test("the rating-class task's closed-form output gradient equals its loss and the tape's gradient", () => {
@@ -677,8 +714,8 @@ test("the rating-class task's closed-form output gradient equals its loss and th
   );
   const p = tf.variable(tf.softmax(tf.randomNormal([12, task.classes.length], 0, 2, "float32", 5)));
   const { value, grads } = tf.variableGrads(() => task.loss(() => p, batch), [p]);
-  const closed = task.outputGradient!(p.dataSync() as Float32Array, batch);
+  const closed = task.outputGradient!([p.dataSync() as Float32Array], batch);
   assert.ok(Math.abs(closed.loss - value.dataSync()[0]) < 1e-5);
-  assert.ok(maxAbsDiff(closed.gradient, grads[p.name].dataSync() as Float32Array) < 1e-5);
+  assert.ok(maxAbsDiff(closed.gradients[0], grads[p.name].dataSync() as Float32Array) < 1e-5);
   tf.dispose([p, value, ...Object.values(grads), batch.target, ...(batch.aux ?? [])]);
 });

@@ -66,3 +66,13 @@ export function classCrossEntropy(oneHot: tf.Tensor, probabilities: tf.Tensor): 
   });
   return f(probabilities) as tf.Scalar;
 }
+
+/** `log(1 + e^x)` on a number, without overflow (for closed-form losses computed in JS). */
+export function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/** `1 / (1 + e^-x)` on a number: softplus's derivative. */
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}

@@ -165,7 +165,7 @@ export class SparseTableUpdater {
     // Under dense rows, the batch's rows first take the steps they missed, so the forward pass reads them as they are.
     if (this.rows === "dense") this.tables.forEach((tb, ti) => tb.trainable && this.optimizer.catchUp(tb, uniq[ti], tb.dim));
 
-    const manual = this.model.manualHead !== null && task.outputGradient !== undefined && batch.ids.length === 1;
+    const manual = this.model.manualHead !== null && task.outputGradient !== undefined;
     // fit passes `split` only for a model without tables and a task with a replica loss.
     const split = !manual && this.split !== null && task.replica !== undefined && batch.ids.length === 1 && batch.size >= 2;
     const g = manual ? this.manualGradients(task, batch) : split ? this.splitGradients(task, batch) : this.tapeGradients(task, batch);
@@ -312,47 +312,59 @@ export class SparseTableUpdater {
   }
 
   /**
-   * Loss and gradients without the tape: the model's hand-written forward and backward pass, seeded with the task's
-   * closed-form gradient of the loss with respect to the model output (index set 0 only).
+   * Loss and gradients without the tape: the model's hand-written forward and backward pass on every index set,
+   * seeded with the task's closed-form gradient of the loss with respect to each set's output.
    */
   private manualGradients(task: Task, batch: TaskBatch): StepGradients {
-    // The rows of every table side by side, looked up in JS straight into one [B, sum of dims] array.
-    const set = batch.ids[0];
-    const n = batch.size;
     const width = this.tables.reduce((s, tb) => s + tb.dim, 0);
-    const x = new Float32Array(n * width);
-    let offset = 0;
-    for (const tb of this.tables) {
-      lookupRowsInto(x, width, offset, tb.w, set[tb.input], tb.dim);
-      offset += tb.dim;
-    }
     let loss = NaN;
-    let rows: tf.Tensor | null = null;
-    let head = new Map<tf.Variable, tf.Tensor>();
+    const rows: tf.Tensor[] = [];
+    const head = new Map<tf.Variable, tf.Tensor>();
     tf.tidy(() => {
-      const { output, backward } = this.model.manualHead!.forward(tf.tensor2d(x, [n, width]), true);
-      const out = output.dataSync() as Float32Array;
-      const r = task.outputGradient!(out, batch);
-      const g = backward(r.gradient, out);
-      // Kept past the scope: the caller reads them, then disposes them.
+      const passes = batch.ids.map((set) => {
+        // The rows of every table side by side, looked up in JS straight into one [B, sum of dims] array.
+        const n = set[0].length;
+        const x = new Float32Array(n * width);
+        let offset = 0;
+        for (const tb of this.tables) {
+          lookupRowsInto(x, width, offset, tb.w, set[tb.input], tb.dim);
+          offset += tb.dim;
+        }
+        const pass = this.model.manualHead!.forward(tf.tensor2d(x, [n, width]), true);
+        return { ...pass, out: pass.output.dataSync() as Float32Array };
+      });
+      const r = task.outputGradient!(
+        passes.map((p) => p.out),
+        batch,
+      );
       loss = r.loss;
-      rows = tf.keep(g.rows);
-      head = new Map([...g.weights].map(([v, t]) => [v, tf.keep(t)] as const));
+      passes.forEach((p, s) => {
+        const g = p.backward(r.gradients[s], p.out);
+        // Kept past the scope: the caller reads them, then disposes them.
+        rows.push(tf.keep(g.rows));
+        for (const [v, t] of g.weights) {
+          const before = head.get(v);
+          head.set(v, tf.keep(before ? tf.add(before, t) : t));
+          if (before) before.dispose();
+        }
+      });
     });
     // Each table's per-example row gradients are its columns of the side-by-side gradient.
-    const dx = rows!.dataSync() as Float32Array;
-    offset = 0;
-    const perTable = this.tables.map((tb) => {
-      const g = tb.trainable ? { data: dx, stride: width, offset } : null;
-      offset += tb.dim;
-      return g;
+    const perSet = rows.map((t) => {
+      const dx = t.dataSync() as Float32Array;
+      let offset = 0;
+      return this.tables.map((tb) => {
+        const g = tb.trainable ? { data: dx, stride: width, offset } : null;
+        offset += tb.dim;
+        return g;
+      });
     });
     return {
       loss,
-      usedSets: [0],
-      rows: [perTable],
+      usedSets: batch.ids.map((_, s) => s),
+      rows: perSet,
       head,
-      dispose: () => tf.dispose([rows!, ...head.values()]),
+      dispose: () => tf.dispose([...rows, ...head.values()]),
     };
   }
 

@@ -50,11 +50,12 @@ export interface Task {
   /** The data loss for a batch (the model's L2 penalty is added by the loop). */
   loss(forward: Forward, batch: TaskBatch): tf.Scalar;
   /**
-   * Optional: the loss on index set 0 and its gradient with respect to the model's output, in closed form on plain
-   * arrays. With it, a model whose head has a hand-written backward pass (`RecModel.manualHead`) trains without the
-   * gradient tape. It must agree with `loss` (tests check both).
+   * Optional: the loss and its gradient with respect to the model's output on each index set (`outputs[s]` is the
+   * output on `batch.ids[s]`, row-major), in closed form on plain arrays. With it, a model whose head has a
+   * hand-written backward pass (`RecModel.manualHead`) trains without the gradient tape. It must agree with `loss`
+   * (tests check both).
    */
-  outputGradient?(output: Float32Array, batch: TaskBatch): { loss: number; gradient: Float32Array };
+  outputGradient?(outputs: Float32Array[], batch: TaskBatch): { loss: number; gradients: Float32Array[] };
   /**
    * Optional: how a second training thread rebuilds {@link loss} (training/replica.ts): the name of a loss registered in
    * training/replica-losses.ts and its plain-data options. A task with it can train data-parallel (fit's `threads`).

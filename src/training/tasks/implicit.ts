@@ -4,6 +4,7 @@ import { groupUserColumn } from "../../data/splits";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
+import { sigmoid, softplus } from "../losses";
 import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 import { checkDataset, describe, oneOf, ratingIndices, requireOptions, requireSeed } from "./args";
 
@@ -160,6 +161,31 @@ export function implicitTask(ds: Dataset, o: ImplicitTaskOptions): Task {
     },
     loss(forward) {
       return lossOf(forward).mean() as tf.Scalar;
+    },
+    outputGradient([sPos, sNeg]) {
+      // lossOf's mean over units, in JS on the score arrays. BPR: softplus(s⁻ − s⁺), whose derivative is σ(s⁻ − s⁺)
+      // for s⁻ and minus that for s⁺. Sampled: softplus(−s⁺) + Σ_j softplus(s⁻_j), derivatives −σ(−s⁺) and σ(s⁻_j).
+      const n = sPos.length;
+      const gPos = new Float32Array(n);
+      const gNeg = new Float32Array(sNeg.length);
+      let loss = 0;
+      for (let a = 0; a < n; a++) {
+        if (lossKind === "bpr") {
+          const x = sNeg[a] - sPos[a];
+          loss += softplus(x);
+          const g = sigmoid(x) / n;
+          gPos[a] = -g;
+          gNeg[a] = g;
+        } else {
+          loss += softplus(-sPos[a]);
+          gPos[a] = -sigmoid(-sPos[a]) / n;
+          for (let j = a * k; j < (a + 1) * k; j++) {
+            loss += softplus(sNeg[j]);
+            gNeg[j] = sigmoid(sNeg[j]) / n;
+          }
+        }
+      }
+      return { loss: loss / n, gradients: [gPos, gNeg] };
     },
     check(model) {
       if (model.inputNames.join() !== "user,movie" || model.kind !== "user-movie")

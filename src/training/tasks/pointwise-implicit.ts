@@ -3,6 +3,7 @@ import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
+import { softplus } from "../losses";
 import { Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 import { checkDataset, describe, ratingIndices, requireOptions, requireSeed } from "./args";
 import { implicitPositives } from "./implicit";
@@ -16,11 +17,6 @@ export interface PointwiseImplicitTaskOptions {
   /** Sampled negatives per positive (default 4, as in NCF), resampled every epoch. */
   negatives?: number;
   seed: number;
-}
-
-/** `log(1 + e^x)` without overflow. */
-function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 /**
@@ -91,7 +87,7 @@ export function pointwiseImplicitTask(ds: Dataset, o: PointwiseImplicitTaskOptio
       const s = forward(0).reshape([-1, 1]);
       return tf.softplus(s).sub(s.mul(b.target)).mean() as tf.Scalar;
     },
-    outputGradient(out, b) {
+    outputGradient([out], b) {
       const y = b.target.dataSync();
       const n = out.length;
       const gradient = new Float32Array(n);
@@ -101,7 +97,7 @@ export function pointwiseImplicitTask(ds: Dataset, o: PointwiseImplicitTaskOptio
         loss += softplus(s) - y[i] * s;
         gradient[i] = (1 / (1 + Math.exp(-s)) - y[i]) / n;
       }
-      return { loss: loss / n, gradient };
+      return { loss: loss / n, gradients: [gradient] };
     },
     check(model: RecModel) {
       if (model.inputNames.join() !== "user,movie") throw new Error("the pointwise implicit task needs a model with inputs user, movie");

@@ -69,7 +69,7 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
       // Softmax cross-entropy on the log-probabilities, in closed form (see classCrossEntropy).
       return classCrossEntropy(tf.oneHot(b.target as tf.Tensor1D, classes.length, 1, 0, "float32"), forward(0));
     },
-    outputGradient(out, b) {
+    outputGradient([out], b) {
       // The same loss as classCrossEntropy: -mean_b log(clip(p_b[y_b], 1e-7, 1)); gradient -1 / (B p) at the target
       // class where p >= 1e-7, zero elsewhere.
       const y = b.target.dataSync();
@@ -84,7 +84,7 @@ export function ratingClassTask(ds: Dataset, o: RatingClassTaskOptions): RatingC
         loss -= Math.log(clipped);
         if (p >= 1e-7) gradient[at] = -1 / (n * clipped);
       }
-      return { loss: loss / n, gradient };
+      return { loss: loss / n, gradients: [gradient] };
     },
     check(model) {
       if (model.kind !== "dense-classes") throw new Error(`the rating-class task needs a dense-classes model, got ${model.kind}`);

@@ -99,7 +99,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
       // tf.losses' MSE and log loss, with closed-form gradients (fewer kernels per step).
       return lossKind === "bce" ? logLoss(batch.target, out, BCE_EPSILON) : meanSquaredError(batch.target, out);
     },
-    outputGradient(out, batch) {
+    outputGradient([out], batch) {
       // The same losses in JS on the [B] arrays: MSE mean (p - y)^2, gradient 2 (p - y) / n; log loss
       // mean(-y log(p + eps) - (1 - y) log(1 - p + eps)), gradient ((1 - y) / (1 - p + eps) - y / (p + eps)) / n.
       const y = batch.target.dataSync() as Float32Array;
@@ -119,7 +119,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
           gradient[i] = (2 * e) / n;
         }
       }
-      return { loss: loss / n, gradient };
+      return { loss: loss / n, gradients: [gradient] };
     },
     check(model: RecModel): void {
       const want = sessions ? "user,movie,session" : "user,movie";
