@@ -7,10 +7,11 @@ import * as path from "node:path";
 import { tf } from "../src/backend";
 import { denseClassModel } from "../src/models/dense-classes";
 import { movieGenreModel } from "../src/models/movie-genre";
-import { averageUserMovieModels, userMovieModel } from "../src/models/user-movie";
+import { UserMovieModelOptions, averageUserMovieModels, userMovieModel } from "../src/models/user-movie";
 import { trainStage2, validationSplit } from "../src/experiments/recipes";
 import { loadModel, saveModel } from "../src/training/checkpoint";
 import { TrainingDivergedError, evaluateTask, fit } from "../src/training/fit";
+import type { Task } from "../src/training/task";
 import { classCrossEntropy, logLoss, meanSquaredError } from "../src/training/losses";
 import { LogProgress, NotebookProgress } from "../src/util/progress";
 import { implicitTask, hasItem, userItems } from "../src/training/tasks/implicit";
@@ -659,51 +660,32 @@ test("the implicit task's closed-form output gradients equal its loss and the ta
 });
 
 test("a user-movie model trains to the same numbers with its manual head as through the tape", async () => {
-  const run = async (manual: boolean, loss: "mse" | "bce") => {
-    const m = userMovieModel({
-      numUsers: ds.numUsers,
-      numMovies: ds.numMovies,
-      dim: 4,
-      seed: 2,
-      l2: 1e-3,
-      ...(loss === "bce" ? { output: "sigmoid" as const } : { offset: 3.5 }),
-    });
-    // The tape path is what a model without a manual head takes (the same fit, the same sparse updates).
+  // Two epochs of `task` on a small model, with its manual head or (as a model without one) through the tape.
+  const train = async (manual: boolean, task: Task, model: Partial<UserMovieModelOptions>, table: string) => {
+    const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 2, l2: 1e-3, ...model });
     if (!manual) Object.defineProperty(m, "manualHead", { value: null });
-    const h = await fit(m, ratingTask(ds, { train: split.train, loss }), {
-      epochs: 2,
-      batchSize: 16,
-      seed: 1,
-      progress: "none",
-      validate: false,
-    });
-    const w = m.weight("movie_embedding").data;
+    const h = await fit(m, task, { epochs: 2, batchSize: 16, seed: 1, progress: "none", validate: false });
+    const w = m.weight(table).data;
     m.dispose();
     return { losses: h.epochs.map((e) => e.loss), w };
   };
-  for (const loss of ["mse", "bce"] as const) {
-    const [a, b] = [await run(true, loss), await run(false, loss)];
-    a.losses.forEach((l, i) => assert.ok(Math.abs(l - b.losses[i]) < 1e-6, `${loss} epoch ${i + 1}: ${l} vs ${b.losses[i]}`));
-    assert.ok(maxAbsDiff(a.w, b.w) < 1e-5, `${loss}: movie vectors after training`);
+  const cases = [
+    { name: "mse", task: () => ratingTask(ds, { train: split.train }), model: { offset: 3.5 }, table: "movie_embedding" },
+    {
+      name: "bce",
+      task: () => ratingTask(ds, { train: split.train, loss: "bce" }),
+      model: { output: "sigmoid" as const },
+      table: "movie_embedding",
+    },
+    // BPR reads two index sets (positives, negatives): the manual head runs on each.
+    { name: "BPR", task: () => implicitTask(ds, { train: split.train, threshold: null, seed: 3 }), model: {}, table: "user_embedding" },
+  ];
+  for (const c of cases) {
+    const a = await train(true, c.task(), c.model, c.table);
+    const b = await train(false, c.task(), c.model, c.table);
+    a.losses.forEach((l, i) => assert.ok(Math.abs(l - b.losses[i]) < 1e-6, `${c.name} epoch ${i + 1}: ${l} vs ${b.losses[i]}`));
+    assert.ok(maxAbsDiff(a.w, b.w) < 1e-5, `${c.name}: ${c.table} after training`);
   }
-  // BPR reads two index sets (positives, negatives): the manual head runs on each.
-  const bpr = async (manual: boolean) => {
-    const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 2, l2: 1e-3 });
-    if (!manual) Object.defineProperty(m, "manualHead", { value: null });
-    const h = await fit(m, implicitTask(ds, { train: split.train, threshold: null, seed: 3 }), {
-      epochs: 2,
-      batchSize: 16,
-      seed: 1,
-      progress: "none",
-      validate: false,
-    });
-    const w = m.weight("user_embedding").data;
-    m.dispose();
-    return { losses: h.epochs.map((e) => e.loss), w };
-  };
-  const [a, b] = [await bpr(true), await bpr(false)];
-  a.losses.forEach((l, i) => assert.ok(Math.abs(l - b.losses[i]) < 1e-6, `BPR epoch ${i + 1}: ${l} vs ${b.losses[i]}`));
-  assert.ok(maxAbsDiff(a.w, b.w) < 1e-5, "BPR: user vectors after training");
 });
 
 test("the rating-class task's closed-form output gradient equals its loss and the tape's gradient", () => {

@@ -182,13 +182,7 @@ export function dropoutMask(shape: number[], rate: number, seed: number, rowOffs
     mask[i] = scale * (((z & 0xffff) - threshold) >>> 31);
     mask[i + 1] = scale * (((z >>> 16) - threshold) >>> 31);
   }
-  if (i < n) {
-    // A last entry alone: the low half of its pair's hash.
-    let z = (z0 + 0x6d2b79f5) | 0;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    z ^= z >>> 16;
-    mask[i] = scale * (((z & 0xffff) - threshold) >>> 31);
-  }
+  // A last entry alone: the low half of its pair's hash.
+  if (i < n) mask[i] = scale * (((maskPairHash(seed, (start + i) / 2) & 0xffff) - threshold) >>> 31);
   return tf.tensor(mask, shape, "float32");
 }

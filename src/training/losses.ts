@@ -21,11 +21,14 @@ export function meanSquaredError(labels: tf.Tensor, predictions: tf.Tensor): tf.
   return f(predictions) as tf.Scalar;
 }
 
+/** The log loss's epsilon, tf.losses.logLoss's default. */
+export const LOG_LOSS_EPSILON = 1e-7;
+
 /**
  * mean(-y log(p + eps) - (1 - y) log(1 - p + eps)), as tf.losses.logLoss computes it; gradient
  * ((1 - y) / (1 - p + eps) - y / (p + eps)) / n.
  */
-export function logLoss(labels: tf.Tensor, predictions: tf.Tensor, epsilon = 1e-7): tf.Scalar {
+export function logLoss(labels: tf.Tensor, predictions: tf.Tensor, epsilon = LOG_LOSS_EPSILON): tf.Scalar {
   const n = predictions.size;
   const f = tf.customGrad((p, save) => {
     const pos = (p as tf.Tensor).add(epsilon);

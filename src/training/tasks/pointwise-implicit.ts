@@ -3,7 +3,7 @@ import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RecModel } from "../../models/base";
 import { Rng } from "../../util/random";
-import { softplus } from "../losses";
+import { sigmoid, softplus } from "../losses";
 import { Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 import { checkDataset, describe, ratingIndices, requireOptions, requireSeed } from "./args";
 import { implicitPositives } from "./implicit";
@@ -95,7 +95,7 @@ export function pointwiseImplicitTask(ds: Dataset, o: PointwiseImplicitTaskOptio
       for (let i = 0; i < n; i++) {
         const s = out[i];
         loss += softplus(s) - y[i] * s;
-        gradient[i] = (1 / (1 + Math.exp(-s)) - y[i]) / n;
+        gradient[i] = (sigmoid(s) - y[i]) / n;
       }
       return { loss: loss / n, gradients: [gradient] };
     },

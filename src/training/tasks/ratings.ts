@@ -3,7 +3,7 @@ import { tf } from "../../backend";
 import { Dataset } from "../../data/types";
 import { RATING_TARGETS, RatingTarget, RatingTransform, fitRatingTransform, ratingsToTargets } from "../../data/targets";
 import { RecModel } from "../../models/base";
-import { logLoss, meanSquaredError } from "../losses";
+import { LOG_LOSS_EPSILON, logLoss, meanSquaredError } from "../losses";
 import { Forward, Task, TaskBatch, TaskMetric, gatherTyped } from "../task";
 import { checkDataset, describe, isInt32Array, oneOf, ratingIndices, requireOptions } from "./args";
 
@@ -41,9 +41,6 @@ export interface RatingTask extends Task {
   readonly transform: RatingTransform;
   readonly lossKind: "mse" | "bce";
 }
-
-/** The log loss's epsilon, as tf.losses.logLoss's default. */
-const BCE_EPSILON = 1e-7;
 
 /** Builds the explicit-rating task. BCE requires min-max targets (checked). */
 export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
@@ -97,7 +94,7 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
     loss(forward: Forward, batch: TaskBatch): tf.Scalar {
       const out = forward(0);
       // tf.losses' MSE and log loss, with closed-form gradients (fewer kernels per step).
-      return lossKind === "bce" ? logLoss(batch.target, out, BCE_EPSILON) : meanSquaredError(batch.target, out);
+      return lossKind === "bce" ? logLoss(batch.target, out, LOG_LOSS_EPSILON) : meanSquaredError(batch.target, out);
     },
     outputGradient([out], batch) {
       // The same losses in JS on the [B] arrays: MSE mean (p - y)^2, gradient 2 (p - y) / n; log loss
@@ -109,8 +106,8 @@ export function ratingTask(ds: Dataset, o: RatingTaskOptions): RatingTask {
       for (let i = 0; i < n; i++) {
         const p = out[i];
         if (lossKind === "bce") {
-          const pos = p + BCE_EPSILON;
-          const neg = 1 - p + BCE_EPSILON;
+          const pos = p + LOG_LOSS_EPSILON;
+          const neg = 1 - p + LOG_LOSS_EPSILON;
           loss -= y[i] * Math.log(pos) + (1 - y[i]) * Math.log(neg);
           gradient[i] = ((1 - y[i]) / neg - y[i] / pos) / n;
         } else {
