@@ -1,10 +1,10 @@
 // Notebook display for tslab cells: Plotly figures as one multi-mime output (interactive JSON + static PNG + text) and escaped HTML tables.
-import * as path from "path";
 import { escapeHtml } from "../util/html";
 import { plainFigure, renderFigurePng, saveFigure } from "./export";
 import type { ImageOptions } from "./export";
 import type { PlotlyFigure } from "./figures/types";
 import { unescapePlotlyText } from "./theme";
+import { tslabKernel, type TslabPublic } from "./tslab-kernel";
 
 /** The mime type JupyterLab's plotly extension (from the PyPI `plotly` package) renders interactively, offline. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -70,38 +70,18 @@ interface DisplayDataContent {
 /** tslab's internal writer for the running cell: `(content, isUpdate) => void`. */
 type WriteDisplayData = (content: DisplayDataContent, update: boolean) => void;
 
-/** tslab's public module, as far as the fallback path uses it. */
-interface TslabPublic {
-  display: { html(s: string): void; png(b: Uint8Array): void; text(s: string): void };
-}
-
 /**
- * Finds the writer tslab uses for the running cell's display_data messages.
+ * The writer tslab uses for the running cell's display_data messages, and tslab's public module.
  *
  * tslab's public `display.raw(mime, content)` sends a bundle with exactly one mime type. Internally it calls
  * `lastWriteDisplayData({data, metadata, transient}, update)` exported by tslab's `dist/jupyter.js`, which the
- * kernel points at the current cell before running it. Inside a kernel, `require("tslab")` is redirected to the
- * kernel's own tslab, so we find that module in Node's module cache (the entry whose exports are what
- * `require("tslab")` returned), take its sibling `jupyter.js` from the cache, and call the same writer with a
- * multi-mime bundle. Returns null when tslab is not loaded or no cell is running.
+ * kernel points at the current cell before running it; we call the same writer with a multi-mime bundle.
+ * `write` is null when tslab is not loaded or no cell is running; `internalsFound` says whether `jupyter.js` was found.
  */
 function tslabModules(): { publicApi: TslabPublic | null; internalsFound: boolean; write: WriteDisplayData | null } {
-  let publicApi: TslabPublic;
-  try {
-    publicApi = require("tslab") as TslabPublic;
-  } catch {
-    return { publicApi: null, internalsFound: false, write: null };
-  }
-  const cache = require.cache;
-  for (const id of Object.keys(cache)) {
-    const entry = cache[id];
-    if (!entry || entry.exports !== publicApi) continue;
-    const jupyter = cache[path.join(path.dirname(entry.filename), "jupyter.js")];
-    if (!jupyter) break;
-    const write = (jupyter.exports as { lastWriteDisplayData?: unknown }).lastWriteDisplayData;
-    return { publicApi, internalsFound: true, write: typeof write === "function" ? (write as WriteDisplayData) : null };
-  }
-  return { publicApi, internalsFound: false, write: null };
+  const { publicApi, jupyter } = tslabKernel();
+  const write = jupyter?.lastWriteDisplayData;
+  return { publicApi, internalsFound: jupyter !== null, write: typeof write === "function" ? (write as WriteDisplayData) : null };
 }
 
 const NO_KERNEL_MESSAGE =

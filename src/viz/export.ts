@@ -5,6 +5,7 @@ import { writeFileAtomicAsync } from "../util/atomic";
 import { escapeHtml } from "../util/html";
 import type { PlotlyFigure } from "./figures/types";
 import { searchBrowser, type BrowserChoice } from "./browser";
+import { onKernelShutdown } from "./tslab-kernel";
 
 type PlaywrightModule = typeof import("playwright-core");
 type Browser = import("playwright-core").Browser;
@@ -301,6 +302,8 @@ async function launch(choice: BrowserChoice): Promise<RendererState> {
     browser.on("disconnected", () => {
       if (current === state) current = null;
     });
+    // In a tslab kernel, close the browser on shutdown so the kernel exits at once instead of after SIGTERM (2.5 s).
+    onKernelShutdown(closeRenderer);
     return state;
   } catch (err) {
     await browser.close().catch(() => undefined);

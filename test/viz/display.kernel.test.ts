@@ -121,6 +121,14 @@ async function execute(code: string, timeoutMs = 150_000): Promise<Message[]> {
   return out;
 }
 
+/** The text a cell printed to stdout. */
+function stdoutOf(messages: Message[]): string {
+  return messages
+    .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
+    .map((m) => String(m.content.text))
+    .join("");
+}
+
 before(async () => {
   if (!zmq) return;
   const ports = {
@@ -269,10 +277,7 @@ test(
     const json = JSON.parse(fs.readFileSync(path.join(figures, "degraded-b.json"), "utf8"));
     assert.deepEqual(json.data[0].y, [2, 1, 0.5], "the JSON is the figure");
     assert.match(fs.readFileSync(path.join(figures, "degraded-a.html"), "utf8"), /Plotly\.newPlot/);
-    const stdout = messages
-      .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
-      .map((m) => String(m.content.text))
-      .join("");
+    const stdout = stdoutOf(messages);
     const notes = stdout.split("\n").filter((l) => l.includes("headless browser"));
     assert.equal(notes.length, 1, `one note line, got: ${stdout}`);
     assert.match(notes[0], /saved as HTML \+ JSON instead of PNG .*npm run setup/);
@@ -294,10 +299,7 @@ test(
       ].join("\n"),
     );
     assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
-    const stdout = messages
-      .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
-      .map((m) => String(m.content.text))
-      .join("");
+    const stdout = stdoutOf(messages);
     const { gaussianClusters, tsne } = await import("../../src/viz/projection");
     const here = tsne(gaussianClusters({ n: 600, dim: 8, clusters: 4, seed: 2 }), { seed: 3, nIter: 60, threads: 2 });
     let s = 0;
@@ -325,10 +327,7 @@ test(
     ].join("\n");
     const messages = await execute(code);
     assert.ok(!messages.some((m) => m.header.msg_type === "error"), "no error");
-    const stdout = messages
-      .filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout")
-      .map((m) => String(m.content.text))
-      .join("");
+    const stdout = stdoutOf(messages);
     const { loadDataset } = await import("../../src/data/load");
     const { leaveLastOutSplit } = await import("../../src/data/sequences");
     const { sasrecModel } = await import("../../src/models/sasrec");
@@ -346,5 +345,36 @@ test(
     });
     m.dispose();
     assert.equal(stdout.trim(), `loss ${h.epochs[0].loss.toPrecision(12)}`);
+  },
+);
+
+// Last in this file: it shuts the kernel down.
+test(
+  "a shutdown_request ends the kernel by itself while the figure browser is running (no SIGTERM from the caller)",
+  { skip: zmq ? false : "zeromq unavailable", timeout: 120_000 },
+  async () => {
+    const messages = await execute(
+      [
+        'import { show } from "./src/viz/display";',
+        'import { rendererInfo } from "./src/viz/export";',
+        'import { trainingCurves } from "./src/viz/figures/index";',
+        'await show(trainingCurves([{ name: "r", train: [1, 0.5] }]), { width: 300, height: 200 });',
+        "console.log(`renderer running ${rendererInfo().running}`);",
+      ].join("\n"),
+    );
+    const stdout = stdoutOf(messages);
+    assert.equal(stdout.trim(), "renderer running true", "the browser is attached before the shutdown");
+    const exited = new Promise<void>((resolve) => kernel!.once("exit", () => resolve()));
+    await send("shutdown_request", { restart: false });
+    assert.equal(parse(await shell.receive()).header.msg_type, "shutdown_reply");
+    // jupyter_client sends SIGTERM 2.5 s after its request; without the hook the browser would keep Node alive until the
+    // renderer's 60 s idle timeout. 20 s leaves room for a slow machine and still fails without the hook.
+    const outcome = await Promise.race([
+      exited.then(() => "exited"),
+      new Promise<string>((r) => setTimeout(() => r("still running"), 20_000)),
+    ]);
+    assert.equal(outcome, "exited", kernelLog);
+    assert.equal(kernel!.signalCode, null);
+    assert.equal(kernel!.exitCode, 0);
   },
 );
