@@ -17,6 +17,7 @@ import {
   ialsLoss,
   ialsProblem,
   ialsScorer,
+  ialsWork,
   initIalsFactors,
 } from "../../src/models/ials";
 import { tinyDataset, tinySplit } from "../helpers/tiny";
@@ -157,6 +158,18 @@ test("one ALS half-step (either side) equals the loss's exact minimiser from its
     ialsHalfStep(problem, "movies", W1, H1, s.hyper);
     for (let k = 0; k < H.length; k++) assert.ok(Math.abs(H1[k] - expectedH[k]) < 1e-8, `${label}: H[${k}] ${H1[k]} vs ${expectedH[k]}`);
     assert.ok(L(W1, H1) < L(W, H), `${label}: the two half-steps lower the loss`);
+
+    // Every row through a d x d Cholesky, and every row through the Woodbury identity (with the shared M⁻¹x cache
+    // under ν = 0, per-ridge inverses otherwise): the same minimiser as the default mix of both.
+    for (const woodburyBelow of [0, Infinity]) {
+      const W2 = W.slice();
+      const H2 = H.slice();
+      ialsHalfStep(problem, "users", W2, H, s.hyper, ialsWork(d, woodburyBelow));
+      ialsHalfStep(problem, "movies", W2, H2, s.hyper, ialsWork(d, woodburyBelow));
+      for (let k = 0; k < W.length; k++)
+        assert.ok(Math.abs(W2[k] - expectedW[k]) < 1e-8, `${label}, Woodbury below ${woodburyBelow}: W[${k}]`);
+      for (let k = 0; k < H.length; k++) assert.ok(Math.abs(H2[k] - H1[k]) < 1e-10, `${label}, Woodbury below ${woodburyBelow}: H[${k}]`);
+    }
   }
 });
 
