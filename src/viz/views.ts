@@ -30,16 +30,57 @@ export interface ProjectOptions {
   nIter?: number;
   /** Where t-SNE's and UMAP's progress goes (default "auto": a display updated in place in a notebook, a bar on a terminal). */
   progress?: ProgressMode | WorkProgress;
+  /** Reuse an earlier t-SNE or UMAP of exactly the same rows and options (default true; see {@link projectEmbeddings}). */
+  reuse?: boolean;
+}
+
+/** How many earlier t-SNE and UMAP results {@link projectEmbeddings} keeps for reuse. */
+export const REUSED_PROJECTIONS = 4;
+
+/** Earlier t-SNE and UMAP results with their exact inputs, newest last. */
+const reusable: { key: string; data: Float32Array; rows: number; cols: number; result: ProjectionResult<unknown> }[] = [];
+
+/** An earlier result for exactly these rows and options, or null. */
+function earlierProjection(m: Matrix, key: string): ProjectionResult<unknown> | null {
+  for (const e of reusable) {
+    if (e.key !== key || e.rows !== m.rows || e.cols !== m.cols || e.data.length !== m.data.length) continue;
+    let same = true;
+    for (let k = 0; k < e.data.length && same; k++) same = Object.is(e.data[k], m.data[k]);
+    if (same) return e.result;
+  }
+  return null;
 }
 
 /**
  * Projects the rows of `m` to 2-D with the chosen method (seeded and repeatable). t-SNE and UMAP yield to the event
  * loop as they go and show their progress (iteration, ETA, and t-SNE's KL) on `o.progress`.
+ *
+ * A t-SNE or UMAP of exactly the same rows with the same options and seed gives the same coordinates, so the last
+ * {@link REUSED_PROJECTIONS} results are kept and such a call returns a copy of the earlier one at once, its `seconds`
+ * and diagnostics included: a notebook that draws one map twice (another genre highlighted, a cell rerun to change
+ * colours) pays for it once. Pass `reuse: false` to compute it again.
  */
 export async function projectEmbeddings(m: Matrix, o: ProjectOptions = {}): Promise<ProjectionResult<unknown>> {
   const method = o.method ?? "tsne";
   const seed = o.seed ?? 42;
   const metric = o.metric ?? "cosine";
+  if (method !== "tsne" && method !== "umap") return project(m, method, seed, metric, o);
+  const key = JSON.stringify([method, seed, metric, o.perplexity ?? null, o.nNeighbors ?? null, o.nIter ?? null]);
+  const earlier = o.reuse === false ? null : earlierProjection(m, key);
+  if (earlier) return { ...earlier, coords: earlier.coords.slice() };
+  const result = await project(m, method, seed, metric, o);
+  reusable.push({ key, data: m.data.slice(), rows: m.rows, cols: m.cols, result: { ...result, coords: result.coords.slice() } });
+  if (reusable.length > REUSED_PROJECTIONS) reusable.shift();
+  return result;
+}
+
+function project(
+  m: Matrix,
+  method: ViewMethod,
+  seed: number,
+  metric: "euclidean" | "cosine",
+  o: ProjectOptions,
+): Promise<ProjectionResult<unknown>> | ProjectionResult<unknown> {
   switch (method) {
     case "pca":
       return pca(m, { seed });

@@ -20,7 +20,8 @@ import {
   umap,
   umapAsync,
 } from "../../src/viz/projection";
-import { LogProgress, NotebookProgress } from "../../src/util/progress";
+import { LogProgress, NotebookProgress, type WorkProgress } from "../../src/util/progress";
+import { projectEmbeddings } from "../../src/viz/views";
 import { Rng } from "../../src/util/random";
 
 function sameNumbers(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -304,5 +305,39 @@ test("t-SNE and UMAP in async form: the same coordinates, progress on one displa
     assert.match(lines.at(-1)!, /^t-SNE: 600 points: 200\/200 iterations in \d+s$/);
   } finally {
     clearInterval(timer);
+  }
+});
+
+test("projectEmbeddings reuses an earlier t-SNE or UMAP of exactly the same rows and options: a copy, without the work", async () => {
+  const m = gaussianClusters({ n: 300, seed: 6 });
+  /** A progress sink that counts the pieces of work begun on it. */
+  const counting = (): { progress: WorkProgress; begun: () => number } => {
+    let begun = 0;
+    return { progress: { begin: () => begun++, update() {}, message() {}, finish() {} }, begun: () => begun };
+  };
+  for (const method of ["tsne", "umap"] as const) {
+    const o = { method, seed: 3, nIter: 150 };
+    const first = counting();
+    const a = await projectEmbeddings(m, { ...o, progress: first.progress });
+    assert.ok(first.begun() > 0, `${method}: the first call works`);
+    const again = counting();
+    const b = await projectEmbeddings(m, { ...o, progress: again.progress });
+    assert.equal(again.begun(), 0, `${method}: the same rows and options are not projected again`);
+    assert.ok(sameNumbers(a.coords, b.coords) && a.coords !== b.coords, `${method}: the same coordinates, in a copy`);
+    b.coords.fill(0);
+    assert.ok(sameNumbers((await projectEmbeddings(m, o)).coords, a.coords), `${method}: a caller's edit does not reach the kept result`);
+
+    const edited = { ...m, data: m.data.slice() };
+    edited.data[5] += 1e-3;
+    for (const [label, input, options] of [
+      ["one value changed", edited, o],
+      ["another seed", m, { ...o, seed: 4 }],
+      ["reuse: false", m, { ...o, reuse: false }],
+    ] as const) {
+      const run = counting();
+      const c = await projectEmbeddings(input, { ...options, progress: run.progress });
+      assert.ok(run.begun() > 0, `${method}, ${label}: projected again`);
+      if (label === "reuse: false") assert.ok(sameNumbers(c.coords, a.coords), `${method}: recomputing gives the same coordinates`);
+    }
   }
 });
