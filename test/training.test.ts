@@ -576,7 +576,7 @@ test("dense-class manual head: same output as the layers head, the tape's gradie
     rows.map((r) => grads[r.name]),
     1,
   );
-  assert.ok(maxAbsDiff(g.rows, rowGrad.dataSync() as Float32Array) < 1e-5, "row gradients");
+  assert.ok(maxAbsDiff(g.rows.dataSync() as Float32Array, rowGrad.dataSync() as Float32Array) < 1e-5, "row gradients");
   m.dispose();
   // With dropout in training, the manual head and the layers head draw the same seeded masks, call after call.
   const make = () => denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [16], dropout: 0.5, seed: 4 });
@@ -617,8 +617,8 @@ test("user-movie manual head: the layers head's output and the tape's row gradie
       rows.map((r) => grads[r.name]),
       1,
     );
-    assert.ok(maxAbsDiff(g.rows, tape.dataSync() as Float32Array) < 1e-5, `shape ${k}: row gradients`);
-    tf.dispose([...rows, dOut, tape, output, ...Object.values(grads)]);
+    assert.ok(maxAbsDiff(g.rows.dataSync() as Float32Array, tape.dataSync() as Float32Array) < 1e-5, `shape ${k}: row gradients`);
+    tf.dispose([...rows, dOut, tape, output, g.rows, ...Object.values(grads)]);
     m.dispose();
   }
 });

@@ -14,11 +14,8 @@ export interface ManualHead {
     training: boolean,
   ): {
     output: tf.Tensor;
-    /**
-     * `dOutput` and `output` are the loss gradient and the output values as plain row-major arrays; `rows` is the
-     * gradient of the side-by-side rows, row-major [B, sum of dims], in JS (where the trainer sums it into the tables).
-     */
-    backward(dOutput: Float32Array, output: Float32Array): { rows: Float32Array; weights: Map<tf.Variable, tf.Tensor> };
+    /** `dOutput` and `output` are the loss gradient and the output values as plain row-major arrays. */
+    backward(dOutput: Float32Array, output: Float32Array): { rows: tf.Tensor; weights: Map<tf.Variable, tf.Tensor> };
   };
 }
 

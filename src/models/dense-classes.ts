@@ -82,7 +82,7 @@ export function denseClassModel(o: DenseClassModelOptions): RecModel {
             weights.set(variableOf(s.layer, 1), dz.sum(0));
             dh = tf.matMul(dz, s.kernel, false, true);
           }
-          return { rows: dh.dataSync() as Float32Array, weights };
+          return { rows: dh, weights };
         },
       };
     },

@@ -191,7 +191,7 @@ export function neumfModel(options: NeuMFModelOptions): RecModel {
             }
             rows.push(dh);
           }
-          return { rows: (rows.length === 1 ? rows[0] : tf.concat(rows, 1)).dataSync() as Float32Array, weights };
+          return { rows: rows.length === 1 ? rows[0] : tf.concat(rows, 1), weights };
         },
       };
     },

@@ -92,7 +92,7 @@ function dotManualHead(d: number, offset: number, activation: HeadActivation): M
             }
             for (let j = 2 * d; j < W; j++) g[at + j] = dz;
           }
-          return { rows: g, weights: new Map() };
+          return { rows: tf.tensor2d(g, [B, W]), weights: new Map() };
         },
       };
     },

@@ -318,7 +318,7 @@ export class SparseTableUpdater {
   private manualGradients(task: Task, batch: TaskBatch): StepGradients {
     const width = this.tables.reduce((s, tb) => s + tb.dim, 0);
     let loss = NaN;
-    const rows: Float32Array[] = [];
+    const rows: tf.Tensor[] = [];
     const head = new Map<tf.Variable, tf.Tensor>();
     tf.tidy(() => {
       const passes = batch.ids.map((set) => {
@@ -340,7 +340,8 @@ export class SparseTableUpdater {
       loss = r.loss;
       passes.forEach((p, s) => {
         const g = p.backward(r.gradients[s], p.out);
-        rows.push(g.rows);
+        // Kept past the scope: the caller reads them, then disposes them.
+        rows.push(tf.keep(g.rows));
         for (const [v, t] of g.weights) {
           const before = head.get(v);
           head.set(v, tf.keep(before ? tf.add(before, t) : t));
@@ -349,7 +350,8 @@ export class SparseTableUpdater {
       });
     });
     // Each table's per-example row gradients are its columns of the side-by-side gradient.
-    const perSet = rows.map((dx) => {
+    const perSet = rows.map((t) => {
+      const dx = t.dataSync() as Float32Array;
       let offset = 0;
       return this.tables.map((tb) => {
         const g = tb.trainable ? { data: dx, stride: width, offset } : null;
@@ -362,7 +364,7 @@ export class SparseTableUpdater {
       usedSets: batch.ids.map((_, s) => s),
       rows: perSet,
       head,
-      dispose: () => tf.dispose([...head.values()]),
+      dispose: () => tf.dispose([...rows, ...head.values()]),
     };
   }
 
