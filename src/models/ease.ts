@@ -203,6 +203,9 @@ function gemmNT(
   }
 }
 
+/** What a factorisation throws when EASE's Gram matrix plus λI is not positive definite. */
+const EASE_INDEFINITE = "EASE: the Gram matrix is not positive definite; increase lambda";
+
 /** A diagonal block's Cholesky inverse L⁻¹ (lower) and the block's own inverse L⁻ᵀL⁻¹ (full), both b x b in Float64. */
 interface DiagonalBlock {
   readonly linv: Float64Array;
@@ -211,10 +214,11 @@ interface DiagonalBlock {
 
 /**
  * Factors one b x b diagonal block (its lower triangle is read; `d` is overwritten with L in its lower triangle):
- * L = chol(d), L⁻¹ by forward substitution, and d⁻¹ = L⁻ᵀL⁻¹ (about b³ flops, over contiguous rows). Throws when the block is not positive definite.
+ * L = chol(d), L⁻¹ by forward substitution, and d⁻¹ = L⁻ᵀL⁻¹ (about b³ flops, over contiguous rows). Throws
+ * `Error(indefinite + " (pivot …)")` when the block is not positive definite.
  */
-function factorDiagonalBlock(d: Float64Array, b: number): DiagonalBlock {
-  choleskyInPlace(d, b, "EASE: the Gram matrix is not positive definite; increase lambda");
+function factorDiagonalBlock(d: Float64Array, b: number, indefinite = EASE_INDEFINITE): DiagonalBlock {
+  choleskyInPlace(d, b, indefinite);
   // L⁻¹ row by row (row i = -(Σ_{k<i} L[i][k]·row k) / L[i][i]), and L⁻ᵀL⁻¹ as a sum of rank-1 rows: all contiguous.
   const linv = new Float64Array(b * b);
   for (let i = 0; i < b; i++) {
@@ -295,10 +299,10 @@ function panelTimesLinvT(a: Float64Array, n: number, k0: number, b: number, mr: 
  * Inverts a symmetric positive-definite matrix in place, in Float64: on return `a` holds the full symmetric inverse
  * (only its lower triangle is read on entry). Blocked Cholesky G = LLᵀ, then P = L⁻ᵀL⁻¹ by block back-substitution:
  * with L = [L11 0; L21 L22], Y = L21·L11⁻¹ and P22 = (L22L22ᵀ)⁻¹, P21 = -P22·Y and P11 = L11⁻ᵀL11⁻¹ + Yᵀ·P22·Y.
- * About n³ flops (n³/3 factorisation, 2n³/3 back-substitution); extra memory O(n · blockSize). Throws when `a` is
- * not positive definite. Returns `a`.
+ * About n³ flops (n³/3 factorisation, 2n³/3 back-substitution); extra memory O(n · blockSize). Throws
+ * `Error(indefinite + " (pivot …)")` when `a` is not positive definite (by default EASE's message). Returns `a`.
  */
-export function invertSpdInPlace(a: Float64Array, n: number, blockSize = JS_BLOCK): Float64Array {
+export function invertSpdInPlace(a: Float64Array, n: number, blockSize = JS_BLOCK, indefinite = EASE_INDEFINITE): Float64Array {
   checkSquare("invertSpdInPlace", a, n, blockSize);
   const nb = blockSize;
   const d = new Float64Array(nb * nb);
@@ -310,7 +314,7 @@ export function invertSpdInPlace(a: Float64Array, n: number, blockSize = JS_BLOC
     const k1 = k0 + b;
     const mr = n - k1;
     copyDiagonalBlock(a, n, k0, b, d);
-    const { linv, inv } = factorDiagonalBlock(d, b);
+    const { linv, inv } = factorDiagonalBlock(d, b, indefinite);
     invs.push(inv);
     panelTimesLinvT(a, n, k0, b, mr, linv, pan);
     gemmNT(mr, mr, b, pan, 0, b, pan, 0, b, a, k1 * n + k1, n, -1, true);

@@ -2,6 +2,7 @@
 import { groupUserColumn } from "../data/splits";
 import { Dataset } from "../data/types";
 import { choleskyInPlace, choleskySolveInPlace, dotAt } from "../util/linalg";
+import { invertSpdInPlace } from "./ease";
 import { Rng } from "../util/random";
 import type { MovieScorer } from "./scorer";
 
@@ -238,6 +239,9 @@ export interface IalsWork {
   projected: Float64Array;
   small: Float64Array;
   smallRhs: Float64Array;
+  /** Under plain L2: each fixed vector's M⁻¹x (rows x d) and whether this half-step computed it yet (grown as needed). */
+  shared: Float64Array;
+  sharedDone: Uint8Array;
 }
 
 /**
@@ -266,6 +270,8 @@ export function ialsWork(dim: number, woodburyBelow = ialsWoodburyLimit(dim, 0))
     projected: new Float64Array(0),
     small: new Float64Array(0),
     smallRhs: new Float64Array(0),
+    shared: new Float64Array(0),
+    sharedDone: new Uint8Array(0),
   };
 }
 
@@ -307,11 +313,11 @@ export function ialsHalfStep(
     w.xt = new Float64Array(d * longest);
     w.cxt = new Float64Array(d * longest);
   }
-  const shortest = Math.min(longest, Math.ceil(w.woodburyBelow) - 1);
-  if (shortest > 0 && w.smallRhs.length < shortest) {
-    w.projected = new Float64Array(shortest * d);
-    w.small = new Float64Array(shortest * shortest);
-    w.smallRhs = new Float64Array(shortest);
+  const longestShort = Math.min(longest, Math.ceil(w.woodburyBelow) - 1);
+  if (longestShort > 0 && w.smallRhs.length < longestShort) {
+    w.projected = new Float64Array(longestShort * d);
+    w.small = new Float64Array(longestShort * longestShort);
+    w.smallRhs = new Float64Array(longestShort);
   }
   const { gram, system: A, rhs: b, xt, cxt } = w;
   const solved = side === "users" ? W : H;
@@ -322,7 +328,13 @@ export function ialsHalfStep(
   // (gram + ridge·Id)⁻¹ per ridge a short row needs (one ridge under plain L2; one per row length under ν ≠ 0).
   const inverses = new Map<number, Float64Array>();
   // Under plain L2 every short row shares M⁻¹, so each fixed vector's M⁻¹x is computed once, on first use.
-  const projections = hyper.regExponent === 0 ? { rows: new Float64Array(nCols * d), done: new Uint8Array(nCols) } : null;
+  const shared = hyper.regExponent === 0 && longestShort > 0;
+  if (shared) {
+    if (w.sharedDone.length < nCols) {
+      w.shared = new Float64Array(nCols * d);
+      w.sharedDone = new Uint8Array(nCols);
+    } else w.sharedDone.fill(0);
+  }
   for (let r = 0; r < nRows; r++) {
     const from = offsets[r];
     const n = offsets[r + 1] - from;
@@ -330,10 +342,10 @@ export function ialsHalfStep(
     if (n < w.woodburyBelow) {
       let inverse = inverses.get(ridge);
       if (!inverse) {
-        inverse = shiftedInverse(gram, d, ridge, A);
+        inverse = shiftedInverse(gram, d, ridge);
         inverses.set(ridge, inverse);
       }
-      woodburySolve(fixed, column, weight, from, n, d, inverse, projections, w, solved, r * d);
+      woodburySolve(fixed, column, weight, from, n, d, inverse, shared, w, solved, r * d);
       continue;
     }
     // Gather the observed vectors transposed (and b = Σ c·x), then A = gram + Σ c·x xᵀ by blocked dot products.
@@ -357,20 +369,11 @@ export function ialsHalfStep(
   }
 }
 
-/** (gram + ridge·Id)⁻¹ as a full symmetric d x d matrix, factorising in `scratch` (d x d, overwritten). */
-function shiftedInverse(gram: Float64Array, d: number, ridge: number, scratch: Float64Array): Float64Array {
-  scratch.set(gram);
-  for (let j = 0; j < d; j++) scratch[j * d + j] += ridge;
-  choleskyInPlace(scratch, d, "iALS: the Gramian plus the L2 term is not positive definite (increase reg)");
-  const inverse = new Float64Array(d * d);
-  const column = new Float64Array(d);
-  for (let c = 0; c < d; c++) {
-    column.fill(0);
-    column[c] = 1;
-    choleskySolveInPlace(scratch, column, d);
-    inverse.set(column, c * d);
-  }
-  return inverse;
+/** (gram + ridge·Id)⁻¹ as a full symmetric d x d matrix. */
+function shiftedInverse(gram: Float64Array, d: number, ridge: number): Float64Array {
+  const m = Float64Array.from(gram);
+  for (let j = 0; j < d; j++) m[j * d + j] += ridge;
+  return invertSpdInPlace(m, d, undefined, "iALS: the Gramian plus the L2 term is not positive definite (increase reg)");
 }
 
 /**
@@ -386,7 +389,7 @@ function woodburySolve(
   n: number,
   d: number,
   inverse: Float64Array,
-  cache: { rows: Float64Array; done: Uint8Array } | null,
+  shared: boolean,
   w: IalsWork,
   out: Float64Array,
   at: number,
@@ -395,15 +398,14 @@ function woodburySolve(
   for (let p = 0; p < n; p++) {
     const c = column[from + p];
     const x = c * d;
-    const y = p * d;
-    if (cache) {
-      if (!cache.done[c]) {
-        for (let j = 0; j < d; j++) cache.rows[x + j] = dotAt(inverse, j * d, fixed, x, d);
-        cache.done[c] = 1;
-      }
-      Y.set(cache.rows.subarray(x, x + d), y);
-    } else {
-      for (let j = 0; j < d; j++) Y[y + j] = dotAt(inverse, j * d, fixed, x, d);
+    if (shared && w.sharedDone[c]) {
+      Y.set(w.shared.subarray(x, x + d), p * d);
+      continue;
+    }
+    for (let j = 0; j < d; j++) Y[p * d + j] = dotAt(inverse, j * d, fixed, x, d);
+    if (shared) {
+      w.shared.set(Y.subarray(p * d, p * d + d), x);
+      w.sharedDone[c] = 1;
     }
   }
   for (let p = 0; p < n; p++) {

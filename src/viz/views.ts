@@ -74,6 +74,7 @@ export async function projectEmbeddings(m: Matrix, o: ProjectOptions = {}): Prom
   return result;
 }
 
+/** The projection itself, computed afresh (no reuse). */
 function project(
   m: Matrix,
   method: ViewMethod,
