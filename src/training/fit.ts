@@ -58,13 +58,15 @@ export interface FitOptions {
    */
   updates?: "auto" | "sparse" | "dense" | "tfjs";
   /**
-   * Threads that compute each step's gradients: 2 splits every batch between this thread and a worker thread holding
-   * a replica of the network (training/replica.ts), for models without sparse tables whose task registers its loss for
-   * it (SASRec's next-movie task), under the JS optimisers. TF's kernels here run on the calling thread, so this is how
-   * such a model uses two cores. Default: 2 where it applies (1 elsewhere), or what the environment variable
-   * MOVIELENS_LAB_TRAINING_THREADS says (`npm run reproduce` sets 1 when its notebooks already share the cores). One
-   * thread and two train the same model to float rounding: the halves' gradients sum to the batch's, and dropout
-   * masks follow each example's row in the batch.
+   * Threads a step runs on, under the JS optimisers (sparse and dense updates). TF's kernels here run on the calling
+   * thread, so this is how a model uses two cores. With 2:
+   * - a model with embedding tables shares them with a worker thread (training/table-threads.ts): each thread runs
+   *   its tables' lookups, gradient sums, L2 penalty and optimiser steps, the same arithmetic bit for bit;
+   * - a model without them (SASRec), whose task registers its loss for it, splits every batch between this thread and
+   *   a worker holding a replica of the network (training/replica.ts), the same model to float rounding (the halves'
+   *   gradients sum to the batch's, and dropout masks follow each example's row in the batch).
+   * Default: 2 where it applies (1 elsewhere), or what the environment variable MOVIELENS_LAB_TRAINING_THREADS says
+   * (`npm run reproduce` sets 1 when its notebooks already share the cores).
    */
   threads?: 1 | 2;
   /**
@@ -246,14 +248,19 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   // The replica is rebuilt from the model's spec, so every layer must train there as here.
   const frozen = model.net.layers.filter((l) => l.weights.length > 0 && !l.trainable).map((l) => l.name);
   const canSplit = js && model.tables.length === 0 && task.replica !== undefined && frozen.length === 0;
-  if (options.threads === 2 && !canSplit)
+  const canShareTables = js && model.tables.length >= 2;
+  if (options.threads === 2 && !canSplit && !canShareTables)
     throw new RangeError(
-      `fit: threads: 2 needs a model without sparse tables (got ${model.tables.length}) or frozen layers (got ` +
-        `${frozen.length ? frozen.join(", ") : "none"}), a task that registers its loss for a second thread ` +
-        `(${task.replica ? "it does" : `"${task.name}" does not`}) and a JS optimiser update (got updates: "${mode}")`,
+      `fit: threads: 2 needs a JS optimiser update (got updates: "${mode}") and either at least two embedding tables ` +
+        `(got ${model.tables.length}), or a model without them and without frozen layers (got ` +
+        `${frozen.length ? frozen.join(", ") : "none"}) whose task registers its loss for a second thread ` +
+        `(${task.replica ? "it does" : `"${task.name}" does not`})`,
     );
-  const split = canSplit && (options.threads ?? defaultTrainingThreads()) === 2 ? { maxRows: options.batchSize } : null;
-  const sparse = js ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy", split) : null;
+  const threads = options.threads ?? defaultTrainingThreads();
+  const split = canSplit && threads === 2 ? { maxRows: options.batchSize } : null;
+  const sparse = js
+    ? new SparseTableUpdater(model, optName, lr, mode === "dense" ? "dense" : "lazy", split, canShareTables ? threads : 1)
+    : null;
   const penalty = sparse ? null : new TablePenalty(model);
   const validate = (options.validate ?? true) && task.validationSize > 0;
   const batchesPerEpoch = Math.ceil(task.trainSize / options.batchSize);

@@ -4,12 +4,15 @@
 // training loop adds, for every index set of a batch (B examples), `sum_t l2_t * mean_b ||row_t[b] - anchor_t[b]||^2`
 // (anchor 0 when the table has none) to the data loss. Dense updates differentiate it on the tape with the rest of
 // the loss ({@link TablePenalty}, {@link rowPenalty}). Sparse updates add it after the tape, in closed form
-// ({@link sparseRowPenalty}): each occurrence of a row weighs l2 / B, so a unique row touched by weight c in total
+// ({@link sparseRowPenalty}, in training/table-rows.ts): each occurrence of a row weighs l2 / B, so a unique row touched by weight c in total
 // adds `c * ||row - anchor||^2` to the loss and `2 * c * (row - anchor)` to its gradient — one pass over the ids and
 // one over the unique rows instead of ~20 ops per batch in the graph. test/training/penalty.test.ts checks both forms
 // agree in value and gradient.
 import { tf } from "../backend";
 import { RecModel, TableRef } from "../models/base";
+
+// The closed form lives beside the rest of a table's sparse step, which has no TF.js (the table worker thread runs it).
+export { sparseRowPenalty } from "./table-rows";
 
 /** TF form on looked-up rows: `sum_t l2_t * mean_b ||rows_t[b] - anchors_t[b]||^2` over the tables with L2, or null. */
 export function rowPenalty(tables: TableRef[], rows: tf.Tensor[], anchors: (tf.Tensor | null)[] = []): tf.Scalar | null {
@@ -60,50 +63,4 @@ export class TablePenalty {
     tf.dispose([...this.anchors.values()]);
     this.anchors.clear();
   }
-}
-
-/**
- * Closed form for one table (row-major values `w`, `dim` columns): the penalty of the rows a batch touched, its
- * gradient added to `g`. `rows` lists the unique rows touched; `positions` has one array per index set of the batch,
- * giving each example's position in `rows` (so its length is the set's B). `g` holds one row of `dim` per unique row.
- */
-export function sparseRowPenalty(
-  table: Pick<TableRef, "l2" | "anchor">,
-  w: Float32Array,
-  dim: number,
-  rows: number[],
-  positions: Int32Array[],
-  g: Float32Array,
-): number {
-  if (table.l2 <= 0) return 0;
-  const weight = new Float64Array(rows.length);
-  for (const pos of positions) {
-    const c = table.l2 / pos.length;
-    for (let k = 0; k < pos.length; k++) weight[pos[k]] += c;
-  }
-  return penalizeRows(w, table.anchor ?? null, rows, weight, g, dim);
-}
-
-/** `sum_p weight[p] * ||w[rows[p]] - anchor[rows[p]]||^2`, adding its gradient to `g` (one row of `d` per position p). */
-function penalizeRows(
-  w: Float32Array,
-  anchor: Float32Array | null,
-  rows: number[],
-  weight: Float64Array,
-  g: Float32Array,
-  d: number,
-): number {
-  let value = 0;
-  for (let p = 0, q = 0; p < rows.length; p++, q += d) {
-    const o = rows[p] * d;
-    const c = weight[p];
-    let sq = 0;
-    for (let j = 0; j < d; j++) {
-      const x = anchor ? w[o + j] - anchor[o + j] : w[o + j];
-      sq += x * x;
-      g[q + j] += 2 * c * x;
-    }
-    value += c * sq;
-  }
-  return value;
 }

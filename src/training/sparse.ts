@@ -8,88 +8,22 @@
 // PyTorch's SparseAdam make. Doing the lookup and its gradient in JS removes a gather and a segment-sum (plus their
 // reshapes, casts and transposes) per table and step from the TF graph; TF runs only the head and the loss.
 // Non-table weights (dense layers) get the same optimiser, with TF.js's formulas, on JS copies of their values; the
-// variables are reassigned after every step. `sync()` writes the tables back into the model. The update rules are
-// training/optimizers.ts's, the L2 penalty's closed form training/penalty.ts's.
+// variables are reassigned after every step. `sync()` writes the tables back into the model. A table's share of a step
+// (unique rows, lookup, gradient sum, L2 penalty, optimiser step) is training/table-rows.ts's; the update rules are
+// training/optimizer-rules.ts's. With two threads, a worker runs some tables' share while this thread runs the
+// others' and the head (training/table-threads.ts): the same numbers, bit for bit.
 import { tf } from "../backend";
 import { RecModel } from "../models/base";
 import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
-import { sparseRowPenalty } from "./penalty";
 import { StepDropout, stepDropouts } from "../models/layers";
 import { GradientReplica, splitBatchRows } from "./replica";
+import { RowGradients, TableState, TableStep } from "./table-rows";
+import { RowLayout, TableThreads, sharedCopy, workerTables } from "./table-threads";
 import { Task, TaskBatch, idTensors, memoForward } from "./task";
-
-/** An embedding table: the master copy of its rows and the optimiser's slots (none when the table is frozen). */
-interface TableState extends Slots {
-  layer: string;
-  input: number;
-  rows: number;
-  dim: number;
-  trainable: boolean;
-  /** slot[row] = position of row in the current batch's unique list, or -1. */
-  slot: Int32Array;
-}
 
 /** A non-table weight (dense kernel or bias): a JS copy of its value and the optimiser's slots. */
 interface HeadState extends Slots {
   variable: tf.Variable;
-}
-
-/** Maps each id to its position in `uniq` (appending ids seen first), using and setting `tb.slot`; checks the range. */
-function uniqueSlots(tb: TableState, ids: Int32Array, uniq: number[]): Int32Array {
-  const out = new Int32Array(ids.length);
-  const slot = tb.slot;
-  for (let k = 0; k < ids.length; k++) {
-    const r = ids[k];
-    if (!(r >= 0 && r < tb.rows)) throw new RangeError(`${tb.layer}: id ${r} out of range 0..${tb.rows - 1}`);
-    let s = slot[r];
-    if (s < 0) {
-      s = uniq.length;
-      slot[r] = s;
-      uniq.push(r);
-    }
-    out[k] = s;
-  }
-  return out;
-}
-
-/** Rows `ids` of a row-major table with `d` columns, as a new [ids.length, d] array. */
-function lookupRows(w: Float32Array, ids: Int32Array, d: number): Float32Array {
-  const out = new Float32Array(ids.length * d);
-  lookupRowsInto(out, d, 0, w, ids, d);
-  return out;
-}
-
-/** Writes rows `ids` of a table with `d` columns into columns [offset, offset + d) of a row-major array `width` wide. */
-function lookupRowsInto(out: Float32Array, width: number, offset: number, w: Float32Array, ids: Int32Array, d: number): void {
-  if (d >= 16) {
-    // Wide rows: a native block copy per row beats the element loop.
-    for (let k = 0, q = offset; k < ids.length; k++, q += width) out.set(w.subarray(ids[k] * d, ids[k] * d + d), q);
-    return;
-  }
-  for (let k = 0, q = offset; k < ids.length; k++, q += width) {
-    const o = ids[k] * d;
-    for (let j = 0; j < d; j++) out[q + j] = w[o + j];
-  }
-}
-
-/** g[pos[k]] += example k's row of `e`, for rows of `d` columns: per-example row gradients summed per unique row. */
-function scatterAddRows(g: Float32Array, e: RowGradients, pos: Int32Array, d: number): void {
-  const { data, stride, offset } = e;
-  if (d === 1) {
-    for (let k = 0, q = offset; k < pos.length; k++, q += stride) g[pos[k]] += data[q];
-    return;
-  }
-  for (let k = 0, q = offset; k < pos.length; k++, q += stride) {
-    const p = pos[k] * d;
-    for (let j = 0; j < d; j++) g[p + j] += data[q + j];
-  }
-}
-
-/** Per-example row gradients: example k's row is `data[k * stride + offset ..][0, dim)` (a table's columns of a wider array). */
-interface RowGradients {
-  data: Float32Array;
-  stride: number;
-  offset: number;
 }
 
 /** A step's loss and gradients: per index set and table, the per-example row gradients; per head variable, its gradient. */
@@ -105,12 +39,22 @@ interface StepGradients {
 /** Applies sparse row updates for a model's embedding tables; see the file comment. */
 export class SparseTableUpdater {
   private readonly tables: TableState[];
+  /** This thread's share of a step for each table (all of them when the table worker does not take part). */
+  private readonly tableSteps: TableStep[];
+  /** Each table's first column in a row of every table's columns side by side, and that row's width. */
+  private readonly columns: number[];
+  private readonly width: number;
   private readonly head: HeadState[];
   private readonly optimizer: JsOptimizer;
   /** The second training thread, started at the first batch that is split (see replica.ts). */
   private replica: GradientReplica | null = null;
   /** The network's dropout layers, whose call counts the replica follows. */
   private dropouts: StepDropout[] = [];
+  /** The tables the worker takes (see table-threads.ts), or none; the worker starts at the first step. */
+  private readonly workerOwned: Set<number>;
+  private tableThreads: TableThreads | null = null;
+  /** Steps whose tables were shared with the table worker (the rest ran on this thread alone). */
+  twoThreadSteps = 0;
 
   /**
    * `rows`: "lazy" (default) steps only the rows a batch touches; "dense" moves every row at every step, as a TF.js
@@ -123,28 +67,46 @@ export class SparseTableUpdater {
     private readonly rows: "lazy" | "dense" = "lazy",
     /** Split each batch between this thread and a worker thread (batches of at most `maxRows` rows); see replica.ts. */
     private readonly split: { maxRows: number } | null = null,
+    /** Share the tables with a worker thread (table-threads.ts): 2; or run them all here: 1. */
+    tableThreads: 1 | 2 = 1,
   ) {
     if (!hasJsRules(optimizer)) {
       throw new Error(`sparse updates support adam, adagrad and sgd, not ${optimizer}; use updates: "dense"`);
     }
     const opt = new JsOptimizer(optimizer, lr);
     this.optimizer = opt;
+    const layout = model.tables.map((t) => {
+      const [, dim] = model.tableVariable(t.layer).shape as [number, number];
+      return { dim, trainable: model.isTrainable(t.layer) };
+    });
+    this.workerOwned = tableThreads === 2 ? workerTables(layout) : new Set();
     // Table rows step lazily, head weights as TF.js's optimiser steps them (see optimizers.ts).
-    this.tables = model.tables.map((t) => {
+    this.tables = model.tables.map((t, i) => {
       const variable = model.tableVariable(t.layer);
       const [rows, dim] = variable.shape as [number, number];
       const trainable = model.isTrainable(t.layer);
+      const shared = this.workerOwned.has(i);
+      const values = variable.dataSync() as Float32Array;
       return {
         layer: t.layer,
         input: t.input,
         rows,
         dim,
         trainable,
-        w: Float32Array.from(variable.dataSync() as Float32Array),
-        ...(trainable ? opt.slots(rows * dim, this.rows, rows) : { m: null, v: null }),
-        slot: new Int32Array(rows).fill(-1),
+        l2: t.l2,
+        anchor: t.anchor ?? null,
+        w: shared ? sharedCopy(values) : Float32Array.from(values),
+        ...(trainable ? opt.slots(rows * dim, this.rows, rows, shared) : { m: null, v: null }),
       };
     });
+    this.tableSteps = this.tables.map((tb) => new TableStep(tb));
+    this.columns = [];
+    let width = 0;
+    for (const tb of this.tables) {
+      this.columns.push(width);
+      width += tb.dim;
+    }
+    this.width = width;
     const tableVars = new Set(model.tables.map((t) => model.tableVariable(t.layer)));
     this.head = model
       .trainableVariables()
@@ -158,42 +120,122 @@ export class SparseTableUpdater {
 
   /** One training step on `batch`; returns the loss (data loss + L2). */
   step(task: Task, batch: TaskBatch): number {
-    // Unique rows per table over every id set of the batch, and each set's ids mapped to positions in that list.
-    const uniq: number[][] = this.tables.map(() => []);
-    const local: Int32Array[][] = batch.ids.map((set) => this.tables.map((tb, ti) => uniqueSlots(tb, set[tb.input], uniq[ti])));
-    for (let ti = 0; ti < this.tables.length; ti++) for (const r of uniq[ti]) this.tables[ti].slot[r] = -1;
-    // Under dense rows, the batch's rows first take the steps they missed, so the forward pass reads them as they are.
-    if (this.rows === "dense") this.tables.forEach((tb, ti) => tb.trainable && this.optimizer.catchUp(tb, uniq[ti], tb.dim));
-
     const manual = this.model.manualHead !== null && task.outputGradient !== undefined;
     // fit passes `split` only for a model without tables and a task with a replica loss.
     const split = !manual && this.split !== null && task.replica !== undefined && batch.ids.length === 1 && batch.size >= 2;
-    const g = manual ? this.manualGradients(task, batch) : split ? this.splitGradients(task, batch) : this.tapeGradients(task, batch);
+    if (split) return this.stepTables(this.splitGradients(task, batch), null);
+    const sets = batch.ids;
+    const threads = this.tables.length > 0 ? this.startTableThreads(sets) : null;
+    if (threads) this.twoThreadSteps += 1;
+    // A manual head takes every table's rows side by side; the tape one tensor per table.
+    const layout: RowLayout = manual ? "side" : "blocks";
+    const sizes = sets.map((set) => (this.tables.length > 0 ? set[0].length : 0));
+    const x = sizes.map((n, s) => (threads ? threads.rowBuffer(s, n) : new Float32Array(n * this.width)));
+    threads?.startLookup(sets, layout, this.optimizer.steps);
+    try {
+      this.tables.forEach((tb, ti) => {
+        if (threads?.owned.has(ti)) return;
+        this.tableSteps[ti].lookup(
+          sets.map((set) => set[tb.input]),
+          sizes.map((n, s) => this.place(x[s], n, ti, layout)),
+          this.optimizer,
+          this.rows,
+        );
+      });
+    } finally {
+      // Even when a bad id stops this thread's lookup: the worker is not left running a phase.
+      threads?.wait();
+    }
+    const g = manual ? this.manualGradients(task, batch, x) : this.tapeGradients(task, batch, x);
+    return this.stepTables(g, threads ? { threads, sizes, layout } : null);
+  }
+
+  /** The table worker, when this step can share the tables with it (started at the first step that could). */
+  private startTableThreads(sets: Int32Array[][]): TableThreads | null {
+    if (this.workerOwned.size === 0) return null;
+    if (!this.tableThreads) {
+      const capacity = Math.max(...sets.map((set) => set[0].length));
+      const inputs = Math.max(...this.tables.map((tb) => tb.input)) + 1;
+      const { name, lr } = this.optimizer;
+      this.tableThreads = new TableThreads(
+        this.tables,
+        this.workerOwned,
+        this.columns,
+        this.width,
+        capacity,
+        inputs,
+        { name, lr },
+        this.rows,
+      );
+    }
+    return this.tableThreads.fits(sets) ? this.tableThreads : null;
+  }
+
+  /** Waits (at most `timeoutMs`) for the table worker to start, if this updater shares its tables; whether it is ready. */
+  waitForTableWorker(timeoutMs: number, sample: TaskBatch): boolean {
+    if (this.workerOwned.size === 0) return false;
+    this.startTableThreads(sample.ids);
+    return this.tableThreads!.waitUntilReady(timeoutMs);
+  }
+
+  /** Where table `ti`'s rows of a set of `n` examples sit in that set's buffer `data`, in `layout`. */
+  private place(data: Float32Array, n: number, ti: number, layout: RowLayout): RowGradients {
+    return layout === "side"
+      ? { data, stride: this.width, offset: this.columns[ti] }
+      : { data, stride: this.tables[ti].dim, offset: n * this.columns[ti] };
+  }
+
+  /**
+   * The rest of a step after the gradients: the tables' summed row gradients and L2 penalty, then (when the loss is
+   * finite) the optimiser on the head weights and the tables' rows; the worker's tables on the worker when `shared`.
+   */
+  private stepTables(g: StepGradients, shared: { threads: TableThreads; sizes: number[]; layout: RowLayout } | null): number {
     try {
       let loss = g.loss;
-      // The lookup's gradient, in JS: per-example row gradients summed into each unique row.
-      const rowGrads = this.tables.map((tb, ti) => {
-        if (!tb.trainable) return null;
-        const sum = new Float32Array(uniq[ti].length * tb.dim);
+      const threads = shared?.threads ?? null;
+      if (shared) {
+        // The worker's tables' per-example row gradients, into the shared buffers in the rows' layout.
         for (const s of g.usedSets) {
-          const ge = g.rows[s][ti];
-          if (ge) scatterAddRows(sum, ge, local[s][ti], tb.dim);
+          const buffer = shared.threads.gradientBuffer(s, shared.sizes[s]);
+          const whole = new Set<Float32Array>();
+          this.tables.forEach((tb, ti) => {
+            const rg = g.rows[s][ti];
+            if (!shared.threads.owned.has(ti) || !rg || whole.has(rg.data)) return;
+            const to = this.place(buffer, shared.sizes[s], ti, shared.layout);
+            if (to.stride === this.width && rg.stride === this.width && rg.offset === to.offset && rg.data.length === buffer.length) {
+              // A manual head's gradient has every table's columns side by side, as the buffer: one copy for all.
+              buffer.set(rg.data);
+              whole.add(rg.data);
+            } else copyRows(to, rg, tb.dim, shared.sizes[s]);
+          });
         }
-        return sum;
+        shared.threads.startGradient(g.usedSets);
+      }
+      // The lookup's gradient, in JS: per-example row gradients summed into each unique row, with the L2 term added
+      // in closed form (instead of ~20 more ops per batch in the graph): lambda * mean_b ||row_b - anchor_b||^2 has
+      // gradient 2 * lambda / B * (row - anchor) for each occurrence.
+      this.tables.forEach((_, ti) => {
+        if (!threads?.owned.has(ti))
+          this.tableSteps[ti].gradient(
+            g.rows.map((set) => set[ti] ?? null),
+            g.usedSets,
+          );
       });
-      // The L2 term is added here, in closed form, instead of as ~20 more ops per batch in the graph:
-      // lambda * mean_b ||row_b - anchor_b||^2 has gradient 2 * lambda / B * (row - anchor) for each occurrence.
-      loss += this.addPenalty(local, g.usedSets, rowGrads, uniq);
+      threads?.wait();
+      let penalty = 0;
+      this.tables.forEach((_, ti) => (penalty += threads?.owned.has(ti) ? threads.penalty(ti) : this.tableSteps[ti].penalty));
+      loss += penalty;
       if (Number.isFinite(loss)) {
         this.optimizer.beginStep();
+        threads?.startStep(this.optimizer.steps);
         for (const h of this.head) {
           const hg = g.head.get(h.variable);
           if (hg) this.applyHead(h, hg.dataSync() as Float32Array);
         }
-        this.tables.forEach((tb, ti) => {
-          const rg = rowGrads[ti];
-          if (tb.trainable && rg) this.optimizer.step(tb, rg, this.rows, uniq[ti], tb.dim);
+        this.tables.forEach((_, ti) => {
+          if (!threads?.owned.has(ti)) this.tableSteps[ti].step(this.optimizer, this.rows);
         });
+        threads?.wait();
       }
       return loss;
     } finally {
@@ -201,23 +243,18 @@ export class SparseTableUpdater {
     }
   }
 
-  /** Each set's looked-up rows, in JS: one [B, dim] tensor per table (a variable when the table is trainable). */
-  private lookup(batch: TaskBatch, asVariables: boolean): tf.Tensor[][] {
-    return batch.ids.map((set) =>
-      this.tables.map((tb) => {
-        const ids = set[tb.input];
-        const t = tf.tensor2d(lookupRows(tb.w, ids, tb.dim), [ids.length, tb.dim]);
-        if (!tb.trainable || !asVariables) return t;
+  /** Loss and gradients through TF.js's gradient tape: the model's head and the task's loss on the looked-up rows (`x[s]`, one block per table). */
+  private tapeGradients(task: Task, batch: TaskBatch, x: Float32Array[] = []): StepGradients {
+    const rowTensors = x.map((data, s) => {
+      const n = batch.ids[s][0].length;
+      return this.tables.map((tb, ti) => {
+        const t: tf.Tensor = tf.tensor2d(data.subarray(n * this.columns[ti], n * (this.columns[ti] + tb.dim)), [n, tb.dim]);
+        if (!tb.trainable) return t;
         const v = tf.variable(t, true);
         t.dispose();
         return v;
-      }),
-    );
-  }
-
-  /** Loss and gradients through TF.js's gradient tape: the model's head and the task's loss on the looked-up rows. */
-  private tapeGradients(task: Task, batch: TaskBatch): StepGradients {
-    const rowTensors = this.lookup(batch, true);
+      });
+    });
     const rowVars = rowTensors.flat().filter((t): t is tf.Variable => t instanceof tf.Variable);
     // A model without tables (SASRec: its item table is one of the network's layers) runs whole on the ids.
     const ids = this.tables.length === 0 ? idTensors(batch) : null;
@@ -305,32 +342,27 @@ export class SparseTableUpdater {
     }
   }
 
-  /** Stops the second training thread, if one was started. */
+  /** Stops the second training thread (the replica or the table worker), if one was started. */
   stop(): void {
     this.replica?.stop();
     this.replica = null;
+    this.tableThreads?.stop();
+    this.tableThreads = null;
   }
 
   /**
    * Loss and gradients without the tape: the model's hand-written forward and backward pass on every index set,
    * seeded with the task's closed-form gradient of the loss with respect to each set's output.
    */
-  private manualGradients(task: Task, batch: TaskBatch): StepGradients {
-    const width = this.tables.reduce((s, tb) => s + tb.dim, 0);
+  private manualGradients(task: Task, batch: TaskBatch, x: Float32Array[]): StepGradients {
+    const width = this.width;
     let loss = NaN;
     const rows: tf.Tensor[] = [];
     const head = new Map<tf.Variable, tf.Tensor>();
     tf.tidy(() => {
-      const passes = batch.ids.map((set) => {
-        // The rows of every table side by side, looked up in JS straight into one [B, sum of dims] array.
-        const n = set[0].length;
-        const x = new Float32Array(n * width);
-        let offset = 0;
-        for (const tb of this.tables) {
-          lookupRowsInto(x, width, offset, tb.w, set[tb.input], tb.dim);
-          offset += tb.dim;
-        }
-        const pass = this.model.manualHead!.forward(tf.tensor2d(x, [n, width]), true);
+      const passes = x.map((data) => {
+        // The rows of every table side by side ([B, sum of dims]), as the lookup wrote them.
+        const pass = this.model.manualHead!.forward(tf.tensor2d(data, [data.length / width, width]), true);
         return { ...pass, out: pass.output.dataSync() as Float32Array };
       });
       const r = task.outputGradient!(
@@ -375,28 +407,6 @@ export class SparseTableUpdater {
     tf.tidy(() => h.variable.assign(tf.tensor(h.w.slice(), h.variable.shape)));
   }
 
-  /**
-   * Adds the L2 penalty's gradient to `rowGrads` (per table, per unique row) and returns its value, in closed form
-   * (see penalty.ts).
-   */
-  private addPenalty(local: Int32Array[][], usedSets: number[], rowGrads: (Float32Array | null)[], uniq: number[][]): number {
-    let value = 0;
-    this.model.tables.forEach((t, ti) => {
-      const tb = this.tables[ti];
-      const g = rowGrads[ti];
-      if (t.l2 <= 0 || !tb.trainable || !g) return;
-      value += sparseRowPenalty(
-        t,
-        tb.w,
-        tb.dim,
-        uniq[ti],
-        usedSets.map((s) => local[s][ti]),
-        g,
-      );
-    });
-    return value;
-  }
-
   /** Writes the master tables back into the model's variables (under "dense" rows, every row brought up to date first). */
   sync(): void {
     for (const tb of this.tables) {
@@ -406,5 +416,16 @@ export class SparseTableUpdater {
       // A copy: TF.js backends keep a reference to the array they are given, and `w` keeps changing.
       tf.tidy(() => variable.assign(tf.tensor2d(tb.w.slice(), [tb.rows, tb.dim])));
     }
+  }
+}
+
+/** Copies `n` rows of `d` values from `from` to `to` (each with its own stride and offset). */
+function copyRows(to: RowGradients, from: RowGradients, d: number, n: number): void {
+  if (to.stride === d && from.stride === d) {
+    to.data.set(from.data.subarray(from.offset, from.offset + n * d), to.offset);
+    return;
+  }
+  for (let k = 0, p = to.offset, q = from.offset; k < n; k++, p += to.stride, q += from.stride) {
+    for (let j = 0; j < d; j++) to.data[p + j] = from.data[q + j];
   }
 }

@@ -62,7 +62,10 @@ test("two training threads train what one does, with and without dropout (the ha
         const diff = maxAbsDiff(one.items, two.items);
         const moved = maxAbsDiff(one.items, start);
         assert.ok(moved > 0.01, `${what}: the table moved (${moved})`);
-        assert.ok(diff < 1e-5 * moved, `${what}: item tables differ by ${diff} after 2 epochs (they moved ${moved})`);
+        // 2.6e-4 of the distance moved on an AVX-512 EPYC (TF's kernels sum a half batch and a whole one in other
+        // orders), under 1e-5 on the machine this test was first written on; weighing the halves by their row counts
+        // instead of their real positions gives 4.2e-3.
+        assert.ok(diff < 1e-3 * moved, `${what}: item tables differ by ${diff} after 2 epochs (they moved ${moved})`);
       }
     }
 });
@@ -107,13 +110,13 @@ test("a batch's rows split by widths; the next-movie loss weighs a part by its r
   assert.throws(() => replicaLoss("nope", {}), /no loss registered as "nope" \(registered: next-movie\)/);
 });
 
-test("fit refuses threads: 2 where a batch cannot be split, naming why", async () => {
+test("fit refuses threads: 2 where a step cannot be shared between threads, naming why", async () => {
   const ds = await ml100k();
   const split = leaveLastOutSplit(ds);
   const m = userMovieModel({ numUsers: ds.numUsers, numMovies: ds.numMovies, dim: 4, seed: 1 });
   await assert.rejects(
-    fit(m, ratingTask(ds, { train: split.train }), { epochs: 1, batchSize: 64, seed: 1, threads: 2, progress: "none" }),
-    /threads: 2 needs a model without sparse tables \(got \d+\)/,
+    fit(m, ratingTask(ds, { train: split.train }), { epochs: 1, batchSize: 64, seed: 1, threads: 2, updates: "tfjs", progress: "none" }),
+    /threads: 2 needs a JS optimiser update \(got updates: "tfjs"\)/,
   );
   await assert.rejects(
     fit(m, ratingTask(ds, { train: split.train }), { epochs: 1, batchSize: 64, seed: 1, threads: 3 as 2 }),
