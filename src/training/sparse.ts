@@ -198,9 +198,15 @@ export class SparseTableUpdater {
         for (const s of g.usedSets) {
           const buffer = shared.threads.gradientBuffer(s, shared.sizes[s]);
           const whole = new Set<Float32Array>();
+          const none: number[] = [];
           this.tables.forEach((tb, ti) => {
             const rg = g.rows[s][ti];
-            if (!shared.threads.owned.has(ti) || !rg || whole.has(rg.data)) return;
+            if (!shared.threads.owned.has(ti) || !tb.trainable) return;
+            if (!rg) {
+              none.push(ti);
+              return;
+            }
+            if (whole.has(rg.data)) return;
             const to = this.place(buffer, shared.sizes[s], ti, shared.layout);
             if (to.stride === this.width && rg.stride === this.width && rg.offset === to.offset && rg.data.length === buffer.length) {
               // A manual head's gradient has every table's columns side by side, as the buffer: one copy for all.
@@ -208,6 +214,8 @@ export class SparseTableUpdater {
               whole.add(rg.data);
             } else copyRows(to, rg, tb.dim, shared.sizes[s]);
           });
+          // No gradient reached these tables through the set (one thread skips them): zeros add nothing there either.
+          for (const ti of none) zeroRows(this.place(buffer, shared.sizes[s], ti, shared.layout), this.tables[ti].dim, shared.sizes[s]);
         }
         shared.threads.startGradient(g.usedSets);
       }
@@ -417,6 +425,11 @@ export class SparseTableUpdater {
       tf.tidy(() => variable.assign(tf.tensor2d(tb.w.slice(), [tb.rows, tb.dim])));
     }
   }
+}
+
+/** Sets `n` rows of `d` values of `to` to zero. */
+function zeroRows(to: RowGradients, d: number, n: number): void {
+  for (let k = 0, p = to.offset; k < n; k++, p += to.stride) to.data.fill(0, p, p + d);
 }
 
 /** Copies `n` rows of `d` values from `from` to `to` (each with its own stride and offset). */
