@@ -18,7 +18,7 @@ import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
 import { StepDropout, stepDropouts } from "../models/layers";
 import { GradientReplica, splitBatchRows } from "./replica";
 import { RowGradients, TableState, TableStep } from "./table-rows";
-import { RowLayout, TableThreads, sharedCopy, workerTables } from "./table-threads";
+import { MAX_TABLE_SETS, RowLayout, TableThreads, sharedCopy, workerTables } from "./table-threads";
 import { Task, TaskBatch, idTensors, memoForward } from "./task";
 
 /** A non-table weight (dense kernel or bias): a JS copy of its value and the optimiser's slots. */
@@ -152,7 +152,7 @@ export class SparseTableUpdater {
 
   /** The table worker, when this step can share the tables with it (started at the first step that could). */
   private startTableThreads(sets: Int32Array[][]): TableThreads | null {
-    if (this.workerOwned.size === 0) return null;
+    if (this.workerOwned.size === 0 || sets.length > MAX_TABLE_SETS) return null;
     if (!this.tableThreads) {
       const capacity = Math.max(...sets.map((set) => set[0].length));
       const inputs = Math.max(...this.tables.map((tb) => tb.input)) + 1;
@@ -162,6 +162,7 @@ export class SparseTableUpdater {
         this.workerOwned,
         this.columns,
         this.width,
+        sets.length,
         capacity,
         inputs,
         { name, lr },

@@ -118,18 +118,21 @@ export class TableThreads {
 
   /**
    * Starts the worker for the tables `owned` (indices into `tables`, whose values and slots must be in shared memory),
-   * with buffers for batches of up to `capacity` examples in up to {@link MAX_TABLE_SETS} index sets.
+   * with buffers for batches of up to `sets` index sets (at most {@link MAX_TABLE_SETS}) of up to `capacity` examples.
    */
   constructor(
     tables: TableState[],
     readonly owned: Set<number>,
     columns: number[],
     private readonly width: number,
+    private readonly sets: number,
     private readonly capacity: number,
     private readonly inputs: number,
     optimizer: { name: JsOptimizerName; lr: number },
     rows: "lazy" | "dense",
   ) {
+    if (!(Number.isInteger(sets) && sets >= 1 && sets <= MAX_TABLE_SETS))
+      throw new RangeError(`TableThreads: batches of 1 to ${MAX_TABLE_SETS} index sets can be split, not ${sets}`);
     const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
     const data: TableWorkerData = {
       ctrl: sab((TABLE_CTRL_SIZES_AT + MAX_TABLE_SETS) * 4),
@@ -140,9 +143,9 @@ export class TableThreads {
       width,
       capacity,
       inputs,
-      ids: sab(MAX_TABLE_SETS * inputs * capacity * 4),
-      x: sab(MAX_TABLE_SETS * capacity * width * 4),
-      g: sab(MAX_TABLE_SETS * capacity * width * 4),
+      ids: sab(sets * inputs * capacity * 4),
+      x: sab(sets * capacity * width * 4),
+      g: sab(sets * capacity * width * 4),
       penalty: sab(tables.length * 8),
       error: sab(TABLE_ERROR_BYTES),
     };
@@ -164,7 +167,7 @@ export class TableThreads {
   /** Whether a batch with these index sets can be split now: the worker is ready and the batch fits its buffers. */
   fits(sets: Int32Array[][]): boolean {
     if (this.stopped || Atomics.load(this.ctrl, TABLE_CTRL.READY) !== 1) return false;
-    return sets.length <= MAX_TABLE_SETS && sets.every((set) => set[0].length <= this.capacity);
+    return sets.length <= this.sets && sets.every((set) => set[0].length <= this.capacity);
   }
 
   /** Waits until the worker has started (at most `timeoutMs`); whether it has. */
