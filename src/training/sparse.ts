@@ -17,7 +17,7 @@ import { RecModel } from "../models/base";
 import { JsOptimizer, OptimizerName, Slots, hasJsRules } from "./optimizers";
 import { StepDropout, stepDropouts } from "../models/layers";
 import { GradientReplica, splitBatchRows } from "./replica";
-import { RowGradients, TableState, TableStep } from "./table-rows";
+import { RowGradients, TableState, TableStep, placeRows } from "./table-rows";
 import { MAX_TABLE_SETS, RowLayout, TableThreads, sharedCopy, workerTables } from "./table-threads";
 import { Task, TaskBatch, idTensors, memoForward } from "./task";
 
@@ -75,16 +75,15 @@ export class SparseTableUpdater {
     }
     const opt = new JsOptimizer(optimizer, lr);
     this.optimizer = opt;
-    const layout = model.tables.map((t) => {
-      const [, dim] = model.tableVariable(t.layer).shape as [number, number];
-      return { dim, trainable: model.isTrainable(t.layer) };
-    });
-    this.workerOwned = tableThreads === 2 ? workerTables(layout) : new Set();
-    // Table rows step lazily, head weights as TF.js's optimiser steps them (see optimizers.ts).
-    this.tables = model.tables.map((t, i) => {
+    const shapes = model.tables.map((t) => {
       const variable = model.tableVariable(t.layer);
       const [rows, dim] = variable.shape as [number, number];
-      const trainable = model.isTrainable(t.layer);
+      return { variable, rows, dim, trainable: model.isTrainable(t.layer) };
+    });
+    this.workerOwned = tableThreads === 2 ? workerTables(shapes) : new Set();
+    // Table rows step lazily, head weights as TF.js's optimiser steps them (see optimizers.ts).
+    this.tables = model.tables.map((t, i) => {
+      const { variable, rows, dim, trainable } = shapes[i];
       const shared = this.workerOwned.has(i);
       const values = variable.dataSync() as Float32Array;
       return {
@@ -133,8 +132,8 @@ export class SparseTableUpdater {
     const x = sizes.map((n, s) => (threads ? threads.rowBuffer(s, n) : new Float32Array(n * this.width)));
     threads?.startLookup(sets, layout, this.optimizer.steps);
     try {
-      this.tables.forEach((tb, ti) => {
-        if (threads?.owned.has(ti)) return;
+      this.tablesHere(threads).forEach((ti) => {
+        const tb = this.tables[ti];
         this.tableSteps[ti].lookup(
           sets.map((set) => set[tb.input]),
           sizes.map((n, s) => this.place(x[s], n, ti, layout)),
@@ -181,9 +180,7 @@ export class SparseTableUpdater {
 
   /** Where table `ti`'s rows of a set of `n` examples sit in that set's buffer `data`, in `layout`. */
   private place(data: Float32Array, n: number, ti: number, layout: RowLayout): RowGradients {
-    return layout === "side"
-      ? { data, stride: this.width, offset: this.columns[ti] }
-      : { data, stride: this.tables[ti].dim, offset: n * this.columns[ti] };
+    return placeRows(data, n, this.columns[ti], this.tables[ti].dim, this.width, layout === "side");
   }
 
   /**
@@ -195,41 +192,18 @@ export class SparseTableUpdater {
       let loss = g.loss;
       const threads = shared?.threads ?? null;
       if (shared) {
-        // The worker's tables' per-example row gradients, into the shared buffers in the rows' layout.
-        for (const s of g.usedSets) {
-          const buffer = shared.threads.gradientBuffer(s, shared.sizes[s]);
-          const whole = new Set<Float32Array>();
-          const none: number[] = [];
-          this.tables.forEach((tb, ti) => {
-            const rg = g.rows[s][ti];
-            if (!shared.threads.owned.has(ti) || !tb.trainable) return;
-            if (!rg) {
-              none.push(ti);
-              return;
-            }
-            if (whole.has(rg.data)) return;
-            const to = this.place(buffer, shared.sizes[s], ti, shared.layout);
-            if (to.stride === this.width && rg.stride === this.width && rg.offset === to.offset && rg.data.length === buffer.length) {
-              // A manual head's gradient has every table's columns side by side, as the buffer: one copy for all.
-              buffer.set(rg.data);
-              whole.add(rg.data);
-            } else copyRows(to, rg, tb.dim, shared.sizes[s]);
-          });
-          // No gradient reached these tables through the set (one thread skips them): zeros add nothing there either.
-          for (const ti of none) zeroRows(this.place(buffer, shared.sizes[s], ti, shared.layout), this.tables[ti].dim, shared.sizes[s]);
-        }
+        this.shareGradients(g, shared);
         shared.threads.startGradient(g.usedSets);
       }
       // The lookup's gradient, in JS: per-example row gradients summed into each unique row, with the L2 term added
       // in closed form (instead of ~20 more ops per batch in the graph): lambda * mean_b ||row_b - anchor_b||^2 has
       // gradient 2 * lambda / B * (row - anchor) for each occurrence.
-      this.tables.forEach((_, ti) => {
-        if (!threads?.owned.has(ti))
-          this.tableSteps[ti].gradient(
-            g.rows.map((set) => set[ti] ?? null),
-            g.usedSets,
-          );
-      });
+      const here = this.tablesHere(threads);
+      for (const ti of here)
+        this.tableSteps[ti].gradient(
+          g.rows.map((set) => set[ti] ?? null),
+          g.usedSets,
+        );
       threads?.wait();
       let penalty = 0;
       this.tables.forEach((_, ti) => (penalty += threads?.owned.has(ti) ? threads.penalty(ti) : this.tableSteps[ti].penalty));
@@ -241,14 +215,43 @@ export class SparseTableUpdater {
           const hg = g.head.get(h.variable);
           if (hg) this.applyHead(h, hg.dataSync() as Float32Array);
         }
-        this.tables.forEach((_, ti) => {
-          if (!threads?.owned.has(ti)) this.tableSteps[ti].step(this.optimizer, this.rows);
-        });
+        for (const ti of here) this.tableSteps[ti].step(this.optimizer, this.rows);
         threads?.wait();
       }
       return loss;
     } finally {
       g.dispose();
+    }
+  }
+
+  /** The tables this thread runs in a step: all of them, or those the worker does not own. */
+  private tablesHere(threads: TableThreads | null): number[] {
+    return this.tables.map((_, ti) => ti).filter((ti) => !threads?.owned.has(ti));
+  }
+
+  /**
+   * Puts the worker's tables' per-example row gradients into the shared gradient buffers, in the rows' layout: a manual
+   * head's gradient has every table's columns side by side, as the buffer, so it is copied whole; the tape's is one
+   * block per table. A table no gradient reached through a set (one thread skips it) gets zeros, which add nothing.
+   */
+  private shareGradients(g: StepGradients, shared: { threads: TableThreads; sizes: number[]; layout: RowLayout }): void {
+    const { threads, sizes, layout } = shared;
+    const workerTrainable = [...threads.owned].filter((ti) => this.tables[ti].trainable);
+    for (const s of g.usedSets) {
+      const n = sizes[s];
+      const buffer = threads.gradientBuffer(s, n);
+      if (layout === "side") {
+        const rg = workerTrainable.map((ti) => g.rows[s][ti]).find((r) => r);
+        if (rg) buffer.set(rg.data.subarray(0, n * this.width));
+        continue;
+      }
+      for (const ti of workerTrainable) {
+        const to = this.place(buffer, n, ti, layout);
+        const from = g.rows[s][ti];
+        const size = n * this.tables[ti].dim;
+        if (from) to.data.set(from.data.subarray(from.offset, from.offset + size), to.offset);
+        else to.data.fill(0, to.offset, to.offset + size);
+      }
     }
   }
 
@@ -425,21 +428,5 @@ export class SparseTableUpdater {
       // A copy: TF.js backends keep a reference to the array they are given, and `w` keeps changing.
       tf.tidy(() => variable.assign(tf.tensor2d(tb.w.slice(), [tb.rows, tb.dim])));
     }
-  }
-}
-
-/** Sets `n` rows of `d` values of `to` to zero. */
-function zeroRows(to: RowGradients, d: number, n: number): void {
-  for (let k = 0, p = to.offset; k < n; k++, p += to.stride) to.data.fill(0, p, p + d);
-}
-
-/** Copies `n` rows of `d` values from `from` to `to` (each with its own stride and offset). */
-function copyRows(to: RowGradients, from: RowGradients, d: number, n: number): void {
-  if (to.stride === d && from.stride === d) {
-    to.data.set(from.data.subarray(from.offset, from.offset + n * d), to.offset);
-    return;
-  }
-  for (let k = 0, p = to.offset, q = from.offset; k < n; k++, p += to.stride, q += from.stride) {
-    for (let j = 0; j < d; j++) to.data[p + j] = from.data[q + j];
   }
 }

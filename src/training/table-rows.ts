@@ -22,6 +22,15 @@ export interface RowGradients {
   offset: number;
 }
 
+/**
+ * Where a table's rows of a set of `n` examples sit in that set's buffer `data`: "side", every table's columns side by
+ * side in [n, width] rows (a manual head's input; the table's columns start at `column`); otherwise one [n, dim] block
+ * per table, from n × `column`. The training thread and the table worker place rows by this one rule.
+ */
+export function placeRows(data: Float32Array, n: number, column: number, dim: number, width: number, side: boolean): RowGradients {
+  return side ? { data, stride: width, offset: column } : { data, stride: dim, offset: n * column };
+}
+
 /** Writes rows `ids` of a table with `d` columns into rows of `out` (see {@link RowGradients}). */
 export function lookupRowsInto(out: RowGradients, w: Float32Array, ids: Int32Array, d: number): void {
   const { data, stride, offset } = out;

@@ -1,7 +1,7 @@
 // The table worker thread of sparse updates (see table-threads.ts): on each signal it runs one phase of a step (lookup, gradient, optimiser step) for its embedding tables, on the shared tables and buffers.
 import { workerData } from "node:worker_threads";
 import { JsOptimizer } from "./optimizer-rules";
-import { RowGradients, TableStep } from "./table-rows";
+import { RowGradients, TableStep, placeRows } from "./table-rows";
 import { TABLE_CTRL, TABLE_CTRL_SIZES_AT, TABLE_ERROR_BYTES, TABLE_PHASE, TABLE_SPIN_MS, TableWorkerData } from "./table-threads";
 
 const d = workerData as TableWorkerData;
@@ -14,12 +14,10 @@ const error = new Uint8Array(d.error);
 const optimizer = new JsOptimizer(d.optimizer.name, d.optimizer.lr);
 const tables = d.tables.map((t) => ({ index: t.index, step: new TableStep(t.state) }));
 
-/** Table `index`'s rows of set `s` (n examples) in a shared buffer, in the step's layout. */
+/** Table `index`'s rows of set `s` (n examples) in a shared buffer (rows or gradients), in the step's layout. */
 function place(buffer: Float32Array, s: number, n: number, index: number, dim: number, side: boolean): RowGradients {
   const at = s * d.capacity * d.width;
-  return side
-    ? { data: buffer, stride: d.width, offset: at + d.columns[index] }
-    : { data: buffer, stride: dim, offset: at + n * d.columns[index] };
+  return placeRows(buffer.subarray(at, at + n * d.width), n, d.columns[index], dim, d.width, side);
 }
 
 function run(phase: number): void {
