@@ -309,6 +309,38 @@ test("the plain-op heads compute exactly what the layers heads compute", () => {
   }
 });
 
+test("the user–movie manual head (forward and backward in JS) agrees with the layers head and the tape's gradient", () => {
+  for (const o of [
+    { output: "sigmoid" as const, biases: "both" as const, offset: 0 },
+    { output: "linear" as const, biases: "user" as const, offset: 3.5 },
+    { output: "linear" as const, biases: "none" as const, offset: 0 },
+  ]) {
+    const m = userMovieModel({ numUsers: 9, numMovies: 11, dim: 6, seed: 3, ...o });
+    const rows = m.tables.map((t, i) => tf.randomNormal([7, m.tableVariable(t.layer).shape[1] as number], 0, 1, "float32", i + 1));
+    const x = tf.concat(rows, 1) as tf.Tensor2D;
+    const pass = m.manualHead!.forward(x, true);
+    const out = pass.output.dataSync() as Float32Array;
+    const want = (m.head.apply(rows) as tf.Tensor).dataSync() as Float32Array;
+    assert.ok(maxAbsDiff(out, want) < 1e-5, `${JSON.stringify(o)}: forward differs by ${maxAbsDiff(out, want)}`);
+    // Backward with a fixed output gradient against the tape through the layers head: d/dx sum(dOut * head(x)).
+    const dOut = Float32Array.from({ length: 7 }, (_, i) => (i - 3) / 5);
+    const got = pass.backward(dOut, out).rows.dataSync() as Float32Array;
+    const tape = tf
+      .grad((xs: tf.Tensor) => {
+        const parts = tf.split(
+          xs,
+          m.tables.map((t) => m.tableVariable(t.layer).shape[1] as number),
+          1,
+        );
+        return tf.sum(tf.mul(m.head.apply(parts) as tf.Tensor, tf.tensor2d(dOut, [7, 1])));
+      })(x)
+      .dataSync() as Float32Array;
+    assert.ok(maxAbsDiff(got, tape) < 1e-5, `${JSON.stringify(o)}: backward differs by ${maxAbsDiff(got, tape)}`);
+    tf.dispose([...rows, x, pass.output]);
+    m.dispose();
+  }
+});
+
 test("the dense-class head's dropout draws a new seeded mask every step, the same sequence for the same seed", () => {
   const m = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [6, 4], seed: 3 });
   const vars = m.trainableVariables().filter((v) => !m.tables.some((t) => m.tableVariable(t.layer) === v));
