@@ -341,6 +341,28 @@ test("the user–movie manual head (forward and backward in JS) agrees with the 
   }
 });
 
+test("the dot-product scorer (JS) gives the network's scores for every bias and output choice, odd widths included", () => {
+  for (const o of [
+    { dim: 7, output: "sigmoid" as const, biases: "both" as const, offset: 0 },
+    { dim: 8, output: "linear" as const, biases: "user" as const, offset: 3.5 },
+    { dim: 5, output: "linear" as const, biases: "none" as const, offset: 0 },
+  ]) {
+    const m = userMovieModel({ numUsers: 9, numMovies: 11, seed: 3, initStddev: 0.5, ...o });
+    const users = Int32Array.from({ length: 99 }, (_, i) => Math.floor(i / 11));
+    const movies = Int32Array.from({ length: 99 }, (_, i) => i % 11);
+    const net = tf.tidy(() =>
+      (m.net.predict([tf.tensor1d(users, "int32"), tf.tensor1d(movies, "int32")]) as tf.Tensor).dataSync(),
+    ) as Float32Array;
+    const scorer = dotScorer("m", dotWeights(m));
+    // Ranking uses the raw score; the network applies the head's activation to it.
+    const raw = new Float32Array(99);
+    for (let u = 0; u < 9; u++) raw.set(scorer.scoreMovies(u, movies.subarray(0, 11)), u * 11);
+    const act = o.output === "sigmoid" ? raw.map((x) => 1 / (1 + Math.exp(-x))) : raw;
+    assert.ok(maxAbsDiff(act, net) < 1e-5, `${JSON.stringify(o)}: scorer and network differ by ${maxAbsDiff(act, net)}`);
+    m.dispose();
+  }
+});
+
 test("the dense-class head's dropout draws a new seeded mask every step, the same sequence for the same seed", () => {
   const m = denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [6, 4], seed: 3 });
   const vars = m.trainableVariables().filter((v) => !m.tables.some((t) => m.tableVariable(t.layer) === v));

@@ -1,7 +1,7 @@
 // The non-learned models: global mean, user + movie bias (damped means), and popularity, each fitted on the training ratings and used as a scorer.
 import { ratingSummary } from "../data/stats";
 import { Dataset } from "../data/types";
-import type { MovieScorer } from "./scorer";
+import { scoreEach, type MovieScorer } from "./scorer";
 
 /** The mean training rating (the middle of the scale when `train` is empty). */
 function trainStats(ds: Dataset, train: Int32Array): { mean: number } {
@@ -61,8 +61,8 @@ export function biasScorer(ds: Dataset, train: Int32Array, options: { reg?: numb
   const clip = (x: number): number => (x < min ? min : x > max ? max : x);
   return {
     name: "user + movie bias",
-    scoreMovies: (user, movies) => Float32Array.from(movies, (m) => mean + bu[user] + bi[m]),
-    predictRatings: (users, movies) => Float32Array.from(users, (u, k) => clip(mean + bu[u] + bi[movies[k]])),
+    scoreMovies: (user, movies) => scoreEach(movies, (m) => mean + bu[user] + bi[m]),
+    predictRatings: (users, movies) => scoreEach(users, (u, k) => clip(mean + bu[u] + bi[movies[k]])),
   };
 }
 
@@ -71,6 +71,6 @@ export function popularityScorer(ds: Dataset, train: Int32Array): MovieScorer {
   const count = ratingSummary(ds, train).movieCount;
   return {
     name: "popularity",
-    scoreMovies: (_u, movies) => Float32Array.from(movies, (m) => count[m]),
+    scoreMovies: (_u, movies) => scoreEach(movies, (m) => count[m]),
   };
 }

@@ -6,7 +6,7 @@ import type { EpochLog, ProgressSink } from "../util/progress";
 import { Rng } from "../util/random";
 import { defaultTrainingThreads, startSiblingWorker } from "../util/worker";
 import type { Worker } from "node:worker_threads";
-import { MovieScorer, pairChecker } from "./scorer";
+import { MovieScorer, pairChecker, scoreEach } from "./scorer";
 
 /*
  * The formula, for user u and movie i:
@@ -749,12 +749,12 @@ export function bayesianSvdppScorer(model: BayesianSvdpp, name = "Bayesian SVD++
   return {
     name,
     scoreMovies: (user, movies) =>
-      Float32Array.from(movies, (m) => {
+      scoreEach(movies, (m) => {
         check(user, m);
         return bayesianSvdppPredict(model, user, m);
       }),
     predictRatings: (users, movies) =>
-      Float32Array.from(users, (u, k) => {
+      scoreEach(users, (u, k) => {
         check(u, movies[k]);
         return clip(bayesianSvdppPredict(model, u, movies[k]), model.ratingScale);
       }),

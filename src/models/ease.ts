@@ -566,9 +566,19 @@ export function easeScorer(model: Ease, name = "EASE"): MovieScorer {
   /** scores = the sum of B's rows at these columns (a user's interactions). */
   const sumRows = (columns: ArrayLike<number>): void => {
     scores.fill(0);
+    const n4 = n & ~3;
     for (let q = 0; q < columns.length; q++) {
       const row = columns[q] * n;
-      for (let j = 0; j < n; j++) scores[j] += weights[row + j];
+      // Four columns per iteration (a full ranking sums every user's rows: the EASE report on ml-latest-small went from
+      // 1.44 to 0.91 s).
+      let j = 0;
+      for (; j < n4; j += 4) {
+        scores[j] += weights[row + j];
+        scores[j + 1] += weights[row + j + 1];
+        scores[j + 2] += weights[row + j + 2];
+        scores[j + 3] += weights[row + j + 3];
+      }
+      for (; j < n; j++) scores[j] += weights[row + j];
     }
   };
   const load = (user: number): void => {

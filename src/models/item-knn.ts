@@ -2,7 +2,7 @@
 import { groupUserColumn } from "../data/splits";
 import { Dataset } from "../data/types";
 import { BaselineBiases, fitBaselineBiases } from "./baselines";
-import type { MovieScorer } from "./scorer";
+import { scoreEach, type MovieScorer } from "./scorer";
 
 /** Options for {@link fitItemKnn}. */
 export interface ItemKnnOptions {
@@ -210,6 +210,6 @@ export function itemKnnScorer(model: ItemKnn, name = "item-kNN"): MovieScorer {
       }
       return out;
     },
-    predictRatings: (users, movies) => Float32Array.from(users, (u, i) => predict(u, movies[i])),
+    predictRatings: (users, movies) => scoreEach(users, (u, i) => predict(u, movies[i])),
   };
 }

@@ -48,3 +48,14 @@ export interface SessionContext {
   /** Session id per rating (data's `ratingSessions(ds).session`). */
   sessions: Int32Array;
 }
+
+/**
+ * `out[k] = f(ids[k], k)` as a Float32Array: the loop behind scorers' batch methods. `Float32Array.from(ids, f)` takes
+ * V8's generic path, 2× slower than this loop on the 9,700 candidates of a full ranking (4× slower than a loop with the
+ * formula inline, which the hottest scorers write out).
+ */
+export function scoreEach(ids: Int32Array, f: (id: number, k: number) => number): Float32Array {
+  const out = new Float32Array(ids.length);
+  for (let k = 0; k < ids.length; k++) out[k] = f(ids[k], k);
+  return out;
+}

@@ -4,7 +4,7 @@ import { groupUserColumn } from "../data/splits";
 import { ratingSessions } from "../data/sessions";
 import type { Dataset, Ratings } from "../data/types";
 import { Rng } from "../util/random";
-import { MovieScorer, pairChecker } from "./scorer";
+import { MovieScorer, pairChecker, scoreEach } from "./scorer";
 
 /*
  * The formula, for user u, movie i and the rating's session t (a user's ratings on one UTC day, data's `ratingSessions`):
@@ -345,9 +345,23 @@ function userVectors(p: SvdppParams, out: Float32Array): Float32Array {
 /** r̂ (unclipped) for user u and movie i with user vector z (numUsers x dim) and an extra bias (the session's). */
 function predictOne(p: SvdppParams, z: Float32Array, u: number, i: number, extra: number): number {
   const d = p.dim;
-  let s = p.mean + p.userBias[u] + p.movieBias[i] + extra;
-  for (let k = 0; k < d; k++) s += p.movieFactors[i * d + k] * z[u * d + k];
-  return s;
+  const q = p.movieFactors;
+  const mo = i * d;
+  const uo = u * d;
+  // Four partial sums, as the dot-product scorer (models/user-movie.ts dotScore).
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (const d4 = d & ~3; k < d4; k += 4) {
+    s0 += q[mo + k] * z[uo + k];
+    s1 += q[mo + k + 1] * z[uo + k + 1];
+    s2 += q[mo + k + 2] * z[uo + k + 2];
+    s3 += q[mo + k + 3] * z[uo + k + 3];
+  }
+  for (; k < d; k++) s0 += q[mo + k] * z[uo + k];
+  return p.mean + p.userBias[u] + p.movieBias[i] + extra + (s0 + s1 + (s2 + s3));
 }
 
 /**
@@ -595,13 +609,16 @@ export function svdppScorer(model: Svdpp, name = "SVD++"): MovieScorer {
   const check = pairChecker(name, model.numUsers, model.numMovies);
   const scorer: MovieScorer = {
     name,
-    scoreMovies: (user, movies) =>
-      Float32Array.from(movies, (m) => {
-        check(user, m);
-        return predictOne(model, z, user, m, 0);
-      }),
+    scoreMovies: (user, movies) => {
+      const out = new Float32Array(movies.length);
+      for (let k = 0; k < movies.length; k++) {
+        check(user, movies[k]);
+        out[k] = predictOne(model, z, user, movies[k], 0);
+      }
+      return out;
+    },
     predictRatings: (users, movies) =>
-      Float32Array.from(users, (u, k) => {
+      scoreEach(users, (u, k) => {
         check(u, movies[k]);
         return clip(predictOne(model, z, u, movies[k], 0), model.ratingScale);
       }),
@@ -609,7 +626,7 @@ export function svdppScorer(model: Svdpp, name = "SVD++"): MovieScorer {
   const { sessionBias: bs, sessions } = model;
   if (bs && sessions) {
     scorer.predictRatingsAt = (idx) =>
-      Float32Array.from(idx, (i) => {
+      scoreEach(idx, (i) => {
         if (!(i >= 0 && i < sessions.length)) throw new RangeError(`${name}: rating index ${i} out of range 0..${sessions.length - 1}`);
         const u = model.ratings.user[i];
         const m = model.ratings.movie[i];

@@ -4,7 +4,7 @@ import type { RatingTransform } from "../data/targets";
 import { Matrix } from "../util/matrix";
 import { RecModel, EmbeddingTableOptions, ManualHead, assemble, layerCache } from "./base";
 import { HeadActivation, ScoreHead } from "./layers";
-import type { MovieScorer, SessionContext } from "./scorer";
+import { scoreEach, type MovieScorer, type SessionContext } from "./scorer";
 
 /**
  * How stage 2 uses stage 1's movie embeddings: start from them and fine-tune; keep them frozen; start from them and
@@ -275,9 +275,20 @@ export function dotScore(
   movieBias: number,
 ): number {
   const d = w.movies.cols;
-  let s = userBias + w.offset + movieBias;
-  for (let j = 0; j < d; j++) s += userVec[j] * movieVec[movieAt + j];
-  return s;
+  // Four partial sums: twice as fast as one at d 64 (a full ranking scores every user against every movie).
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (const d4 = d & ~3; j < d4; j += 4) {
+    s0 += userVec[j] * movieVec[movieAt + j];
+    s1 += userVec[j + 1] * movieVec[movieAt + j + 1];
+    s2 += userVec[j + 2] * movieVec[movieAt + j + 2];
+    s3 += userVec[j + 3] * movieVec[movieAt + j + 3];
+  }
+  for (; j < d; j++) s0 += userVec[j] * movieVec[movieAt + j];
+  return userBias + w.offset + movieBias + (s0 + s1 + (s2 + s3));
 }
 
 function activate(w: DotWeights, s: number): number {
@@ -297,11 +308,13 @@ export function dotScorer(name: string, w: DotWeights, transform?: RatingTransfo
   const scoreMovies = (user: number, movies: Int32Array): Float32Array => {
     const uv = userVec(user);
     const ub = w.userBias ? w.userBias[user] : 0;
-    return Float32Array.from(movies, (m) => rawScore(w, uv, ub, m));
+    const out = new Float32Array(movies.length);
+    for (let k = 0; k < movies.length; k++) out[k] = rawScore(w, uv, ub, movies[k]);
+    return out;
   };
   if (!transform) return { name, scoreMovies };
   const predictRatings = (users: Int32Array, movies: Int32Array): Float32Array =>
-    Float32Array.from(users, (u, k) =>
+    scoreEach(users, (u, k) =>
       transform.toRating(activate(w, rawScore(w, userVec(u), w.userBias ? w.userBias[u] : 0, movies[k])), movies[k]),
     );
   // With per-movie offsets (movie-mean targets) the raw score is a residual: rank by the predicted rating instead.
@@ -317,7 +330,7 @@ export function dotScorer(name: string, w: DotWeights, transform?: RatingTransfo
   }
   const { ratings: r, sessions } = context;
   scorer.predictRatingsAt = (idx) =>
-    Float32Array.from(idx, (i) => {
+    scoreEach(idx, (i) => {
       const u = r.user[i];
       const m = r.movie[i];
       const s = sessions[i];

@@ -4,7 +4,7 @@ import { RatingTransform } from "../data/targets";
 import { solveSPD } from "../util/linalg";
 import { Matrix } from "../util/matrix";
 import { movieIndexOf } from "./recommend";
-import type { MovieScorer } from "../models/scorer";
+import { scoreEach, type MovieScorer } from "../models/scorer";
 import { DotWeights, dotScore, rawScore } from "../models/user-movie";
 
 /** Options for {@link coldStartMovieVector}. */
@@ -131,7 +131,7 @@ export function foldInUser(ds: Dataset, w: DotWeights, ratings: { movieId: numbe
 export function foldedUserScorer(w: DotWeights, user: FoldedIn, name = "new user"): MovieScorer {
   return {
     name,
-    scoreMovies: (_u, movies) => Float32Array.from(movies, (m) => rawScore(w, user.vector, user.bias, m)),
+    scoreMovies: (_u, movies) => scoreEach(movies, (m) => rawScore(w, user.vector, user.bias, m)),
   };
 }
 
