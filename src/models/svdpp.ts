@@ -3,6 +3,7 @@ import { tf } from "../backend";
 import { groupUserColumn } from "../data/splits";
 import { ratingSessions } from "../data/sessions";
 import type { Dataset, Ratings } from "../data/types";
+import { dotAt32 } from "../util/linalg";
 import { Rng } from "../util/random";
 import { MovieScorer, pairChecker, scoreEach } from "./scorer";
 
@@ -345,23 +346,7 @@ function userVectors(p: SvdppParams, out: Float32Array): Float32Array {
 /** r̂ (unclipped) for user u and movie i with user vector z (numUsers x dim) and an extra bias (the session's). */
 function predictOne(p: SvdppParams, z: Float32Array, u: number, i: number, extra: number): number {
   const d = p.dim;
-  const q = p.movieFactors;
-  const mo = i * d;
-  const uo = u * d;
-  // Four partial sums, as the dot-product scorer (models/user-movie.ts dotScore).
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (const d4 = d & ~3; k < d4; k += 4) {
-    s0 += q[mo + k] * z[uo + k];
-    s1 += q[mo + k + 1] * z[uo + k + 1];
-    s2 += q[mo + k + 2] * z[uo + k + 2];
-    s3 += q[mo + k + 3] * z[uo + k + 3];
-  }
-  for (; k < d; k++) s0 += q[mo + k] * z[uo + k];
-  return p.mean + p.userBias[u] + p.movieBias[i] + extra + (s0 + s1 + (s2 + s3));
+  return p.mean + p.userBias[u] + p.movieBias[i] + extra + dotAt32(p.movieFactors, i * d, z, u * d, d);
 }
 
 /**

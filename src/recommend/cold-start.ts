@@ -136,7 +136,7 @@ export function foldedUserScorer(w: DotWeights, user: FoldedIn, name = "new user
 }
 
 /** Scores every user for a cold-start movie vector (mean movie bias assumed): who would like it most. */
-export function coldMovieUserScores(w: DotWeights, vector: ArrayLike<number>): Float32Array {
+export function coldMovieUserScores(w: DotWeights, vector: Float32Array): Float32Array {
   const d = w.users.cols;
   let meanBias = 0;
   if (w.movieBias) {

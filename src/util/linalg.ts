@@ -1,7 +1,27 @@
-// Small dense linear algebra in Float64: the one Cholesky factor and solves that cold start, iALS, EASE and the Gibbs sampler share.
+// Small dense linear algebra in Float64: the one Cholesky factor and solves that cold start, iALS, EASE and the Gibbs sampler share, and the dot products the scorers use.
 
 /** Σ_{p<n} a[ao + p]·b[bo + p], four partial sums (independent chains the JIT can overlap). */
 export function dotAt(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let p = 0;
+  for (; p + 3 < n; p += 4) {
+    s0 += a[ao + p] * b[bo + p];
+    s1 += a[ao + p + 1] * b[bo + p + 1];
+    s2 += a[ao + p + 2] * b[bo + p + 2];
+    s3 += a[ao + p + 3] * b[bo + p + 3];
+  }
+  for (; p < n; p++) s0 += a[ao + p] * b[bo + p];
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * {@link dotAt} on float32 arrays (summed in double precision): the scorers' dot product. A separate function, so that
+ * each stays monomorphic: one loop for both array types slowed iALS's solves by 5%.
+ */
+export function dotAt32(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
