@@ -79,8 +79,7 @@ function dotManualHead(d: number, offset: number, activation: HeadActivation): M
       const xv = x.dataSync() as Float32Array;
       const out = new Float32Array(B);
       for (let r = 0, at = 0; r < B; r++, at += W) {
-        let s = offset;
-        for (let j = 0; j < d; j++) s += xv[at + j] * xv[at + d + j];
+        let s = offset + dotAt32(xv, at, xv, at + d, d);
         for (let j = 2 * d; j < W; j++) s += xv[at + j];
         out[r] = activation === "sigmoid" ? 1 / (1 + Math.exp(-s)) : s;
       }
