@@ -3,6 +3,7 @@ import { tf } from "../backend";
 import { ModelKind, RecModel } from "./base";
 import { StepDropout } from "./layers";
 import type { MovieScorer } from "./scorer";
+import { dotAt32 } from "../util/linalg";
 import { Matrix } from "../util/matrix";
 
 /** The model kind SASRec models carry in their spec (build.ts's `buildModel` rebuilds it on load). */
@@ -577,10 +578,7 @@ export function sasrecScorer(model: RecModel, histories: readonly ArrayLike<numb
     for (let k = 0; k < movies.length; k++) {
       const m = movies[k];
       if (!(m >= 0 && m < numMovies)) throw new RangeError(`sasrecScorer: movie index ${m} out of range 0..${numMovies - 1}`);
-      const r = (m + 1) * d;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += state[sOff + j] * items[r + j];
-      out[k] = s;
+      out[k] = dotAt32(state, sOff, items, (m + 1) * d, d);
     }
     return out;
   };
