@@ -284,8 +284,8 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const te = Date.now();
       task.beginEpoch?.(epoch, rng);
-      // A single batch per epoch holds every unit whatever the order, so it takes them in the data's own order: no
-      // permutation to draw, and the lookups read the tables sequentially (ratings are stored user by user).
+      // A single batch per epoch holds every unit whatever the order (the order only reorders a sum), so it takes them
+      // as the task lists them: no permutation to draw and gather through.
       const order = batchesPerEpoch === 1 ? range(0, task.trainSize) : rng.permutation(task.trainSize);
       let lossSum = 0;
       let seen = 0;
