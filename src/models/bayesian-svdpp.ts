@@ -1,7 +1,7 @@
 // Bayesian SVD++ with implicit terms on both sides, fitted by Gibbs sampling: the formula, the sampler and its scorer (the posterior mean over the stored draws).
 import { groupUserColumn } from "../data/splits";
 import type { Dataset } from "../data/types";
-import { backwardSolveInPlace, choleskyInPlace, dotAt, forwardSolveInPlace } from "../util/linalg";
+import { backwardSolveInPlace, choleskyInPlace, dotAt, dotAt32, forwardSolveInPlace } from "../util/linalg";
 import type { EpochLog, ProgressSink } from "../util/progress";
 import { Rng } from "../util/random";
 import { defaultTrainingThreads, startSiblingWorker } from "../util/worker";
@@ -728,19 +728,9 @@ function clip(x: number, scale: { readonly min: number; readonly max: number }):
 /** r̄_ui, the posterior mean prediction (unclipped): μ + b̄_u + b̄_i + the stacked vectors' dot product. */
 export function bayesianSvdppPredict(model: BayesianSvdpp, user: number, movie: number): number {
   const w = model.draws * model.dim;
-  const U = model.userVectors;
-  const M = model.movieVectors;
-  const uo = user * w;
-  const mo = movie * w;
-  let s0 = 0;
-  let s1 = 0;
-  let k = 0;
-  for (; k + 1 < w; k += 2) {
-    s0 += U[uo + k] * M[mo + k];
-    s1 += U[uo + k + 1] * M[mo + k + 1];
-  }
-  if (k < w) s0 += U[uo + k] * M[mo + k];
-  return model.mean + model.userBias[user] + model.movieBias[movie] + s0 + s1;
+  return (
+    model.mean + model.userBias[user] + model.movieBias[movie] + dotAt32(model.userVectors, user * w, model.movieVectors, movie * w, w)
+  );
 }
 
 /** The scorer: ranking by the posterior mean r̄_ui, ratings r̄_ui clipped to the rating scale. */

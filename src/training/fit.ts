@@ -279,14 +279,15 @@ export async function fit(model: RecModel, task: Task, options: FitOptions): Pro
   let completed = false;
   let maxLoss = options.maxLoss ?? null; // the default is set from the first batch's loss
   const t0 = Date.now();
+  // A single batch per epoch holds every unit whatever the order (the order only reorders a sum), so it takes them as
+  // the task lists them, every epoch: no permutation to draw and gather through.
+  const listed = batchesPerEpoch === 1 ? range(0, task.trainSize) : null;
   sink.start({ title, epochs: options.epochs, batchesPerEpoch });
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const te = Date.now();
       task.beginEpoch?.(epoch, rng);
-      // A single batch per epoch holds every unit whatever the order (the order only reorders a sum), so it takes them
-      // as the task lists them: no permutation to draw and gather through.
-      const order = batchesPerEpoch === 1 ? range(0, task.trainSize) : rng.permutation(task.trainSize);
+      const order = listed ?? rng.permutation(task.trainSize);
       let lossSum = 0;
       let seen = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {

@@ -52,6 +52,10 @@ export class SparseTableUpdater {
   private dropouts: StepDropout[] = [];
   /** The tables the worker takes (see table-threads.ts), or none; the worker starts at the first step. */
   private readonly workerOwned: Set<number>;
+  /** Every table's index; those the worker does not own; the trainable ones it owns (fixed for the updater's life). */
+  private readonly allTables: number[];
+  private readonly unsharedTables: number[];
+  private readonly workerTrainable: number[];
   private tableThreads: TableThreads | null = null;
   /** This thread's lookup buffers, one per index set (see {@link rowBuffer}). */
   private readonly rowBuffers: Float32Array[] = [];
@@ -101,6 +105,9 @@ export class SparseTableUpdater {
       };
     });
     this.tableSteps = this.tables.map((tb) => new TableStep(tb));
+    this.allTables = this.tables.map((_, ti) => ti);
+    this.unsharedTables = this.allTables.filter((ti) => !this.workerOwned.has(ti));
+    this.workerTrainable = this.allTables.filter((ti) => this.workerOwned.has(ti) && this.tables[ti].trainable);
     this.columns = [];
     let width = 0;
     for (const tb of this.tables) {
@@ -240,7 +247,7 @@ export class SparseTableUpdater {
 
   /** The tables this thread runs in a step: all of them, or those the worker does not own. */
   private tablesHere(threads: TableThreads | null): number[] {
-    return this.tables.map((_, ti) => ti).filter((ti) => !threads?.owned.has(ti));
+    return threads ? this.unsharedTables : this.allTables;
   }
 
   /**
@@ -250,16 +257,15 @@ export class SparseTableUpdater {
    */
   private shareGradients(g: StepGradients, shared: { threads: TableThreads; sizes: number[]; layout: RowLayout }): void {
     const { threads, sizes, layout } = shared;
-    const workerTrainable = [...threads.owned].filter((ti) => this.tables[ti].trainable);
     for (const s of g.usedSets) {
       const n = sizes[s];
       const buffer = threads.gradientBuffer(s, n);
       if (layout === "side") {
-        const rg = workerTrainable.map((ti) => g.rows[s][ti]).find((r) => r);
+        const rg = this.workerTrainable.map((ti) => g.rows[s][ti]).find((r) => r);
         if (rg) buffer.set(rg.data.subarray(0, n * this.width));
         continue;
       }
-      for (const ti of workerTrainable) {
+      for (const ti of this.workerTrainable) {
         const to = this.place(buffer, n, ti, layout);
         const from = g.rows[s][ti];
         const size = n * this.tables[ti].dim;
