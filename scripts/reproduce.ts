@@ -7,6 +7,8 @@ import { slowestCell } from "./cell-times";
 import { escapeHtml } from "../src/util/html";
 import { writeFileAtomic } from "../src/util/atomic";
 import { describeBrowser, searchBrowser } from "../src/viz/browser";
+import { RENDER_SERVICE_ENV, closeRenderer } from "../src/viz/export";
+import { startRenderService } from "../src/viz/render-service";
 import { writeNotebookReports } from "./notebook-report";
 
 const root = path.resolve(__dirname, "..");
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
   if (notebooks.length === 0) usage("no notebook matched --only");
   fs.mkdirSync(args.out, { recursive: true });
   fs.mkdirSync(args.figures, { recursive: true });
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     MOVIELENS_LAB_PARAMS: JSON.stringify(args.params),
     MOVIELENS_LAB_FIGURES_DIR: args.figures,
@@ -120,7 +122,10 @@ async function main(): Promise<void> {
     `reproduce: ${notebooks.length} notebooks, ${args.jobs} at a time, parameters ${JSON.stringify(args.params)}, figures -> ${path.relative(root, args.figures) || "."}`,
   );
   const browser = searchBrowser();
-  if (browser.choice) console.log(`reproduce: figures rendered by ${describeBrowser(browser.choice)}`);
+  // One browser renders every kernel's figures, instead of one started (and plotly.js loaded) per notebook.
+  const service = browser.choice ? await startRenderService() : null;
+  if (service) env[RENDER_SERVICE_ENV] = service.url;
+  if (browser.choice) console.log(`reproduce: figures rendered by ${describeBrowser(browser.choice)}, one for all notebooks`);
   else
     console.log(
       "reproduce: no headless browser, so figures are saved as HTML + JSON (no PNG); `npm run setup` provides one (README, Troubleshooting).",
@@ -150,6 +155,10 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.min(args.jobs, notebooks.length) }, worker));
   const seconds = (Date.now() - t0) / 1000;
+  if (service) {
+    await service.close();
+    await closeRenderer();
+  }
   if (failed !== null) {
     console.error(
       `reproduce: FAILED in ${failed} after ${seconds.toFixed(0)} s (the notebook and cell are named above; executed copies are in ${args.out})`,

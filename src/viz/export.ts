@@ -360,11 +360,77 @@ function imageSize(fig: PlotlyFigure, options: ImageOptions): { width: number; h
 }
 
 /** What Plotly.toImage renders in the page. */
-type PageImageFormat = "png" | "jpeg" | "webp" | "svg";
+export type PageImageFormat = "png" | "jpeg" | "webp" | "svg";
+
+/** What one render asks for: the figure (plain JSON), the image format, and the size in CSS pixels and scale. */
+export interface RenderRequest {
+  figure: PlotlyFigure;
+  format: PageImageFormat;
+  width: number;
+  height: number;
+  scale: number;
+}
+
+/**
+ * The environment variable naming a render service (src/viz/render-service.ts): when set, this process sends its
+ * renders there instead of starting a browser of its own. `npm run reproduce` starts one for all its notebooks, so the
+ * browser starts and loads plotly.js once (about 1.9 s of CPU) instead of once per kernel.
+ */
+export const RENDER_SERVICE_ENV = "MOVIELENS_LAB_RENDER_SERVICE";
+
+/** The render service this process gave up on (unreachable), so it is not tried again. */
+let unreachableService: string | null = null;
 
 async function renderDataUrl(fig: PlotlyFigure, format: PageImageFormat, options: ImageOptions): Promise<string> {
-  const size = imageSize(fig, options);
-  const figure = plainFigure(fig);
+  const request: RenderRequest = { figure: plainFigure(fig), format, ...imageSize(fig, options) };
+  const service = process.env[RENDER_SERVICE_ENV];
+  if (service && service !== unreachableService) {
+    try {
+      return await renderOnService(service, request);
+    } catch (err) {
+      if (!(err instanceof ServiceUnreachableError)) throw err;
+      unreachableService = service;
+      console.log(`render service ${service} is unreachable (${err.message}); rendering with a browser of this process`);
+    }
+  }
+  return renderHere(request);
+}
+
+/** The render service could not be reached at all (as opposed to a render that failed there). */
+class ServiceUnreachableError extends Error {}
+
+/** Renders `request` on the service at `url` (an http://127.0.0.1 address with its token); the data URL it returns. */
+function renderOnService(url: string, request: RenderRequest): Promise<string> {
+  const http = require("http") as typeof import("http");
+  const body = Buffer.from(JSON.stringify(request));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", "content-length": body.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          if (res.statusCode === 200) resolve(text);
+          else reject(new Error(`the render service (${url}) answered ${res.statusCode}: ${text}`));
+        });
+      },
+    );
+    req.setTimeout(settings.renderTimeoutMs, () =>
+      req.destroy(new Error(`rendering the figure took longer than ${settings.renderTimeoutMs} ms`)),
+    );
+    req.on("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "ECONNREFUSED" || err.code === "ENOTFOUND" ? new ServiceUnreachableError(err.message) : err),
+    );
+    req.end(body);
+  });
+}
+
+/** Renders `request` in this process's shared browser (started on first use): the image as a data URL. */
+export async function renderHere(request: RenderRequest): Promise<string> {
+  const { figure, format, ...size } = request;
   return enqueue(async () => {
     if (idleTimer) clearTimeout(idleTimer);
     const state = await renderer();
