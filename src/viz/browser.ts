@@ -10,6 +10,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+/** Chromium flags for rendering: headless, sandbox-less (containers), no GPU, and no background network traffic. */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 /** Where a chosen browser came from, in the order they are tried. */
 export type BrowserSource = "CHROMIUM_PATH" | "installed" | "playwright-cache" | "lab-cache";
 

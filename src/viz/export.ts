@@ -5,9 +5,10 @@ import { writeFileAtomicAsync } from "../util/atomic";
 import { escapeHtml } from "../util/html";
 import type { PlotlyFigure } from "./figures/types";
 import { searchBrowser, type BrowserChoice } from "./browser";
+import { launchBrowser } from "./launch";
+export { CHROMIUM_FLAGS } from "./browser";
 import { onKernelShutdown } from "./tslab-kernel";
 
-type PlaywrightModule = typeof import("playwright-core");
 type Browser = import("playwright-core").Browser;
 type Page = import("playwright-core").Page;
 
@@ -28,18 +29,6 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /** Where figures go unless told otherwise: `<repo>/figures`. */
 export const DEFAULT_FIGURES_DIR = path.join(REPO_ROOT, "figures");
-
-/** Chromium flags for rendering: headless, sandbox-less (containers), no GPU, and no background network traffic. */
-export const CHROMIUM_FLAGS: readonly string[] = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const INSTALL_HINT =
   "Run `npm run setup`: it provides a headless browser without root (an installed Chrome/Chromium/Edge, Playwright's, " +
@@ -268,19 +257,6 @@ export interface RendererInfo {
 export function rendererInfo(): RendererInfo {
   const running = current !== null && current.browser.isConnected();
   return { running, executable: running ? current!.executable : null, launches };
-}
-
-/** Starts `choice` headless through playwright-core, with the flags and environment it needs. */
-export async function launchBrowser(choice: BrowserChoice): Promise<Browser> {
-  const playwright = require("playwright-core") as PlaywrightModule;
-  return playwright.chromium.launch({
-    executablePath: choice.executable,
-    args: [...CHROMIUM_FLAGS],
-    env: { ...process.env, ...choice.env },
-    // The tslab kernel uses SIGINT to interrupt cells; that must not kill the browser.
-    handleSIGINT: false,
-    timeout: 60_000,
-  });
 }
 
 async function launch(choice: BrowserChoice): Promise<RendererState> {

@@ -10,7 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser, Page, Locator } from "playwright-core";
 import { root, sleep, startLabServer, writeFileAtomic, type LabServer } from "./helpers";
-import { chooseBrowser, launchBrowser } from "../../src/viz/export";
+import { chooseBrowser } from "../../src/viz/export";
+import { launchBrowser } from "../../src/viz/launch";
 import { describeBrowser, type BrowserChoice } from "../../src/viz/browser";
 
 /** The notebook under test (a name in notebooks/, or a path); override with LAB_BROWSER_NOTEBOOK. */

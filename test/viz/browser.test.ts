@@ -13,7 +13,8 @@ import {
   searchBrowser,
   LAB_BROWSER_MANIFEST,
 } from "../../src/viz/browser";
-import { chooseBrowser, launchBrowser, BrowserNotFoundError } from "../../src/viz/export";
+import { chooseBrowser, BrowserNotFoundError } from "../../src/viz/export";
+import { launchBrowser } from "../../src/viz/launch";
 import { extractTar, readTar, unpackPackageBrowser, BROWSER_PACKAGE } from "../../scripts/provide-browser";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "browser-choice-"));
