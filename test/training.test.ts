@@ -28,6 +28,11 @@ import { tinyDataset, tinySplit } from "./helpers/tiny";
 const ds = tinyDataset({ users: 50, movies: 70, seed: 11 });
 const split = tinySplit(ds, 2);
 
+/** A manual head's row gradients as values: the tensor's, or the array it wrote them into. */
+function rowValues(rows: tf.Tensor | Float32Array): Float32Array {
+  return rows instanceof Float32Array ? rows : (rows.dataSync() as Float32Array);
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -324,7 +329,8 @@ test("the user–movie manual head (forward and backward in JS) agrees with the 
     assert.ok(maxAbsDiff(out, want) < 1e-5, `${JSON.stringify(o)}: forward differs by ${maxAbsDiff(out, want)}`);
     // Backward with a fixed output gradient against the tape through the layers head: d/dx sum(dOut * head(x)).
     const dOut = Float32Array.from({ length: 7 }, (_, i) => (i - 3) / 5);
-    const got = pass.backward(dOut, out).rows.dataSync() as Float32Array;
+    // A buffer full of NaN: the head must write every value of it.
+    const got = rowValues(pass.backward(dOut, out, new Float32Array(x.size).fill(NaN)).rows);
     const tape = tf
       .grad((xs: tf.Tensor) => {
         const parts = tf.split(
@@ -620,7 +626,7 @@ test("dense-class manual head: same output as the layers head, the tape's gradie
   const { grads } = tf.variableGrads(() => (m.head.apply(rows) as tf.Tensor).mul(dOut).sum() as tf.Scalar, [...vars, ...rows]);
   const { output, backward } = m.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, false);
   assert.ok(maxAbsDiff(output.dataSync() as Float32Array, (m.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-6);
-  const g = backward(dOut.dataSync() as Float32Array, output.dataSync() as Float32Array);
+  const g = backward(dOut.dataSync() as Float32Array, output.dataSync() as Float32Array, new Float32Array(7 * 10));
   for (const v of vars)
     assert.ok(
       maxAbsDiff(g.weights.get(v)!.dataSync() as Float32Array, grads[v.name].dataSync() as Float32Array) < 1e-5,
@@ -630,7 +636,7 @@ test("dense-class manual head: same output as the layers head, the tape's gradie
     rows.map((r) => grads[r.name]),
     1,
   );
-  assert.ok(maxAbsDiff(g.rows.dataSync() as Float32Array, rowGrad.dataSync() as Float32Array) < 1e-5, "row gradients");
+  assert.ok(maxAbsDiff(rowValues(g.rows), rowGrad.dataSync() as Float32Array) < 1e-5, "row gradients");
   m.dispose();
   // With dropout in training, the manual head and the layers head draw the same seeded masks, call after call.
   const make = () => denseClassModel({ numUsers: 9, numMovies: 11, numClasses: 5, dim: 5, hidden: [16], dropout: 0.5, seed: 4 });
@@ -665,14 +671,15 @@ test("user-movie manual head: the layers head's output and the tape's row gradie
     const { output, backward } = m.manualHead!.forward(tf.concat(rows, 1) as tf.Tensor2D, true);
     const out = output.dataSync() as Float32Array;
     assert.ok(maxAbsDiff(out, (m.head.predict(rows) as tf.Tensor).dataSync() as Float32Array) < 1e-5, `shape ${k}: output`);
-    const g = backward(dOut.dataSync() as Float32Array, out);
+    const width = m.tables.reduce((w, t) => w + (m.tableVariable(t.layer).shape[1] as number), 0);
+    const g = backward(dOut.dataSync() as Float32Array, out, new Float32Array(7 * width).fill(NaN));
     assert.equal(g.weights.size, 0, "the head has no weights of its own");
     const tape = tf.concat(
       rows.map((r) => grads[r.name]),
       1,
     );
-    assert.ok(maxAbsDiff(g.rows.dataSync() as Float32Array, tape.dataSync() as Float32Array) < 1e-5, `shape ${k}: row gradients`);
-    tf.dispose([...rows, dOut, tape, output, g.rows, ...Object.values(grads)]);
+    assert.ok(maxAbsDiff(rowValues(g.rows), tape.dataSync() as Float32Array) < 1e-5, `shape ${k}: row gradients`);
+    tf.dispose([...rows, dOut, tape, output, ...Object.values(grads)]);
     m.dispose();
   }
 });

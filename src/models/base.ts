@@ -14,8 +14,17 @@ export interface ManualHead {
     training: boolean,
   ): {
     output: tf.Tensor;
-    /** `dOutput` and `output` are the loss gradient and the output values as plain row-major arrays. */
-    backward(dOutput: Float32Array, output: Float32Array): { rows: tf.Tensor; weights: Map<tf.Variable, tf.Tensor> };
+    /**
+     * `dOutput` and `output` are the loss gradient and the output values as plain row-major arrays. A head that
+     * computes the rows' gradient in JS writes every value of it into `rowsInto` ([B, width] row-major, a buffer the
+     * trainer reuses from step to step) and returns that array as `rows`; a head whose
+     * gradient comes out of TF kernels may ignore it and return the tensor.
+     */
+    backward(
+      dOutput: Float32Array,
+      output: Float32Array,
+      rowsInto: Float32Array,
+    ): { rows: tf.Tensor | Float32Array; weights: Map<tf.Variable, tf.Tensor> };
   };
 }
 
