@@ -366,10 +366,21 @@ async function renderDataUrl(fig: PlotlyFigure, format: PageImageFormat, options
     } catch (err) {
       if (!(err instanceof ServiceUnreachableError)) throw err;
       unreachableService = service;
-      console.log(`render service ${service} is unreachable (${err.message}); rendering with a browser of this process`);
+      console.log(
+        `the render service at ${serviceOrigin(service)} is unreachable (${err.message}); rendering with a browser of this process`,
+      );
     }
   }
   return renderHere(request);
+}
+
+/** A render service's address without its secret path, for messages that may end up in a notebook's output. */
+function serviceOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(an address that is not a URL)";
+  }
 }
 
 /** The render service could not be reached at all (as opposed to a render that failed there). */
@@ -377,6 +388,8 @@ class ServiceUnreachableError extends Error {}
 
 /** Renders `request` on the service at `url` (an http://127.0.0.1 address with its token); the data URL it returns. */
 function renderOnService(url: string, request: RenderRequest): Promise<string> {
+  if (!/^http:\/\/[^/]+\//.test(url))
+    throw new Error(`${RENDER_SERVICE_ENV} must be a render service's http:// address, got ${JSON.stringify(url)}`);
   const http = require("http") as typeof import("http");
   const body = Buffer.from(JSON.stringify(request));
   return new Promise((resolve, reject) => {
@@ -390,7 +403,7 @@ function renderOnService(url: string, request: RenderRequest): Promise<string> {
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
           if (res.statusCode === 200) resolve(text);
-          else reject(new Error(`the render service (${url}) answered ${res.statusCode}: ${text}`));
+          else reject(new Error(`the render service at ${serviceOrigin(url)} answered ${res.statusCode}: ${text}`));
         });
       },
     );

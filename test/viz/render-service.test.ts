@@ -95,6 +95,13 @@ describe("render service", () => {
     const wrong = await post(url.replace(/[0-9a-f]{32}/, "0".repeat(32)), JSON.stringify(good));
     assert.equal(wrong.status, 404, "a guessed path gets nothing");
     assert.throws(() => parseRenderRequest(JSON.stringify({ ...good, width: 0 })), /"width" must be a whole number of pixels/);
+    // A bad address in the environment is named, not rendered around.
+    process.env[RENDER_SERVICE_ENV] = "localhost:1234";
+    await assert.rejects(
+      renderFigurePng(figure()),
+      /MOVIELENS_LAB_RENDER_SERVICE must be a render service's http:\/\/ address, got "localhost:1234"/,
+    );
+    delete process.env[RENDER_SERVICE_ENV];
     assert.throws(() => parseRenderRequest(JSON.stringify({ ...good, figure: { layout: {} } })), /"figure" must be a Plotly figure/);
   });
 
