@@ -156,11 +156,7 @@ export class SparseTableUpdater {
       // Even when a bad id stops this thread's lookup: the worker is not left running a phase.
       threads?.wait();
     }
-    // A manual head writes its rows' gradient into this thread's reused buffer; shareGradients copies it for the table
-    // worker. (Written straight into the shared buffer instead, the head's writes cost twice as much: 0.55 against
-    // 0.29 ms a step at batch 1024 and d 64, as each line had last been read by the worker's core.)
-    const rowsInto = (s: number, n: number): Float32Array => this.gradientBuffer(s, n);
-    const g = manual ? this.manualGradients(task, batch, x, rowsInto) : this.tapeGradients(task, batch, x);
+    const g = manual ? this.manualGradients(task, batch, x) : this.tapeGradients(task, batch, x);
     return this.stepTables(g, threads ? { threads, sizes, layout } : null);
   }
 
@@ -170,18 +166,17 @@ export class SparseTableUpdater {
    * a step.
    */
   private rowBuffer(s: number, n: number): Float32Array {
-    const size = n * this.width;
-    let buffer = this.rowBuffers[s];
-    if (!buffer || buffer.length < size) buffer = this.rowBuffers[s] = new Float32Array(size);
-    return buffer.subarray(0, size);
+    return reusedRows(this.rowBuffers, s, n * this.width);
   }
 
-  /** Index set `s`'s buffer for a manual head's row gradients of `n` examples on this thread, reused as {@link rowBuffer}. */
+  /**
+   * Index set `s`'s buffer for a manual head's row gradients of `n` examples on this thread, reused as
+   * {@link rowBuffer}; shareGradients copies it for the table worker. (Written straight into the shared buffer
+   * instead, the head's writes cost twice as much: 0.55 against 0.29 ms a step at batch 1024 and d 64, as each line
+   * had last been read by the worker's core.)
+   */
   private gradientBuffer(s: number, n: number): Float32Array {
-    const size = n * this.width;
-    let buffer = this.gradientBuffers[s];
-    if (!buffer || buffer.length < size) buffer = this.gradientBuffers[s] = new Float32Array(size);
-    return buffer.subarray(0, size);
+    return reusedRows(this.gradientBuffers, s, n * this.width);
   }
 
   /** The table worker, when this step can share the tables with it (started at the first step that could). */
@@ -400,12 +395,7 @@ export class SparseTableUpdater {
    * Loss and gradients without the tape: the model's hand-written forward and backward pass on every index set,
    * seeded with the task's closed-form gradient of the loss with respect to each set's output.
    */
-  private manualGradients(
-    task: Task,
-    batch: TaskBatch,
-    x: Float32Array[],
-    rowsInto: (set: number, n: number) => Float32Array,
-  ): StepGradients {
+  private manualGradients(task: Task, batch: TaskBatch, x: Float32Array[]): StepGradients {
     const width = this.width;
     let loss = NaN;
     const rows: (tf.Tensor | Float32Array)[] = [];
@@ -422,7 +412,7 @@ export class SparseTableUpdater {
       );
       loss = r.loss;
       passes.forEach((p, s) => {
-        const g = p.backward(r.gradients[s], p.out, rowsInto(s, x[s].length / width));
+        const g = p.backward(r.gradients[s], p.out, this.gradientBuffer(s, x[s].length / width));
         // A tensor is kept past the scope: the caller reads it, then disposes it.
         rows.push(g.rows instanceof tf.Tensor ? tf.keep(g.rows) : g.rows);
         for (const [v, t] of g.weights) {
@@ -468,4 +458,11 @@ export class SparseTableUpdater {
       tf.tidy(() => variable.assign(tf.tensor2d(tb.w.slice(), [tb.rows, tb.dim])));
     }
   }
+}
+
+/** The first `size` values of `buffers[s]`, grown (and kept in `buffers`) when it is shorter. */
+function reusedRows(buffers: Float32Array[], s: number, size: number): Float32Array {
+  let buffer = buffers[s];
+  if (!buffer || buffer.length < size) buffer = buffers[s] = new Float32Array(size);
+  return buffer.subarray(0, size);
 }
